@@ -1,0 +1,11 @@
+"""Datasets: a registry of real, embedded and synthetic data returned as float images in [0, 1]."""
+
+from .catalogue import catalogue, split_summary
+from .manifolds import MANIFOLDS
+from .registry import (SPECS, DatasetNotFoundError, DatasetSpec, ImageData, balanced_indices, convert_channels,
+                       find_files, get_spec, is_available, load_dataset, resize)
+from .root import ENV_VAR, cache_root, data_roots
+
+__all__ = ["SPECS", "MANIFOLDS", "ENV_VAR", "DatasetNotFoundError", "DatasetSpec", "ImageData", "balanced_indices",
+           "cache_root", "catalogue", "convert_channels", "data_roots", "find_files", "get_spec", "is_available", "load_dataset",
+           "resize", "split_summary"]

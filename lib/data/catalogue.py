@@ -1,0 +1,33 @@
+"""What the registry knows, and what is on disk: the tables of the book's data page."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .registry import SPECS, ImageData, is_available
+
+
+def catalogue(root: str | os.PathLike | None = None) -> list[dict]:
+    """One row per registered dataset: name, title, kind, domain, classes, image size, license, source,
+    the splits found under the data roots now (``offline``) and those a download adds (``after download``)."""
+    rows = []
+    for spec in SPECS.values():
+        here = [s for s in spec.splits if is_available(spec.name, s, root)]
+        fetchable = [s for s in spec.splits if s not in here and spec.fetch is not None]
+        size = "D (any)" if spec.kind == "synthetic" else f"{spec.channels}x{spec.size[0]}x{spec.size[1]}"
+        rows.append({"name": spec.name, "title": spec.title, "kind": spec.kind, "domain": spec.domain,
+                     "classes": spec.num_classes, "C x H x W": size, "license": spec.license,
+                     "offline": ", ".join(here) or "none", "after download": ", ".join(fetchable) or "—",
+                     "source": spec.source})
+    return rows
+
+
+def split_summary(data: ImageData) -> dict:
+    """Size, value range and class balance of one loaded split."""
+    counts = np.bincount(data.y.numpy(), minlength=data.spec.num_classes or 1)
+    return {"dataset": data.spec.name, "split": data.split, "N": len(data), "shape": "x".join(map(str, data.x.shape[1:])),
+            "min": float(data.x.min()), "max": float(data.x.max()), "mean": float(data.x.mean()),
+            "classes": int((counts > 0).sum()), "smallest class": int(counts[counts > 0].min()),
+            "largest class": int(counts.max())}

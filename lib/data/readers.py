@@ -1,0 +1,100 @@
+"""Readers for the datasets' original file formats (no torchvision download checks involved).
+
+Each reader returns ``(images, labels)`` as numpy arrays: images uint8 or float of shape (N, H, W) or (N, H, W, C),
+labels integer of shape (N,).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (LeCun's MNIST format), gzipped or not.
+
+    Header: two zero bytes, a type code, the number of dimensions, then one big-endian uint32 per dimension.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4].hex()})")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    body = data[4 + 4 * ndim:]
+    if len(body) != expected:
+        raise ValueError(f"{path} is truncated or corrupt: header says {shape} ({expected} bytes), found {len(body)}")
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_npz_array(path: Path, key: str = "arr_0") -> np.ndarray:
+    """One array of an ``.npz`` file (KMNIST's CODH layout stores it under ``arr_0``)."""
+    with np.load(path) as f:
+        return f[key]
+
+
+def read_medmnist(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """A split of a MedMNIST ``.npz`` (keys ``{split}_images`` and ``{split}_labels``); labels are flattened."""
+    with np.load(path) as f:
+        images, labels = f[f"{split}_images"], f[f"{split}_labels"]
+    if labels.ndim == 2 and labels.shape[1] != 1:
+        raise ValueError(f"{path}: labels have shape {labels.shape}; multi-label MedMNIST sets are not supported")
+    return images, labels.reshape(-1).astype(np.int64)
+
+
+def read_cifar_batches(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """CIFAR-10 python pickles (``data``: N x 3072 uint8 in CHW order, ``labels``) -> (N, 32, 32, 3), (N,)."""
+    images, labels = [], []
+    for p in paths:
+        with open(p, "rb") as f:
+            batch = pickle.load(f, encoding="latin1")
+        images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        labels.append(np.asarray(batch.get("labels", batch.get("fine_labels")), dtype=np.int64))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def read_svhn_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """SVHN cropped digits ``.mat`` (``X``: 32 x 32 x 3 x N, ``y`` with 10 meaning digit 0) -> (N, 32, 32, 3), (N,)."""
+    from scipy.io import loadmat
+
+    mat = loadmat(path)
+    labels = mat["y"].reshape(-1).astype(np.int64)
+    labels[labels == 10] = 0
+    return np.ascontiguousarray(mat["X"].transpose(3, 0, 1, 2)), labels
+
+
+def read_omniglot_runs(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lake et al.'s 20 one-shot runs (``all_runs.zip``): 20 runs x 20 classes, one training image per class.
+
+    ``split="train"`` gives the 400 training images, ``split="test"`` the 400 test items. The label of an image is
+    ``20 * run + class`` (runs and classes counted from 0), so a test item carries the label of the training image
+    that ``class_labels.txt`` pairs it with. Ink is 1 and background 0 (the PNGs are inverted), as in MNIST.
+    """
+    from PIL import Image
+
+    if split not in ("train", "test"):
+        raise ValueError(f"Omniglot one-shot runs have splits 'train' and 'test', not {split!r}")
+    images, labels = [], []
+    with zipfile.ZipFile(path) as z:
+        for run in range(20):
+            if split == "train":
+                members = [(f"run{run + 1:02d}/training/class{c + 1:02d}.png", c) for c in range(20)]
+            else:
+                pairs = z.read(f"run{run + 1:02d}/class_labels.txt").decode().split()
+                members = [(item, int(Path(cls).stem.removeprefix("class")) - 1)
+                           for item, cls in zip(pairs[0::2], pairs[1::2])]
+            for name, cls in members:
+                img = np.asarray(Image.open(io.BytesIO(z.read(name))).convert("L"), dtype=np.uint8)
+                images.append(255 - img)
+                labels.append(20 * run + cls)
+    return np.stack(images), np.asarray(labels, dtype=np.int64)

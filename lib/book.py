@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -170,6 +171,10 @@ def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], lo
     start = time.perf_counter()
     print(f"[book] running chapter {chapter.number} ({chapter.slug}) at profile {profile!r} {overrides or ''}",
           flush=True)
+    # The kernel inherits our environment: a non-interactive MPLBACKEND (Agg, as test runners set) would make
+    # every figure vanish from the executed notebook, so the kernel always gets the inline backend.
+    saved_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         pm.execute_notebook(_read_notebook(chapter.source), str(partial), parameters={"profile": profile, **overrides},
                             kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=False, log_output=log_output)
@@ -178,6 +183,11 @@ def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], lo
         partial.replace(failed)
         raise BookError(f"chapter {chapter.number} ({chapter.slug}) failed in cell {err.exec_count}: "
                         f"{err.ename}: {err.evalue}\n(partial output: {failed})") from None
+    finally:
+        if saved_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved_backend
     partial.replace(chapter.executed)
     print(f"[book] chapter {chapter.number} done in {time.perf_counter() - start:.0f} s -> "
           f"{chapter.executed.relative_to(REPO_ROOT)}", flush=True)

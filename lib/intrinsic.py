@@ -32,29 +32,42 @@ def _chunk_rows(n_rows: int, n_cols: int, budget_bytes: int) -> int:
     return max(1, min(n_rows, budget_bytes // max(1, 8 * n_cols)))
 
 
-def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype = torch.float32, margin: int = 8,
+def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = None, margin: int = 8,
                   budget_bytes: int = 1 << 28) -> tuple[torch.Tensor, torch.Tensor]:
-    """Exact distances (float64, ascending) and indices of the ``k`` nearest neighbours of every point, self excluded.
+    """Distances (float64, ascending) and indices of the ``k`` nearest neighbours of every point, self excluded.
 
-    Shapes (N, k). ``margin`` extra candidates from the approximate ranking absorb its rounding errors before the
-    exact re-ranking. Memory stays within about ``budget_bytes`` per chunk.
+    Shapes (N, k). Neighbours are ranked with the matmul form in ``rank_dtype`` (default float64 on the CPU,
+    float32 on CUDA). With float64 the ranked distances are already accurate to ~1e-13 relative; only near-zero
+    ones, where the matmul form cancels, are recomputed from the differences. With float32, ``margin`` extra
+    candidates absorb the rounding of the ranking and all candidates are re-ranked by exact float64 distances.
+    Memory stays within about ``budget_bytes`` per chunk.
     """
     X = _flat(X)
     n = len(X)
     if not 1 <= k < n:
         raise ValueError(f"k={k} nearest neighbours need 1 <= k < N={n}")
-    kc = min(n - 1, k + margin)
+    rank_dtype = rank_dtype or (torch.float32 if X.is_cuda else torch.float64)
+    exact_rerank = rank_dtype != torch.float64
+    kc = min(n - 1, k + margin) if exact_rerank else k
     Xr = X.to(rank_dtype)
     sq = (Xr * Xr).sum(1)
     X64 = X.to(torch.float64)
+    tiny = 1e-8 * float(sq.max())  # squared distances below this are recomputed from the differences
     dists, idxs = [], []
-    step = _chunk_rows(n, max(n, kc * X.shape[1]), budget_bytes)
+    step = _chunk_rows(n, max(n, kc * X.shape[1] if exact_rerank else n), budget_bytes)
     for start in range(0, n, step):
         rows = torch.arange(start, min(n, start + step), device=X.device)
-        d2 = sq[rows, None] + sq[None, :] - 2.0 * (Xr[rows] @ Xr.T)
-        d2[torch.arange(len(rows), device=X.device), rows] = float("inf")  # exclude self, keep true duplicates
-        cand = d2.topk(kc, dim=1, largest=False).indices
-        exact = (X64[cand] - X64[rows, None, :]).norm(dim=2)
+        # Rank by ||b||^2 - 2 a.b (one fused GEMM); the row's own ||a||^2 does not change the order.
+        partial = torch.addmm(sq[None, :], Xr[rows], Xr.T, alpha=-2.0)
+        partial[torch.arange(len(rows), device=X.device), rows] = float("inf")  # exclude self, keep duplicates
+        vals, cand = partial.topk(kc, dim=1, largest=False)
+        if exact_rerank:
+            exact = (X64[cand] - X64[rows, None, :]).norm(dim=2)
+        else:
+            vals = vals + sq[rows, None]
+            exact = vals.clamp_min(0.0).sqrt()
+            fix = (vals < tiny).nonzero(as_tuple=True)
+            exact[fix] = (X64[cand[fix]] - X64[rows[fix[0]]]).norm(dim=1)
         exact, order = exact.sort(dim=1)
         dists.append(exact[:, :k])
         idxs.append(cand.gather(1, order)[:, :k])
@@ -74,6 +87,17 @@ def _check_duplicates(first: torch.Tensor, duplicates: str) -> torch.Tensor:
     return ~zero
 
 
+def _check_options(averaging: str, normaliser: str, k: int, discard_fraction: float) -> None:
+    if averaging not in ("inverse", "mean"):
+        raise ValueError(f"averaging must be 'inverse' or 'mean', not {averaging!r}")
+    if normaliser not in ("k-1", "k-2"):
+        raise ValueError(f"normaliser must be 'k-1' or 'k-2', not {normaliser!r}")
+    if k < 3:
+        raise ValueError(f"the MLE estimator needs k >= 3, got {k}")
+    if not 0 <= discard_fraction < 1:
+        raise ValueError(f"discard_fraction must be in [0, 1), got {discard_fraction}")
+
+
 def mle_dimension(X: torch.Tensor, k: int = 20, *, averaging: str = "inverse", normaliser: str = "k-1",
                   duplicates: str = "error") -> float:
     """Maximum-likelihood intrinsic dimension (Levina & Bickel 2004), Konz & Mazurowski Sec. 3.1.
@@ -87,14 +111,13 @@ def mle_dimension(X: torch.Tensor, k: int = 20, *, averaging: str = "inverse", n
     ``normaliser="k-2"`` replaces k-1 by k-2, as the authors' released code does (values (k-2)/(k-1) = 18/19 of the
     paper's at k = 20; scikit-dimension's ``MLE(unbiased=True)``). Duplicate points: see ``duplicates``.
     """
-    if averaging not in ("inverse", "mean"):
-        raise ValueError(f"averaging must be 'inverse' or 'mean', not {averaging!r}")
-    if normaliser not in ("k-1", "k-2"):
-        raise ValueError(f"normaliser must be 'k-1' or 'k-2', not {normaliser!r}")
-    if k < 3:
-        raise ValueError(f"the MLE estimator needs k >= 3, got {k}")
+    _check_options(averaging, normaliser, k, 0.0)
     T, _ = knn_distances(X, k)
-    T = T[_check_duplicates(T[:, 0], duplicates)]
+    return _mle_from_distances(T[_check_duplicates(T[:, 0], duplicates)], averaging, normaliser)
+
+
+def _mle_from_distances(T: torch.Tensor, averaging: str, normaliser: str) -> float:
+    k = T.shape[1]
     S = torch.log(T[:, -1:] / T[:, :-1]).sum(1)
     norm = (k - 1) if normaliser == "k-1" else (k - 2)
     d = 1.0 / (S / norm).mean() if averaging == "inverse" else (norm / S).mean()
@@ -111,10 +134,12 @@ def twonn_dimension(X: torch.Tensor, *, discard_fraction: float = 0.1, duplicate
     ``TwoNN(discard_fraction=0.1)`` (releases with the F_i = i/N fix); ``discard_fraction=0`` drops only the largest
     ratio, the variant of the code of Konz et al. (ppope/dimensions).
     """
-    if not 0 <= discard_fraction < 1:
-        raise ValueError(f"discard_fraction must be in [0, 1), got {discard_fraction}")
+    _check_options("inverse", "k-1", 3, discard_fraction)
     T, _ = knn_distances(X, 2)
-    T = T[_check_duplicates(T[:, 0], duplicates)]
+    return _twonn_from_distances(T[_check_duplicates(T[:, 0], duplicates)], discard_fraction)
+
+
+def _twonn_from_distances(T: torch.Tensor, discard_fraction: float) -> float:
     mu = (T[:, 1] / T[:, 0]).sort().values
     n = len(mu)
     keep = min(int(n * (1 - discard_fraction)), n - 1)
@@ -123,6 +148,17 @@ def twonn_dimension(X: torch.Tensor, *, discard_fraction: float = 0.1, duplicate
     x = torch.log(mu[:keep])
     y = -torch.log1p(-torch.arange(1, keep + 1, dtype=torch.float64, device=mu.device) / n)
     return float((x * y).sum() / (x * x).sum())
+
+
+def intrinsic_dimensions(X: torch.Tensor, k: int = 20, *, averaging: str = "inverse", normaliser: str = "k-1",
+                         discard_fraction: float = 0.1, duplicates: str = "error") -> dict[str, float]:
+    """MLE (k neighbours) and TwoNN from ONE nearest-neighbour search; the same values as :func:`mle_dimension` and
+    :func:`twonn_dimension` with the same arguments (TwoNN uses the first two of the k neighbours)."""
+    _check_options(averaging, normaliser, k, discard_fraction)
+    T, _ = knn_distances(X, k)
+    T = T[_check_duplicates(T[:, 0], duplicates)]
+    return {"mle": _mle_from_distances(T, averaging, normaliser),
+            "twonn": _twonn_from_distances(T[:, :2], discard_fraction)}
 
 
 def label_sharpness(X: torch.Tensor, y: torch.Tensor, *, M: int | None = 1000, seed: int = 0,

@@ -13,7 +13,8 @@ from scipy.optimize import curve_fit
 
 from lib.adversarial import fgsm_loss_penalty
 from lib.data.manifolds import MANIFOLDS
-from lib.intrinsic import DuplicatePointsError, knn_distances, label_sharpness, mle_dimension, twonn_dimension
+from lib.intrinsic import (DuplicatePointsError, intrinsic_dimensions, knn_distances, label_sharpness, mle_dimension,
+                           twonn_dimension)
 from lib.scaling import mean_ci, pearson, scaling_law_likelihood_ratio
 
 
@@ -22,12 +23,13 @@ def cloud(name: str, n: int, d: int, D: int, seed: int = 0) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------------------------------------ neighbours
-def test_knn_matches_brute_force_with_chunking():
+@pytest.mark.parametrize("rank_dtype", [torch.float64, torch.float32])
+def test_knn_matches_brute_force_with_chunking(rank_dtype):
     X = torch.rand(300, 17, generator=torch.Generator().manual_seed(0))
     full = torch.cdist(X.double(), X.double())
     full.fill_diagonal_(math.inf)
     ref_d, ref_i = full.sort(dim=1)
-    d, i = knn_distances(X, 6, budget_bytes=20_000)  # forces many chunks
+    d, i = knn_distances(X, 6, rank_dtype=rank_dtype, budget_bytes=20_000)  # forces many chunks
     assert torch.allclose(d, ref_d[:, :6], rtol=1e-12) and torch.equal(i, ref_i[:, :6])
 
 
@@ -52,6 +54,13 @@ def test_mle_variants_equal_scikit_dimension(seed):
         skdim.id.MLE().fit(x, n_neighbors=20, comb="mean").dimension_, rel=1e-9)
     assert mle_dimension(X, normaliser="k-2") == pytest.approx(
         skdim.id.MLE(unbiased=True).fit(x, n_neighbors=20).dimension_, rel=1e-9)
+
+
+def test_one_search_gives_both_estimates():
+    X = cloud("sphere", 700, 4, 16)
+    both = intrinsic_dimensions(X, 20, normaliser="k-2", discard_fraction=0.2)
+    assert both["mle"] == mle_dimension(X, 20, normaliser="k-2")
+    assert both["twonn"] == twonn_dimension(X, discard_fraction=0.2)
 
 
 def test_released_code_normaliser_is_18_19_of_the_paper():

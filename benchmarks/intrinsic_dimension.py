@@ -17,7 +17,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from lib.config import describe_device, pick_device
@@ -49,7 +48,6 @@ def main() -> None:
     device = pick_device(args.device)
 
     images = torch.cat([load_dataset(n, "test").x.flatten(1) for n in ("mnist", "kmnist")]).double()
-    labels = torch.cat([load_dataset(n, "test").y for n in ("mnist", "kmnist")])
     images = torch.unique(images, dim=0)  # exact duplicates would make both estimators infinite
     rows, start = [], time.perf_counter()
     for n in args.sizes:

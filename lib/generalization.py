@@ -10,7 +10,6 @@ training set; then the test loss, the FGSM loss penalty (Sec. 6), the intrinsic 
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 import numpy as np
@@ -18,34 +17,12 @@ import torch
 
 from .adversarial import KONZ_EPSILONS, fgsm_loss_penalty
 from .config import describe_device, pick_device
-from .data import balanced_indices, get_spec, is_available, load_dataset
+from .data import balanced_indices, get_spec, image_pool
 from .intrinsic import intrinsic_dimensions, label_sharpness, mle_dimension
 from .models import build_model, extract_features
 from .train import evaluate, train
 
 LABELINGS = ("pair", "parity", "low_high")
-
-
-@functools.lru_cache(maxsize=16)
-def image_pool(dataset: str, root: str | None, size: int | None = None,
-               channels: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every image of ``dataset`` on disk (all available splits pooled, exact duplicates removed), with labels.
-
-    Pooling follows the paper, which samples its training and test sets from each base dataset; removing exact
-    duplicates keeps the nearest-neighbour estimators finite (PneumoniaMNIST has repeated images).
-    """
-    spec = get_spec(dataset)
-    splits = [s for s in spec.splits if s != "all" and is_available(dataset, s, root)]
-    if not splits:
-        load_dataset(dataset, spec.splits[0], root=root)  # raises the informative DatasetNotFoundError
-    parts = [load_dataset(dataset, s, root=root, size=size, channels=channels) for s in splits]
-    x = torch.cat([p.x for p in parts])
-    y = torch.cat([p.y for p in parts])
-    _, inverse = torch.unique(x.flatten(1), dim=0, return_inverse=True)
-    first = torch.full((int(inverse.max()) + 1,), len(x), dtype=torch.long).scatter_reduce(
-        0, inverse, torch.arange(len(x)), reduce="amin")
-    keep = first.sort().values
-    return x[keep], y[keep]
 
 
 def task_labels(y: torch.Tensor, labeling: str, classes: tuple[int, ...] | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -126,11 +103,6 @@ def run_task(params: dict) -> dict:
 
 NATURAL = ("mnist", "kmnist", "fashionmnist", "cifar10", "svhn")
 MEDICAL = ("pneumoniamnist", "breastmnist")
-
-
-def present(datasets, root: str | None) -> list[str]:
-    """The datasets of ``datasets`` with at least one split under the data root."""
-    return [d for d in datasets if any(is_available(d, s, root) for s in get_spec(d).splits)]
 
 
 def dataset_tasks(dataset: str, n_pairs: int, seed: int) -> list[dict]:

@@ -1,11 +1,15 @@
 """Architectures used across the book, adapted to small inputs (8..64 px) with 1 or 3 channels.
 
-torchvision's ResNet, VGG and EfficientNet are built unchanged and then adapted the way the CIFAR literature does:
+torchvision's ResNet, VGG, AlexNet and EfficientNet are built and then adapted the way the CIFAR literature does:
 
 - ResNet: the 7x7 stride-2 stem becomes a 3x3 stride-1 convolution and the stem max-pool is removed.
 - VGG: every max-pool uses ``ceil_mode=True`` (so 28 px survives five halvings: 28-14-7-4-2-1) and the adaptive
   pool before the classifier goes to 1x1, so the first classifier layer reads 512 features instead of 512*7*7.
+- AlexNet: a 5x5 stride-1 first convolution and a 1x1 adaptive pool before the classifier.
 - EfficientNet-B0: the stem convolution has stride 1.
+
+A channel multiplier ``width`` (1 = torchvision) gives narrow versions of the same architectures, which is how the
+CPU profiles afford a model zoo; each chapter states the width it used.
 
 Inputs of more than 64 px keep torchvision's stems. The number of input channels is set on the first convolution.
 """
@@ -17,6 +21,7 @@ from typing import Callable
 import torch
 from torch import nn
 from torchvision import models as tvm
+from torchvision.models.efficientnet import _efficientnet_conf
 
 SMALL_INPUT = 64  # inputs up to this size get the small-input stems
 
@@ -26,12 +31,34 @@ def _first_conv(conv: nn.Conv2d, in_channels: int, kernel: int, stride: int, pad
                      bias=conv.bias is not None)
 
 
-def resnet(depth: int, num_classes: int, in_channels: int = 3, input_size: int = 32) -> nn.Module:
-    """torchvision ResNet-18/34/50 with a small-input stem."""
+def _channels(c: int, width: float) -> int:
+    return max(1, round(c * width))
+
+
+def _init_like_torchvision(net: nn.Module) -> None:
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+def resnet(depth: int, num_classes: int, in_channels: int = 3, input_size: int = 32, width: float = 1.0) -> nn.Module:
+    """torchvision ResNet-18/34/50 with a small-input stem; ``width`` scales every channel count (1 = 64 at the stem)."""
     builders = {18: tvm.resnet18, 34: tvm.resnet34, 50: tvm.resnet50}
     if depth not in builders:
         raise ValueError(f"ResNet depth must be one of {sorted(builders)}, not {depth}")
     net = builders[depth](weights=None, num_classes=num_classes)
+    if width != 1.0:  # rebuild the stages with torchvision's own _make_layer at the new base width
+        block, base = type(net.layer1[0]), _channels(64, width)
+        depths = [len(getattr(net, f"layer{i}")) for i in range(1, 5)]
+        net.inplanes = base
+        net.conv1, net.bn1 = nn.Conv2d(3, base, 7, 2, 3, bias=False), nn.BatchNorm2d(base)
+        for i, n in enumerate(depths):
+            setattr(net, f"layer{i + 1}", net._make_layer(block, base * 2 ** i, n, stride=1 if i == 0 else 2))
+        net.fc = nn.Linear(base * 8 * block.expansion, num_classes)
+        _init_like_torchvision(net)
     if input_size <= SMALL_INPUT:
         net.conv1 = _first_conv(net.conv1, in_channels, 3, 1, 1)
         net.maxpool = nn.Identity()
@@ -40,27 +67,64 @@ def resnet(depth: int, num_classes: int, in_channels: int = 3, input_size: int =
     return net
 
 
-def vgg(depth: int, num_classes: int, in_channels: int = 3, input_size: int = 32, batch_norm: bool = False) -> nn.Module:
-    """torchvision VGG-11/13/16/19 (optionally with BatchNorm) adapted to small inputs."""
-    name = f"vgg{depth}{'_bn' if batch_norm else ''}"
-    if depth not in (11, 13, 16, 19):
-        raise ValueError(f"VGG depth must be 11, 13, 16 or 19, not {depth}")
-    net = getattr(tvm, name)(weights=None, num_classes=num_classes)
+VGG_CONFIGS = {11: "A", 13: "B", 16: "D", 19: "E"}
+
+
+def vgg(depth: int, num_classes: int, in_channels: int = 3, input_size: int = 32, batch_norm: bool = False,
+        width: float = 1.0) -> nn.Module:
+    """torchvision VGG-11/13/16/19 (optionally with BatchNorm) adapted to small inputs; ``width`` scales the channels
+    and the classifier's hidden width (4096 at width 1)."""
+    if depth not in VGG_CONFIGS:
+        raise ValueError(f"VGG depth must be one of {sorted(VGG_CONFIGS)}, not {depth}")
+    cfg = [v if v == "M" else _channels(v, width) for v in tvm.vgg.cfgs[VGG_CONFIGS[depth]]]
+    net = tvm.VGG(tvm.vgg.make_layers(cfg, batch_norm=batch_norm), num_classes=num_classes)
     first = net.features[0]
     net.features[0] = _first_conv(first, in_channels, 3, 1, 1)
-    if input_size <= SMALL_INPUT:
+    small = input_size <= SMALL_INPUT
+    if small:
         for i, layer in enumerate(net.features):
             if isinstance(layer, nn.MaxPool2d):
                 net.features[i] = nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True)
         net.avgpool = nn.AdaptiveAvgPool2d(1)
-        old = net.classifier[0]
-        net.classifier[0] = nn.Linear(512, old.out_features)
+    hidden = _channels(4096, width)
+    net.classifier = nn.Sequential(
+        nn.Linear(cfg[-2] * (1 if small else 49), hidden), nn.ReLU(True), nn.Dropout(),
+        nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(), nn.Linear(hidden, num_classes))
+    for m in net.classifier:
+        if isinstance(m, nn.Linear):  # torchvision's VGG initialisation
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.zeros_(m.bias)
     return net
 
 
-def efficientnet_b0(num_classes: int, in_channels: int = 3, input_size: int = 32) -> nn.Module:
-    """torchvision EfficientNet-B0 with a stride-1 stem for small inputs."""
-    net = tvm.efficientnet_b0(weights=None, num_classes=num_classes)
+def alexnet(num_classes: int, in_channels: int = 3, input_size: int = 32, width: float = 1.0) -> nn.Module:
+    """torchvision AlexNet (five convolutions, three linear layers); small inputs get a 5x5 stride-1 stem and a 1x1
+    adaptive pool, so the first linear layer reads 256 features; ``width`` scales every channel and hidden width."""
+    net = tvm.alexnet(weights=None, num_classes=num_classes)
+    if input_size > SMALL_INPUT and width == 1.0:
+        net.features[0] = _first_conv(net.features[0], in_channels, 11, 4, 2)
+        return net
+    ch = [_channels(c, width) for c in (64, 192, 384, 256, 256)]
+    hidden = _channels(4096, width)
+    small = input_size <= SMALL_INPUT
+    net.features = nn.Sequential(
+        nn.Conv2d(in_channels, ch[0], 5 if small else 11, 1 if small else 4, 2), nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, 2), nn.Conv2d(ch[0], ch[1], 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+        nn.Conv2d(ch[1], ch[2], 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(ch[2], ch[3], 3, padding=1),
+        nn.ReLU(inplace=True), nn.Conv2d(ch[3], ch[4], 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2))
+    pooled = 1 if small else 6
+    net.avgpool = nn.AdaptiveAvgPool2d(pooled)
+    net.classifier = nn.Sequential(
+        nn.Dropout(0.5), nn.Linear(ch[4] * pooled * pooled, hidden), nn.ReLU(inplace=True), nn.Dropout(0.5),
+        nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes))
+    return net
+
+
+def efficientnet_b0(num_classes: int, in_channels: int = 3, input_size: int = 32, width: float = 1.0) -> nn.Module:
+    """torchvision EfficientNet-B0 with a stride-1 stem for small inputs; ``width`` is its width multiplier."""
+    # torchvision's own B0 configuration builder, which exposes the width multiplier (efficientnet_b0 fixes it at 1)
+    settings, last_channel = _efficientnet_conf("efficientnet_b0", width_mult=width, depth_mult=1.0)
+    net = tvm.EfficientNet(settings, dropout=0.2, last_channel=last_channel, num_classes=num_classes)
     stem = net.features[0][0]
     stride = 1 if input_size <= SMALL_INPUT else 2
     net.features[0][0] = _first_conv(stem, in_channels, 3, stride, 1)
@@ -108,10 +172,14 @@ BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "resnet18": lambda **kw: resnet(18, **kw),
     "resnet34": lambda **kw: resnet(34, **kw),
     "resnet50": lambda **kw: resnet(50, **kw),
+    "vgg11": lambda **kw: vgg(11, **kw),
+    "vgg11_bn": lambda **kw: vgg(11, batch_norm=True, **kw),
     "vgg13": lambda **kw: vgg(13, **kw),
     "vgg16": lambda **kw: vgg(16, **kw),
     "vgg19": lambda **kw: vgg(19, **kw),
     "vgg16_bn": lambda **kw: vgg(16, batch_norm=True, **kw),
+    "vgg19_bn": lambda **kw: vgg(19, batch_norm=True, **kw),
+    "alexnet": alexnet,
     "efficientnet_b0": efficientnet_b0,
     "lenet": LeNet,
 }
@@ -119,7 +187,11 @@ BUILDERS: dict[str, Callable[..., nn.Module]] = {
 
 def build_model(name: str, num_classes: int, in_channels: int, input_size: int, seed: int | None = None,
                 **kwargs) -> nn.Module:
-    """Build a registered architecture (``fc`` takes ``widths=(...)``); ``seed`` fixes the initialisation."""
+    """Build a registered architecture; ``seed`` fixes the initialisation.
+
+    ``fc`` takes ``widths=(...)``; the convolutional families (ResNet, VGG, AlexNet, EfficientNet) take a channel
+    multiplier ``width`` (1 = torchvision's widths).
+    """
     if seed is not None:
         torch.manual_seed(seed)
     if name == "fc":

@@ -49,3 +49,12 @@ def image_grid(ax: plt.Axes, images: torch.Tensor, nrow: int = 8, title: str | N
         spine.set_visible(False)
     if title:
         ax.set_title(title)
+
+
+def log_ticks(ax: plt.Axes, values, axis: str = "x") -> None:
+    """On a log axis, put ticks at ``values`` labelled as plain numbers (and no minor labels to collide with)."""
+    from matplotlib.ticker import NullFormatter
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xticks if axis == "x" else ax.set_yticks)(list(values), [f"{v:g}" for v in values])
+    target.set_minor_formatter(NullFormatter())

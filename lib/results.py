@@ -138,7 +138,7 @@ def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Resu
     the others, and a :class:`SweepError` listing the failures is raised at the end.
     """
     configs = list(configs)
-    todo = [c for c in configs if not store.has(c)]
+    todo = list({store.path(c): c for c in configs if not store.has(c)}.values())  # equal configurations run once
     failures: list[tuple[dict, BaseException]] = []
     bar = tqdm(total=len(todo), desc=f"sweep {store.chapter}/{store.profile}", disable=not progress or not todo,
                leave=False)

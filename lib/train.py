@@ -59,7 +59,9 @@ def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, nesterov
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, device: str | torch.device | None = None,
             amp: bool = False) -> torch.Tensor:
     """Model outputs for every row of ``x`` (eval mode, batched), returned on the CPU as float32."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    if device is None:  # the model's device (CPU for a model without parameters)
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    device = torch.device(device)
     was_training = model.training
     model.eval()
     outs = []
@@ -68,6 +70,19 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, device
             outs.append(model(x[start:start + batch_size].to(device, non_blocking=True)).float().cpu())
     model.train(was_training)
     return torch.cat(outs)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, x: torch.Tensor, *, batch_size: int = 256,
+                          device: str | torch.device | None = None) -> None:
+    """Recompute every BatchNorm's running statistics as averages over ``x`` (``torch.optim.swa_utils.update_bn``).
+
+    After a short training the running averages (momentum 0.1) still remember their initial values and the earlier
+    weights, and eval-mode outputs suffer; this replaces them by the statistics of the final network.
+    """
+    if device is None:
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    torch.optim.swa_utils.update_bn((x[i:i + batch_size].to(device) for i in range(0, len(x), batch_size)), model)
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: LossFn = F.cross_entropy,
@@ -79,7 +94,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Los
 
 def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 128,
           optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.9, nesterov: bool = False,
-          weight_decay: float = 0.0, target_train_acc: float | None = None, loss_fn: LossFn = F.cross_entropy,
+          weight_decay: float = 0.0, lr_schedule: str | None = None, target_train_acc: float | None = None,
+          loss_fn: LossFn = F.cross_entropy,
           val: tuple[torch.Tensor, torch.Tensor] | None = None, restore_best: bool = False,
           augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
           device: str | torch.device = "auto", amp: bool = False, seed: int = 0, progress: bool = True) -> History:
@@ -88,6 +104,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
     Stops after ``epochs`` epochs (a fixed budget) or, with ``target_train_acc`` (e.g. 1.0: fit the training set),
     at the first epoch whose running training accuracy reaches it. With ``val`` the validation loss and accuracy are
     recorded each epoch, and ``restore_best`` reloads the weights of the epoch with the lowest validation loss.
+    ``lr_schedule="cosine"`` anneals the learning rate to 0 over ``epochs`` (CosineAnnealingLR, stepped per epoch).
     ``amp`` uses bfloat16 autocast on CUDA (no loss scaling is needed for bfloat16). ``seed`` fixes the batch order
     and any randomness of ``augment``.
     """
@@ -99,6 +116,9 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
     model.to(device)
     x_dev, y_dev = x.to(device), y.to(device)
     opt = make_optimizer(optimizer, model.parameters(), lr, momentum, nesterov, weight_decay)
+    if lr_schedule not in (None, "cosine"):
+        raise ValueError(f"unknown lr_schedule {lr_schedule!r}; use None or 'cosine'")
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if lr_schedule else None
     gen = torch.Generator().manual_seed(seed)
     history, best = History(), (float("inf"), None)
     bar = tqdm(range(1, epochs + 1), desc="train", disable=not progress, leave=False)
@@ -118,7 +138,9 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
             opt.step()
             total_loss += float(loss.detach()) * len(idx)
             correct += int((out.detach().argmax(1) == yb).sum())
-        record = {"epoch": epoch, "loss": total_loss / len(x), "acc": correct / len(x)}
+        record = {"epoch": epoch, "loss": total_loss / len(x), "acc": correct / len(x), "lr": opt.param_groups[0]["lr"]}
+        if schedule is not None:
+            schedule.step()
         if val is not None:
             v = evaluate(model, *val, loss_fn=loss_fn, amp=amp)
             record.update(val_loss=v["loss"], val_acc=v["acc"])

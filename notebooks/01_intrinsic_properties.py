@@ -50,12 +50,12 @@ import torch
 
 from lib.adversarial import KONZ_EPSILONS
 from lib.config import resolve_profile
-from lib.data import load_dataset
+from lib.data import load_dataset, present
 from lib.data.manifolds import MANIFOLDS
-from lib.generalization import (MEDICAL, NATURAL, dataset_tasks, flatten_records, present, run_task, task_capacity,
+from lib.generalization import (MEDICAL, NATURAL, dataset_tasks, flatten_records, run_task, task_capacity,
                                 task_dimensions, task_properties, task_sharpness)
 from lib.intrinsic import label_sharpness, mle_dimension, twonn_dimension
-from lib.plots import PAPER_COLOR, paper_line, use_style
+from lib.plots import PAPER_COLOR, use_style
 from lib.report import paper_vs_here, show_table
 from lib.results import ResultStore, run_sweep
 from lib.scaling import mean_ci, pearson, scaling_law_likelihood_ratio

@@ -231,3 +231,18 @@ def test_registry_manifolds_are_scaled_into_unit_range():
     assert float(d.x.min()) == 0.0 and float(d.x.max()) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="needs intrinsic_dim and ambient_dim"):
         load_dataset("sphere", "all")
+
+
+def test_pool_and_presence(data_root, tmp_path):
+    from lib.data import image_pool, present
+    x, y = image_pool("mnist", str(data_root))
+    assert x.shape == (10000, 1, 28, 28) and len(torch.unique(x.flatten(1), dim=0)) == 10000  # test split only here
+    assert present(("mnist", "cifar10", "kmnist"), str(data_root)) == ["mnist", "kmnist"]
+    assert present(("mnist",), str(tmp_path)) == []
+
+
+def test_demo_photo_is_a_real_rgb_image():
+    from lib.data import demo_photo
+    img = demo_photo(64)
+    assert img.shape == (3, 64, 64) and 0 <= float(img.min()) and float(img.max()) <= 1
+    assert float(img.std()) > 0.1  # a photograph, not a constant

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lib.generalization import (class_pairs, dataset_tasks, draw_task, image_pool, max_balanced_size, run_task,
+from lib.data import image_pool
+from lib.generalization import (class_pairs, dataset_tasks, draw_task, max_balanced_size, run_task,
                                 task_capacity, task_labels, task_properties)
 
 

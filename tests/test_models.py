@@ -8,8 +8,8 @@ import torch
 from lib.models import FCNet, LeNet, build_model, extract_features, last_linear
 
 
-@pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "vgg13", "vgg16", "vgg19", "vgg16_bn",
-                                  "efficientnet_b0", "lenet", "fc"])
+@pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "vgg11", "vgg11_bn", "vgg13", "vgg16", "vgg19",
+                                  "vgg16_bn", "alexnet", "efficientnet_b0", "lenet", "fc"])
 @pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
 def test_models_build_and_run_on_small_inputs(name, channels, size):
     model = build_model(name, num_classes=7, in_channels=channels, input_size=size, seed=0).eval()
@@ -26,6 +26,19 @@ def test_small_input_stems():
     assert big.conv1.kernel_size == (7, 7) and big.conv1.stride == (2, 2)
     v = build_model("vgg16", 10, 3, 28)
     assert v.classifier[0].in_features == 512  # 28 px: 28-14-7-4-2-1 with ceil-mode pooling
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vgg11_bn", "alexnet", "efficientnet_b0"])
+@pytest.mark.parametrize("size", [28, 96])
+def test_width_multiplier_scales_parameters(name, size):
+    full = build_model(name, 10, 1, size, seed=0)
+    quarter = build_model(name, 10, 1, size, seed=0, width=0.25)
+    n_full, n_quarter = (sum(p.numel() for p in m.parameters()) for m in (full, quarter))
+    assert n_quarter < 0.2 * n_full  # conv weights scale as width^2
+    with torch.no_grad():
+        assert quarter.eval()(torch.rand(2, 1, size, size)).shape == (2, 10)
+    if name == "resnet18":
+        assert quarter.layer1[0].conv1.out_channels == 16 and quarter.fc.in_features == 128
 
 
 def test_seed_fixes_the_initialisation():

@@ -73,6 +73,14 @@ def test_sweep_resumes_after_a_crash(tmp_path):
     assert calls == []
 
 
+def test_equal_configurations_in_one_sweep_run_once(tmp_path):
+    store = ResultStore("ch9", "smoke", root=tmp_path)
+    calls.clear()
+    records = run_sweep([{"seed": 3}, {"seed": 4}, {"seed": 3}], crashing_task, store, progress=False)
+    assert calls == [3, 4]
+    assert [r["result"]["value"] for r in records] == [9, 16, 9]
+
+
 def _results(records):
     return [json.dumps(r["result"], sort_keys=True) for r in records]
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.models import FCNet
-from lib.train import evaluate, make_optimizer, predict, train
+from lib.train import evaluate, make_optimizer, predict, recalibrate_batchnorm, train
 
 
 def blobs(n: int = 200, seed: int = 0):
@@ -60,6 +60,33 @@ def test_evaluate_matches_a_manual_cross_entropy():
     assert out["loss"] == pytest.approx(float(F.cross_entropy(logits, y)), rel=1e-6)
     assert out["acc"] == pytest.approx(float((logits.argmax(1) == y).float().mean()))
     assert torch.allclose(predict(model, x, batch_size=4), logits, atol=1e-6)
+
+
+def test_cosine_schedule_anneals_the_learning_rate():
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 4), torch.randint(0, 2, (64,))
+    hist = train(FCNet(4, (8,), 2), x, y, epochs=4, optimizer="sgd", lr=0.1, lr_schedule="cosine", progress=False,
+                 device="cpu")
+    lrs = hist.column("lr")
+    assert lrs[0] == pytest.approx(0.1) and lrs[2] == pytest.approx(0.05)  # 0.1 * (1 + cos(pi t / 4)) / 2
+    with pytest.raises(ValueError, match="lr_schedule"):
+        train(FCNet(4, (8,), 2), x, y, epochs=1, lr_schedule="step", progress=False, device="cpu")
+
+
+def test_predict_runs_a_model_without_parameters_on_the_cpu():
+    out = predict(torch.nn.Flatten(), torch.ones(3, 2, 2), batch_size=2)
+    assert out.shape == (3, 4) and out.device.type == "cpu"
+
+
+def test_batchnorm_recalibration_gives_the_data_statistics():
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    x = 5 + 2 * torch.randn(512, 3)
+    recalibrate_batchnorm(model, x, batch_size=128)
+    with torch.no_grad():
+        h = model[0](x)
+    assert torch.allclose(model[1].running_mean, h.mean(0), atol=1e-5)
+    assert torch.allclose(model[1].running_var, h.var(0), rtol=0.02)  # mean of per-batch unbiased variances
 
 
 def test_bad_arguments_are_explained():

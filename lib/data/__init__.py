@@ -2,10 +2,11 @@
 
 from .catalogue import catalogue, split_summary
 from .manifolds import MANIFOLDS
+from .photo import demo_photo
 from .registry import (SPECS, DatasetNotFoundError, DatasetSpec, ImageData, balanced_indices, convert_channels,
-                       find_files, get_spec, is_available, load_dataset, resize)
+                       find_files, get_spec, image_pool, is_available, load_dataset, present, resize)
 from .root import ENV_VAR, cache_root, data_roots
 
 __all__ = ["SPECS", "MANIFOLDS", "ENV_VAR", "DatasetNotFoundError", "DatasetSpec", "ImageData", "balanced_indices",
-           "cache_root", "catalogue", "convert_channels", "data_roots", "find_files", "get_spec", "is_available", "load_dataset",
-           "resize", "split_summary"]
+           "cache_root", "catalogue", "convert_channels", "data_roots", "demo_photo", "find_files", "get_spec",
+           "image_pool", "is_available", "load_dataset", "present", "resize", "split_summary"]

@@ -8,6 +8,7 @@ conversion. Files are looked for under the data roots of :mod:`lib.data.root`; a
 
 from __future__ import annotations
 
+import functools
 import os
 import urllib.request
 from dataclasses import dataclass, field
@@ -413,6 +414,34 @@ def load_dataset(name: str, split: str = "test", *, root: str | os.PathLike | No
         x = convert_channels(x, channels)
     return ImageData(x=x, y=torch.from_numpy(np.asarray(y, dtype=np.int64)), spec=spec, split=split,
                      classes=classes, indices=index, path=path)
+
+
+@functools.lru_cache(maxsize=16)
+def image_pool(dataset: str, root: str | None, size: int | None = None,
+               channels: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every image of ``dataset`` on disk (all available splits pooled, exact duplicates removed), with labels.
+
+    Chapters draw their own disjoint training and test sets from this pool (with the offline data root, MNIST and
+    KMNIST have only their test split on disk). Removing exact duplicates keeps nearest-neighbour estimators finite
+    (PneumoniaMNIST has repeated images) and training and test sets disjoint.
+    """
+    spec = get_spec(dataset)
+    splits = [s for s in spec.splits if s != "all" and is_available(dataset, s, root)]
+    if not splits:
+        load_dataset(dataset, spec.splits[0], root=root)  # raises the informative DatasetNotFoundError
+    parts = [load_dataset(dataset, s, root=root, size=size, channels=channels) for s in splits]
+    x = torch.cat([p.x for p in parts])
+    y = torch.cat([p.y for p in parts])
+    _, inverse = torch.unique(x.flatten(1), dim=0, return_inverse=True)
+    first = torch.full((int(inverse.max()) + 1,), len(x), dtype=torch.long).scatter_reduce(
+        0, inverse, torch.arange(len(x)), reduce="amin")
+    keep = first.sort().values
+    return x[keep], y[keep]
+
+
+def present(datasets, root: str | None) -> list[str]:
+    """The datasets of ``datasets`` with at least one split under the data root."""
+    return [d for d in datasets if any(is_available(d, s, root) for s in get_spec(d).splits)]
 
 
 def _load_manifold(spec: DatasetSpec, *, n: int, intrinsic_dim: int | None, ambient_dim: int | None,

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .models import model_device
+
 KONZ_EPSILONS = (1 / 255, 2 / 255, 4 / 255, 8 / 255)
 
 
@@ -19,7 +21,7 @@ def fgsm_loss_penalty(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: S
     pass per batch whatever the number of budgets). L is the per-image cross-entropy; the model is evaluated in eval
     mode on its own device. Returns, per eps: clean and attacked loss and accuracy, and their differences.
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     eps = [float(e) for e in eps]

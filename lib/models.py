@@ -202,6 +202,11 @@ def build_model(name: str, num_classes: int, in_channels: int, input_size: int, 
     return BUILDERS[name](num_classes=num_classes, in_channels=in_channels, input_size=input_size, **kwargs)
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """The device of a model's parameters (the CPU for a model without parameters)."""
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
 def last_linear(model: nn.Module) -> nn.Linear:
     """The final ``nn.Linear`` of a model (its classification head)."""
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -220,7 +225,7 @@ def extract_features(model: nn.Module, x: torch.Tensor, layer: nn.Module | None 
     batches; returns a CPU tensor.
     """
     layer = layer if layer is not None else last_linear(model)
-    device = next(model.parameters()).device
+    device = model_device(model)
     captured: list[torch.Tensor] = []
 
     def hook(module, inputs, out):

@@ -17,6 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import pick_device
+from .models import model_device
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -59,9 +60,7 @@ def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, nesterov
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, device: str | torch.device | None = None,
             amp: bool = False) -> torch.Tensor:
     """Model outputs for every row of ``x`` (eval mode, batched), returned on the CPU as float32."""
-    if device is None:  # the model's device (CPU for a model without parameters)
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    device = torch.device(device)
+    device = torch.device(device) if device is not None else model_device(model)
     was_training = model.training
     model.eval()
     outs = []
@@ -80,8 +79,7 @@ def recalibrate_batchnorm(model: nn.Module, x: torch.Tensor, *, batch_size: int 
     After a short training the running averages (momentum 0.1) still remember their initial values and the earlier
     weights, and eval-mode outputs suffer; this replaces them by the statistics of the final network.
     """
-    if device is None:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    device = device if device is not None else model_device(model)
     torch.optim.swa_utils.update_bn((x[i:i + batch_size].to(device) for i in range(0, len(x), batch_size)), model)
 
 

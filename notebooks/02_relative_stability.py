@@ -359,6 +359,7 @@ for ax, d in zip(axes[0], datasets):
         ax.bar(xs, [init[(d, m, c)]["R"] for m in cfg.models], bar_w, color=f"C{k}", alpha=0.3)
         ax.bar(xs, [trained[(d, m, c)]["R"] for m in cfg.models], bar_w * 0.55, color=f"C{k}", label=f"c = {c}")
     ax.axhline(1, color="k", linewidth=0.8)
+    ax.axhspan(1e-2, 1e-1, color=PAPER_COLOR, alpha=0.12, label="paper: trained ResNet / EfficientNet")
     ax.set_yscale("log")
     ax.set_xticks(range(len(cfg.models)), cfg.models, rotation=15)
     ax.set_ylabel("$R_f$ at $\\delta = 1$")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
 import time
 
@@ -25,7 +24,7 @@ from lib.data import load_dataset
 from lib.diffeo import (GAUSSIAN_SIGMA, deform, mode_weights, remap, remap_reference, sample_displacement,
                         sine_basis, temperature_for_delta)
 from lib.models import build_model
-from lib.results import REPO_ROOT, provenance
+from lib.results import write_benchmark
 from lib.stability import relative_stability
 
 CUTS = (3, 5, 15)
@@ -154,10 +153,7 @@ def main() -> None:
     for r in record["r_f"]:
         print(f"R_f of {r['model']} on {r['probes']} probes: {r['seconds']:.1f} s "
               f"({r['forward_img_per_s']:.0f} forward img/s)")
-    record["provenance"] = provenance(time.perf_counter() - start, "cpu (2 threads)")
-    out = REPO_ROOT / "book" / "results" / "benchmarks" / "diffeomorphisms.json"
-    out.write_text(json.dumps(record, indent=1))
-    print(f"wrote {out}")
+    write_benchmark("diffeomorphisms", record, time.perf_counter() - start, "cpu (2 threads)")
 
 
 if __name__ == "__main__":

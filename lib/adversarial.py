@@ -1,8 +1,9 @@
-"""FGSM attacks and the test-loss penalty they cause (Konz & Mazurowski Sec. 6; Goodfellow et al. 2015)."""
+"""Adversarial attacks: FGSM and its test-loss penalty (Konz & Mazurowski Sec. 6; Goodfellow et al. 2015), PGD paths
+(van der Merwe et al. 2022, App. A)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -47,3 +48,23 @@ def fgsm_loss_penalty(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: S
              "loss_penalty": (float(adv_loss[i]) - clean_loss) / n, "clean_acc": clean_correct / n,
              "adv_acc": float(adv_correct[i]) / n, "acc_penalty": (clean_correct - float(adv_correct[i])) / n}
             for i, e in enumerate(eps)]
+
+
+def pgd_path(x: torch.Tensor, loss_fn: Callable[[torch.Tensor], torch.Tensor], *, steps: int = 30,
+             step_size: float = 2 / 255, radius: float = 0.3) -> torch.Tensor:
+    """The iterates of one PGD attack (Madry et al. 2018; van der Merwe et al. Eq. 5), as a path (N, steps+1, ...).
+
+    x_0 = x and x_j = clip(x + clamp(x_{j-1} + step_size * sign(grad L(x_{j-1})) - x, -radius, radius), 0, 1):
+    the ascent step of Eq. 5 with the L-inf projection and [0, 1] clipping of the released code (radius 0.3 is never
+    reached in 30 steps of 2/255). ``loss_fn`` maps a batch of inputs to a scalar loss; it is called exactly
+    ``steps`` times. Every iterate is kept, so the path costs ``steps`` gradient evaluations in all, where the
+    released code restarts the attack for every step count (0 + 1 + ... + 29 = 435 for 30 steps).
+    """
+    path = [x.detach()]
+    adv = x.detach()
+    for _ in range(steps):
+        adv = adv.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(loss_fn(adv), adv)
+        adv = (x + (adv.detach() + step_size * grad.sign() - x).clamp_(-radius, radius)).clamp_(0.0, 1.0)
+        path.append(adv)
+    return torch.stack(path, 1)

@@ -152,6 +152,40 @@ class LeNet(nn.Module):
         return self.classifier(self.features(x))
 
 
+class LeNetEncoder(nn.Module):
+    """The MNIST encoder of van der Merwe et al. (their ``MnistCnnEncoder``): LeNet-5 convolutions with average
+    pooling, conv6-pool-conv16-pool, then 256 -> 512 -> 512 -> ``embedding_dim`` (no ReLU on the embedding).
+
+    Inputs are images in [0, 1]; the MNIST normalisation (mean 0.1307, std 0.3081, as the authors' transforms) is the
+    first operation, so alterations and attacks act on [0, 1] pixels. With ``num_classes`` a classification head
+    Linear(embedding_dim, num_classes) reads ReLU(embedding) (:meth:`embed_and_logits`), as in the authors' code.
+    The authors' dropout (0.3) is left out.
+    """
+
+    MEAN, STD = 0.1307, 0.3081
+
+    def __init__(self, embedding_dim: int = 128, num_classes: int | None = None, in_channels: int = 1):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 6, 5), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.AvgPool2d(2),
+            nn.Flatten(), nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+            nn.Linear(512, embedding_dim))
+        self.head = nn.Linear(embedding_dim, num_classes) if num_classes else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The embedding of a batch of 28 x 28 images in [0, 1]."""
+        if x.shape[-2:] != (28, 28):
+            raise ValueError(f"LeNetEncoder takes 28 x 28 images, got {tuple(x.shape[-2:])}; resize first")
+        return self.features((x - self.MEAN) / self.STD)
+
+    def embed_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(embedding, class logits) of a batch; needs ``num_classes``."""
+        if self.head is None:
+            raise ValueError("this encoder has no classification head; build it with num_classes")
+        emb = self(x)
+        return emb, self.head(torch.relu(emb))
+
+
 class FCNet(nn.Module):
     """A fully connected ReLU network on flattened inputs: ``in_dim -> widths[0] -> ... -> num_classes``."""
 

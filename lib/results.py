@@ -68,6 +68,15 @@ def provenance(wall_s: float, device: str) -> dict:
             "torch": torch.__version__}
 
 
+def write_benchmark(name: str, record: dict, wall_s: float, device: str) -> Path:
+    """Save a benchmark record with its provenance as ``book/results/benchmarks/<name>.json``; return the path."""
+    out = REPO_ROOT / "book" / "results" / "benchmarks" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**record, "provenance": provenance(wall_s, device)}, indent=1))
+    print(f"wrote {out}")
+    return out
+
+
 def default_root(profile: str) -> Path:
     """``book/results`` for ``paper`` (committed), ``.cache/results`` otherwise (ignored by git)."""
     return COMMITTED_RESULTS if profile == "paper" else CACHED_RESULTS

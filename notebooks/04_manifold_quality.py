@@ -414,7 +414,7 @@ paper_vs_here([
 # - **Alterations.** Our PGD path is deterministic: one fixed augmented view per image for the self-supervised
 #   losses and no random rotation of the iterates (the authors rotate every iterate by up to 15 degrees, which also
 #   moves the representation of the *unattacked* image). Noise is redrawn at every step, as in their script.
-# - **Encoder.** The authors' MNIST encoder with their dropout (0.3) left out, and ReLU views of rotation and
+# - **Encoder.** The authors' MNIST encoder with their dropout (0.3) left out, and training views made of rotation and
 #   perspective (their training transforms also crop and blur).
 # - **Metric.** Eq. 4 and the released code's variant differ in the denominator of the relative changes and by the
 #   extra $D_{prev}$ term; both are reported, and the tables say which.

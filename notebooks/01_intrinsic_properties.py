@@ -76,6 +76,10 @@ MODELS = cfg.models.split(",")
 TRAINING = {"resnet18": (1e-3, 200), "resnet34": (1e-3, 128), "resnet50": (1e-3, 64), "vgg13": (1e-4, 32),
             "vgg16": (1e-4, 32), "vgg19": (1e-4, 32), "lenet": (1e-3, 64), "fc": (1e-3, 64)}
 natural, medical = present(NATURAL, root), present(MEDICAL, root)
+if not natural or not medical:
+    raise FileNotFoundError(f"this chapter compares natural images {NATURAL} with medical ones {MEDICAL}; under the data "
+                            f"root found natural {natural}, medical {medical}. Set data_root (or $GG_DATA_ROOT) to a "
+                            "folder holding them; see the Data chapter for how to get them")
 print(f"profile {cfg.profile}: models {MODELS}; natural datasets here {natural}; medical datasets here {medical}")
 
 # %% [markdown]

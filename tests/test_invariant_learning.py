@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lib.data.invariant import CYLINDER_RADIUS, X_MAX, compress, invariant_data, stripe_threshold
-from lib.gradient_flow import train_kernel, train_network
+from lib.gradient_flow import loss_derivative, loss_value, train_kernel, train_network
 from lib.ntk import binary_mutual_information, empirical_ntk, gaussian_mixture_mi, kernel_pca
 from lib.shallow import OneHiddenLayer, amplification, neuron_vectors, ntk_gram
 
@@ -134,3 +134,14 @@ def test_one_dimensional_neighbour_radii_equal_the_brute_force():
     for k in (1, 5, 20):
         torch.testing.assert_close(_kth_distance(q, r, k), torch.cdist(q, r).kthvalue(k, dim=1).values, atol=1e-9,
                                    rtol=0)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "softhinge"])
+def test_loss_derivative_equals_autograd(loss):
+    margins = torch.linspace(-2, 3, 501, dtype=torch.float64)
+    margins = margins[(margins - 1).abs() > 1e-9].requires_grad_(True)  # the hinge kink at 1 has no derivative
+    (auto,) = torch.autograd.grad(loss_value(margins, loss).sum(), margins)
+    # torch's softplus is linear beyond 20, where sigmoid differs from 1 by < 2e-9
+    torch.testing.assert_close(loss_derivative(margins.detach(), loss), auto, rtol=0, atol=1e-8)
+    with pytest.raises(ValueError, match="unknown loss"):
+        loss_derivative(margins.detach(), "logistic")

@@ -1,0 +1,53 @@
+"""Chapter 3's experiment helpers: predicted exponents, power-law fits, the stripe's fixed points (Eq. 6) checked
+by Monte Carlo, and one small feature-vs-lazy run."""
+
+import numpy as np
+import pytest
+import torch
+
+from lib.data.invariant import X_MAX, X_MIN
+from lib.invariant_experiments import (feature_exponent, lazy_exponent, power_law, run_learning,
+                                       stripe_fixed_points)
+
+
+def test_predicted_exponents():
+    assert lazy_exponent(5) == pytest.approx(5 / 13)
+    assert feature_exponent(5) == pytest.approx(9 / 13)
+    assert lazy_exponent(3) == pytest.approx(3 / 7)
+    assert feature_exponent(3, d_par=2) == pytest.approx(0.5)  # the cylinder, Sec. 4
+
+
+def test_power_law_recovers_a_known_exponent_and_needs_three_points():
+    rng = np.random.default_rng(0)
+    p = np.array([64, 128, 256, 512, 1024, 2048])
+    fit = power_law(p, 3.0 * p ** -0.4 * np.exp(rng.normal(0, 0.01, len(p))))
+    assert fit["slope"] == pytest.approx(-0.4, abs=0.02)
+    assert 0 < fit["ci"] < 0.05
+    with pytest.raises(ValueError, match="three positive"):
+        power_law([1, 2, 3], [1.0, 0.0, 0.0])
+
+
+def test_stripe_fixed_points_zero_the_monte_carlo_bracket_of_eq6():
+    d = 2
+    x = np.random.default_rng(1).standard_normal(4_000_000)
+    y = np.where((x > X_MIN) & (x < X_MAX), -1.0, 1.0)
+    points = stripe_fixed_points(d)
+    assert sum(fp["stable"] for fp in points) >= 2
+    for fp in points:
+        active = x > fp["z"] if fp["side"] > 0 else x < fp["z"]
+        c1, cb = np.mean(y * x * active), np.mean(y * active)
+        assert d * cb + fp["z"] * c1 == pytest.approx(0.0, abs=3e-3)
+
+
+def test_feature_training_compresses_and_beats_the_lazy_kernel():
+    torch.set_num_threads(1)
+    out = run_learning(dict(model="stripe", d=3, p=128, h=200, alpha=1e-6, seed=0, n_test=4000, loss="softhinge",
+                            min_step=1e-2, max_steps=20000, until=0.95))
+    assert out["feature"]["fitted"] >= 0.95 and out["lazy"]["fitted"] >= 0.95
+    feature = out["feature"]
+    assert feature["t_star"] is not None and feature["lambda_star"] > 2.0
+    assert feature["lambda_max"] >= feature["lambda_star"]
+    assert feature["test_error"] < out["lazy"]["test_error"]
+    for key in ("lazy", "lazy_compressed", "final_ntk"):
+        assert 0.0 <= out[key]["test_error"] < 0.5
+    assert out["lazy_compressed"]["test_error"] < out["lazy"]["test_error"]

@@ -151,12 +151,35 @@ def check_profile(profile: str) -> None:
         raise BookError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
 
 
-def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], log_output: bool = True) -> Path:
+# Seconds one cell may run before the run is declared stuck (None: no limit). Headless runs can lose one kernel
+# message under load: the kernel sits idle, papermill waits forever for a cell that never started (seen with
+# ipykernel 6 and 7 at chapter 2's widget cell). A cell limit turns that into an error, and the chapter is rerun once;
+# its sweeps are cached, so the rerun costs minutes at most.
+CELL_TIMEOUT = {"smoke": 300, "book": 3600, "paper": None}
+
+
+def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], log_output: bool = True,
+                retries: int = 1) -> Path:
     """Execute a chapter with papermill into ``book/chapters/``; return the executed notebook's path.
 
     A failed run leaves no executed copy (so a build cannot render a half-run chapter); the partial output is kept
-    as ``NN_slug.failed.ipynb`` for inspection.
+    as ``NN_slug.failed.ipynb`` for inspection. A cell that exceeds :data:`CELL_TIMEOUT` reruns the chapter
+    (``retries`` times), then fails.
     """
+    from nbclient.exceptions import CellTimeoutError
+
+    try:
+        return _execute(chapter, profile, overrides, log_output)
+    except CellTimeoutError as err:
+        if retries <= 0:
+            raise BookError(f"chapter {chapter.number} ({chapter.slug}): a cell ran past {CELL_TIMEOUT[profile]} s "
+                            f"({err}); see CELL_TIMEOUT in lib/book.py") from None
+        print(f"[book] chapter {chapter.number}: a cell ran past {CELL_TIMEOUT[profile]} s (a stuck headless kernel "
+              f"or a slow cell); rerunning the chapter once", flush=True)
+        return run_chapter(chapter, profile, overrides, log_output, retries - 1)
+
+
+def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_output: bool) -> Path:
     import papermill as pm
 
     check_profile(profile)
@@ -177,7 +200,8 @@ def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], lo
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         pm.execute_notebook(_read_notebook(chapter.source), str(partial), parameters={"profile": profile, **overrides},
-                            kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=False, log_output=log_output)
+                            kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=False, log_output=log_output,
+                            execution_timeout=CELL_TIMEOUT[profile])
     except pm.PapermillExecutionError as err:
         failed = EXECUTED / f"{chapter.stem}.failed.ipynb"
         partial.replace(failed)

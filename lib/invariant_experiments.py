@@ -22,9 +22,11 @@ import torch
 from scipy import stats
 from scipy.special import ndtr
 
+from .config import pick_device
 from .data.invariant import X_MAX, X_MIN, compress, informative_dims, invariant_data
 from .gradient_flow import train_kernel, train_network
 from .shallow import OneHiddenLayer, amplification, ntk_gram
+from .stability import invariant_stability
 
 MAX_HISTORY = 300  # Lambda(t) is kept at this many log-spaced steps
 
@@ -49,7 +51,8 @@ def kernel_test_error(model: OneHiddenLayer, x: torch.Tensor, y: torch.Tensor, x
 
 def run_learning(params: dict) -> dict:
     """One feature run and three frozen-kernel runs. ``params``: model, d, p, h, alpha, seed, n_test, and the
-    flow's loss, min_step, max_steps and until (the fitted fraction at which every flow stops; 1: all points)."""
+    flow's loss, min_step, max_steps and until (the fitted fraction at which every flow stops; 1: all points);
+    optional ``device`` (data and weights are drawn on the CPU, then moved, so results do not depend on it)."""
     model_name, d, p = params["model"], params["d"], params["p"]
     d_par = informative_dims(model_name)
     g = torch.Generator().manual_seed(params["seed"])
@@ -60,6 +63,9 @@ def run_learning(params: dict) -> dict:
     flow = {k: params[k] for k in ("loss", "min_step", "max_steps", "until")}
     init = OneHiddenLayer(d, params["h"])
     init.load_state_dict(net.state_dict())
+    device = pick_device(params.get("device", "cpu"))
+    x, y, x_kernel, y_kernel, x_test, y_test = (t.to(device) for t in (x, y, x_kernel, y_kernel, x_test, y_test))
+    net, init = net.to(device), init.to(device)
     with torch.no_grad():
         f0_test = net(x_test)
     feature = train_network(net, x, y, params["alpha"], observe=lambda t, F: {"Lambda": amplification(net, d_par)},
@@ -136,3 +142,30 @@ def stripe_fixed_points(d: int, x_min: float = X_MIN, x_max: float = X_MAX, grid
             root = z[i] - bracket[i] * (z[i + 1] - z[i]) / (bracket[i + 1] - bracket[i])
             points.append({"z": float(root), "side": sign, "stable": bool(speed[i + 1] - speed[i] < 0)})
     return points
+
+
+def run_stripe_stability(params: dict) -> dict:
+    """Relative stability of the stripe model, Eq. (6) of Petrini et al. (2021) (their Fig. 7): train Eq. (1) in the
+    feature regime on p points (``params`` as :func:`run_learning`, plus ``radius``, the noise norm) and measure R_f
+    of the initial function f_0 and of the trained predictor F on ``n_test`` fresh points, with Lambda and the
+    test error."""
+    d, p, d_par = params["d"], params["p"], informative_dims(params["model"])
+    g = torch.Generator().manual_seed(params["seed"])
+    x, y = invariant_data(params["model"], p, d, generator=g)
+    x_test, y_test = invariant_data(params["model"], params["n_test"], d, generator=g)
+    net = OneHiddenLayer(d, params["h"], generator=g)
+    init = OneHiddenLayer(d, params["h"])
+    init.load_state_dict(net.state_dict())
+    device = pick_device(params.get("device", "cpu"))
+    x, y, x_test, y_test = (t.to(device) for t in (x, y, x_test, y_test))
+    net, init = net.to(device), init.to(device)
+    flow = train_network(net, x, y, params["alpha"], **{k: params[k] for k in ("loss", "min_step", "max_steps",
+                                                                              "until")})
+    trained = lambda z: net(z) - init(z)  # noqa: E731 - F / alpha
+    with torch.no_grad():
+        err = _test_error(trained(x_test), y_test)
+    r_init = invariant_stability(init, x_test, d_par, params["radius"], generator=g)
+    r_trained = invariant_stability(trained, x_test, d_par, params["radius"], generator=g)
+    return {"model": params["model"], "d": d, "p": p, "seed": params["seed"], "R_init": r_init, "R": r_trained,
+            "lambda": amplification(net, d_par), "test_error": err, "fitted": flow.history[-1]["fitted"],
+            "steps": flow.steps}

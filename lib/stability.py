@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import torch
 from torch import nn
@@ -150,3 +150,23 @@ def log_mean(values: Iterable[float]) -> float:
     if not vals or min(vals) <= 0:
         raise ValueError(f"log_mean needs positive values, got {vals}")
     return math.exp(sum(math.log(v) for v in vals) / len(vals))
+
+
+def invariant_stability(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, d_par: int, radius: float, *,
+                        generator: torch.Generator | None = None) -> float:
+    """R_f for a task invariant to the last d - d_par coordinates, Eq. (6) of Petrini et al. (2021):
+    <|f(x_par, x_perp + nu) - f(x)|^2> / <|f(x + eta) - f(x)|^2>, nu isotropic in the invariant directions, eta
+    isotropic in all of them, ||nu|| = ||eta|| = ``radius``, one of each per point, means over the points ``x``."""
+    n, d = x.shape
+    if not 0 < d_par < d:
+        raise ValueError(f"d_par must be between 1 and d - 1 = {d - 1}, got {d_par}")
+    r = torch.full((n,), float(radius), dtype=torch.float64)
+    nu = torch.cat([torch.zeros(n, d_par, dtype=torch.float64),
+                    sphere_noise((n, d - d_par), r, generator=generator)], 1).to(x)
+    eta = sphere_noise((n, d), r, generator=generator).to(x)
+    with torch.no_grad():
+        f0 = fn(x)
+        num, den = (fn(x + nu) - f0).pow(2).mean(), (fn(x + eta) - f0).pow(2).mean()
+    if not torch.isfinite(num + den) or den <= 0:
+        raise ValueError("f does not change under isotropic noise (or is not finite); Eq. (6) is undefined")
+    return float(num / den)

@@ -31,6 +31,8 @@
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
 seed = 0  # first seed; run r uses seed + r
+data_root = ""  # unused: the data of this chapter are drawn, not loaded (kept so every chapter takes it)
+device = "auto"  # auto | cpu | cuda: where the sweeps of Sections 3, 5 and 6 train (float64 either way)
 width = None  # hidden neurons h (None: from the profile; the paper uses 10000)
 seeds = None  # realisations per point (None: from the profile)
 loss = None  # hinge (the paper) or softhinge (the released code default); None: from the profile
@@ -45,7 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.config import resolve_profile
+from lib.config import pick_device, resolve_profile
 from lib.data.invariant import X_MAX, X_MIN, invariant_data
 from lib.gradient_flow import train_network
 from lib.invariant_experiments import (feature_exponent, lazy_exponent, power_law, run_learning,
@@ -73,11 +75,12 @@ cfg = resolve_profile(profile, {
 use_style()
 store = ResultStore("ch03", cfg.profile)
 ALPHA = 1e-6  # the paper's feature regime
+DEVICE = str(pick_device(device))
 FLOW = {"loss": cfg.loss, "min_step": 1e-2, "max_steps": cfg.max_steps, "until": cfg.until}
 executor = (ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
                                 initargs=(1,)) if workers else None)
 print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, {cfg.seeds} seed(s), "
-      f"{cfg.loss} loss, flows stop at {cfg.until:.0%} of the training set fitted")
+      f"{cfg.loss} loss, flows stop at {cfg.until:.0%} of the training set fitted, sweeps on {DEVICE}")
 
 # %% [markdown]
 # ## 1. The model and its dynamics
@@ -208,7 +211,7 @@ plt.show()
 # training on an independent training set. Points are medians over seeds (the paper: 20 realisations).
 
 # %%
-configs = [dict(model="stripe", d=d, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test, **FLOW)
+configs = [dict(model="stripe", d=d, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test, device=DEVICE, **FLOW)
            for d in cfg.dims for p in cfg.ps for r in range(cfg.seeds)]
 records = [r["result"] for r in run_sweep(configs, run_learning, store, executor=executor)]
 REGIMES = {"feature": ("feature regime (alpha = 1e-6)", "C0", "-"), "lazy": ("frozen initial NTK", "C3", "-"),
@@ -263,7 +266,7 @@ show_table(stripe_fits + [{"model": "stripe", "d": d, "regime": "paper's predict
 
 # %%
 variant_configs = [dict(model="stripe", d=cfg.dims[0], p=cfg.variant_p, h=cfg.width, alpha=ALPHA, seed=seed,
-                        n_test=cfg.n_test, **{**FLOW, "loss": name}) for name in ("hinge", "softhinge")]
+                        n_test=cfg.n_test, device=DEVICE, **{**FLOW, "loss": name}) for name in ("hinge", "softhinge")]
 variants = [r for r in run_sweep(variant_configs, run_learning, store, executor=executor)]
 show_table([{"loss": v["params"]["loss"], "p": v["params"]["p"], "network steps": v["result"]["feature"]["steps"],
              "seconds (all four)": v["provenance"]["wall_s"], **{REGIMES[k][0]: v["result"][k]["test_error"] for k in REGIMES}}
@@ -317,7 +320,8 @@ show_table(lam_fits)
 # $\Lambda \sim \sqrt p$, $\beta_{\rm lazy} = 3/7$ and $\beta_{\rm feature} = (d + d_\perp/2)/(3d-2) = 1/2$.
 
 # %%
-cyl_configs = [dict(model="cylinder", d=3, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test, **FLOW)
+cyl_configs = [dict(model="cylinder", d=3, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test,
+                   device=DEVICE, **FLOW)
                for p in cfg.cylinder_ps for r in range(cfg.seeds)]
 cyl_records = [r["result"] for r in run_sweep(cyl_configs, run_learning, store, executor=executor)]
 cyl_fits = learning_curves(cyl_records, "cylinder", (3,), lambda d: (lazy_exponent(d), feature_exponent(d, 2)))
@@ -335,7 +339,7 @@ show_table(cyl_fits + [{"model": "cylinder", "d": 3, "regime": "Lambda* vs p (sl
 
 # %%
 alpha_configs = [dict(model="stripe", d=10, p=cfg.alpha_p, h=cfg.width, alpha=a, seed=seed, n_test=cfg.n_test,
-                      **FLOW) for a in cfg.alphas]
+                      device=DEVICE, **FLOW) for a in cfg.alphas]
 alpha_records = [r["result"] for r in run_sweep(alpha_configs, run_learning, store, executor=executor)]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 al = [r["alpha"] for r in alpha_records]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,22 @@ def test_build_refuses_unexecuted_chapters(monkeypatch, tmp_path):
     monkeypatch.setattr(book, "toc_chapters", lambda: [tmp_path / "03_missing.ipynb"])
     with pytest.raises(book.BookError, match="chapters not executed yet: 03_missing"):
         book.build()
+
+
+def test_a_stuck_cell_reruns_the_chapter_once_then_fails(monkeypatch):
+    from nbclient.exceptions import CellTimeoutError
+
+    chapter = book.chapters()[0]
+    calls = []
+
+    def stuck_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise CellTimeoutError("Cell execution timed out.")
+        return Path("done.ipynb")
+
+    monkeypatch.setattr(book, "_execute", stuck_once)
+    assert book.run_chapter(chapter, "smoke", {}) == Path("done.ipynb") and len(calls) == 2
+    monkeypatch.setattr(book, "_execute", lambda *args: (_ for _ in ()).throw(CellTimeoutError("timed out")))
+    with pytest.raises(book.BookError, match="ran past 300 s"):
+        book.run_chapter(chapter, "smoke", {})

@@ -1,13 +1,14 @@
 """Chapter 3's experiment helpers: predicted exponents, power-law fits, the stripe's fixed points (Eq. 6) checked
-by Monte Carlo, and one small feature-vs-lazy run."""
+by Monte Carlo, one small feature-vs-lazy run, and the stripe's relative stability (Petrini et al. 2021, Eq. 6)."""
 
 import numpy as np
 import pytest
 import torch
 
 from lib.data.invariant import X_MAX, X_MIN
-from lib.invariant_experiments import (feature_exponent, lazy_exponent, power_law, run_learning,
+from lib.invariant_experiments import (feature_exponent, lazy_exponent, power_law, run_learning, run_stripe_stability,
                                        stripe_fixed_points)
+from lib.stability import invariant_stability
 
 
 def test_predicted_exponents():
@@ -51,3 +52,24 @@ def test_feature_training_compresses_and_beats_the_lazy_kernel():
     for key in ("lazy", "lazy_compressed", "final_ntk"):
         assert 0.0 <= out[key]["test_error"] < 0.5
     assert out["lazy_compressed"]["test_error"] < out["lazy"]["test_error"]
+
+
+def test_invariant_stability_of_linear_and_invariant_functions():
+    g = torch.Generator().manual_seed(3)
+    d, d_par = 10, 1
+    x = torch.randn(20000, d, generator=g, dtype=torch.float64)
+    w = torch.randn(d, generator=g, dtype=torch.float64)
+    # f = w.x: E[(w_perp.nu)^2] = |w_perp|^2 r^2 / d_perp and E[(w.eta)^2] = |w|^2 r^2 / d
+    expected = float(w[d_par:].pow(2).sum() / (d - d_par) / (w.pow(2).sum() / d))
+    assert invariant_stability(lambda z: z @ w, x, d_par, 0.5, generator=g) == pytest.approx(expected, rel=0.03)
+    assert invariant_stability(lambda z: torch.sin(3 * z[:, 0]), x, d_par, 0.5, generator=g) == 0.0
+    with pytest.raises(ValueError, match="d_par"):
+        invariant_stability(lambda z: z.sum(1), x, d, 0.5)
+
+
+def test_stripe_stability_falls_after_feature_training():
+    torch.set_num_threads(1)
+    out = run_stripe_stability(dict(model="stripe", d=10, p=128, h=100, alpha=1e-6, seed=0, n_test=2000,
+                                    loss="softhinge", min_step=1e-2, max_steps=20000, until=0.95, radius=1.0))
+    assert 0.5 < out["R_init"] < 2.0
+    assert out["R"] < 0.2 * out["R_init"]

@@ -49,23 +49,31 @@ def kernel_test_error(model: OneHiddenLayer, x: torch.Tensor, y: torch.Tensor, x
                  "fitted": result.history[-1]["fitted"]}
 
 
+def _draw(params: dict, sizes: tuple[int, ...]) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], OneHiddenLayer,
+                                                         OneHiddenLayer, torch.Generator]:
+    """From ``params["seed"]``, in this order: data sets of the given sizes, then the network; a frozen copy of it
+    at initialisation; all moved to ``params["device"]`` (default CPU). Returns the generator for later draws."""
+    g = torch.Generator().manual_seed(params["seed"])
+    sets = [invariant_data(params["model"], n, params["d"], generator=g) for n in sizes]
+    net = OneHiddenLayer(params["d"], params["h"], generator=g)
+    init = OneHiddenLayer(params["d"], params["h"])
+    init.load_state_dict(net.state_dict())
+    device = pick_device(params.get("device", "cpu"))
+    return [(x.to(device), y.to(device)) for x, y in sets], net.to(device), init.to(device), g
+
+
+def _flow_options(params: dict) -> dict:
+    return {k: params[k] for k in ("loss", "min_step", "max_steps", "until")}
+
+
 def run_learning(params: dict) -> dict:
     """One feature run and three frozen-kernel runs. ``params``: model, d, p, h, alpha, seed, n_test, and the
     flow's loss, min_step, max_steps and until (the fitted fraction at which every flow stops; 1: all points);
     optional ``device`` (data and weights are drawn on the CPU, then moved, so results do not depend on it)."""
     model_name, d, p = params["model"], params["d"], params["p"]
     d_par = informative_dims(model_name)
-    g = torch.Generator().manual_seed(params["seed"])
-    x, y = invariant_data(model_name, p, d, generator=g)
-    x_kernel, y_kernel = invariant_data(model_name, p, d, generator=g)
-    x_test, y_test = invariant_data(model_name, params["n_test"], d, generator=g)
-    net = OneHiddenLayer(d, params["h"], generator=g)
-    flow = {k: params[k] for k in ("loss", "min_step", "max_steps", "until")}
-    init = OneHiddenLayer(d, params["h"])
-    init.load_state_dict(net.state_dict())
-    device = pick_device(params.get("device", "cpu"))
-    x, y, x_kernel, y_kernel, x_test, y_test = (t.to(device) for t in (x, y, x_kernel, y_kernel, x_test, y_test))
-    net, init = net.to(device), init.to(device)
+    ((x, y), (x_kernel, y_kernel), (x_test, y_test)), net, init, _ = _draw(params, (p, p, params["n_test"]))
+    flow = _flow_options(params)
     with torch.no_grad():
         f0_test = net(x_test)
     feature = train_network(net, x, y, params["alpha"], observe=lambda t, F: {"Lambda": amplification(net, d_par)},
@@ -150,17 +158,8 @@ def run_stripe_stability(params: dict) -> dict:
     of the initial function f_0 and of the trained predictor F on ``n_test`` fresh points, with Lambda and the
     test error."""
     d, p, d_par = params["d"], params["p"], informative_dims(params["model"])
-    g = torch.Generator().manual_seed(params["seed"])
-    x, y = invariant_data(params["model"], p, d, generator=g)
-    x_test, y_test = invariant_data(params["model"], params["n_test"], d, generator=g)
-    net = OneHiddenLayer(d, params["h"], generator=g)
-    init = OneHiddenLayer(d, params["h"])
-    init.load_state_dict(net.state_dict())
-    device = pick_device(params.get("device", "cpu"))
-    x, y, x_test, y_test = (t.to(device) for t in (x, y, x_test, y_test))
-    net, init = net.to(device), init.to(device)
-    flow = train_network(net, x, y, params["alpha"], **{k: params[k] for k in ("loss", "min_step", "max_steps",
-                                                                              "until")})
+    ((x, y), (x_test, y_test)), net, init, g = _draw(params, (p, params["n_test"]))
+    flow = train_network(net, x, y, params["alpha"], **_flow_options(params))
     trained = lambda z: net(z) - init(z)  # noqa: E731 - F / alpha
     with torch.no_grad():
         err = _test_error(trained(x_test), y_test)

@@ -267,7 +267,7 @@ show_table(stripe_fits + [{"model": "stripe", "d": d, "regime": "paper's predict
 # %%
 variant_configs = [dict(model="stripe", d=cfg.dims[0], p=cfg.variant_p, h=cfg.width, alpha=ALPHA, seed=seed,
                         n_test=cfg.n_test, device=DEVICE, **{**FLOW, "loss": name}) for name in ("hinge", "softhinge")]
-variants = [r for r in run_sweep(variant_configs, run_learning, store, executor=executor)]
+variants = run_sweep(variant_configs, run_learning, store, executor=executor)
 show_table([{"loss": v["params"]["loss"], "p": v["params"]["p"], "network steps": v["result"]["feature"]["steps"],
              "seconds (all four)": v["provenance"]["wall_s"], **{REGIMES[k][0]: v["result"][k]["test_error"] for k in REGIMES}}
             for v in variants])

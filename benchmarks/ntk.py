@@ -3,15 +3,17 @@
     python benchmarks/ntk.py [--p 1000] [--h 10000] [--d 10]
 
 The network of Paccolat et al. Eq. (1) at the paper's width h = 10^4, d = 10, p = 1000 stripe points (float64).
-``lib.shallow.ntk_gram`` (two p x h matrix products) against ``lib.ntk.empirical_ntk`` (``vmap(grad)`` Jacobians
-contracted block by block, the generic method; the authors' ``compute_kernels`` loops over samples with one backward
-each, which is slower still), in one run. Values must agree to 1e-10 relative. Writes
-book/results/benchmarks/ntk.json.
+``lib.shallow.ntk_gram`` (two p x h matrix products, of which only the blocks on and below the diagonal are computed)
+against ``lib.ntk.empirical_ntk`` (``vmap(grad)`` Jacobians contracted block by block, the generic method; the
+authors' ``compute_kernels`` loops over samples with one backward each, which is slower still), in one run. Values
+must agree to 1e-10 relative. Then the closed form alone at p = ``--large`` (10^4 by default; the generic method
+would need ~100x the work), with the process's peak memory. Writes book/results/benchmarks/ntk.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import torch
@@ -36,6 +38,7 @@ def main() -> None:
     parser.add_argument("--p", type=int, default=1000)
     parser.add_argument("--h", type=int, default=10000)
     parser.add_argument("--d", type=int, default=10)
+    parser.add_argument("--large", type=int, default=10000, help="p for the closed form alone (0: skip)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     start = time.perf_counter()
@@ -50,6 +53,13 @@ def main() -> None:
               "max_rel_diff": rel}
     print(f"p={args.p}, h={args.h}, d={args.d}: closed form {t_closed:.2f} s, torch.func {t_generic:.2f} s "
           f"({t_generic / t_closed:.1f}x), max relative difference {rel:.1e}", flush=True)
+    if args.large:
+        del closed, generic
+        x_large, _ = invariant_data("stripe", args.large, args.d, generator=g)
+        _, t_large = best_of(lambda: ntk_gram(model, x_large), repeats=1)
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+        record.update({"large_p": args.large, "large_closed_form_s": t_large, "peak_memory_gb": peak_gb})
+        print(f"p={args.large}: closed form {t_large:.1f} s, peak memory of the process {peak_gb:.1f} GB", flush=True)
     write_benchmark("ntk", record, time.perf_counter() - start, "cpu (2 threads)")
 
 

@@ -31,6 +31,7 @@ da/dt = -(1/p) y l'(y F), the exact dynamics of the linearised network.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -80,12 +81,14 @@ class FlowResult:
 def integrate(params: list[torch.Tensor], evaluate: Callable[[], tuple[torch.Tensor, torch.Tensor]],
               y: torch.Tensor, *, loss: str = "hinge", softness: float = 20.0, max_steps: int = 100_000,
               max_time: float = float("inf"), max_dgrad: float = 1e-4, max_dout: float = 0.1, dt: float = 1.0,
-              min_step: float = 0.0, until: float = 1.0,
+              min_step: float = 0.0, until: float = 1.0, tau: float = 0.0,
               observe: Callable[[float, torch.Tensor], dict | None] | None = None) -> FlowResult:
     """Integrate dW/dt = -g(W) for the tensors ``params`` (updated in place), where ``evaluate()`` returns the
     predictor F on the training points and the flat gradient g, until the fraction ``until`` of the training points
     has y F >= 1 (1: every point, the hinge loss is zero; below 1: more than that fraction, so 0.1 stops at t*),
     or ``max_steps`` or ``max_time``.
+    ``tau > 0`` integrates the authors' continuous momentum instead (``ContinuousMomentum``, used for MNIST in
+    Sec. 5.2): dv/dt = -(v + g)/tau, dW/dt = v, each step v <- e^{-dt/tau} v - (1 - e^{-dt/tau}) g, W <- W + dt v.
     ``observe(t, F)`` may add entries to each history record (called at t = 0 and after every accepted step)."""
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; use one of {LOSSES}")
@@ -108,13 +111,18 @@ def integrate(params: list[torch.Tensor], evaluate: Callable[[], tuple[torch.Ten
 
     if not torch.isfinite(grad).all():
         raise FloatingPointError("the initial gradient is not finite")
+    if tau < 0:
+        raise ValueError(f"the momentum time tau must be >= 0 (0: gradient flow), got {tau}")
+    velocity = torch.zeros_like(grad)
     done = record()
     while not done and flow.steps < max_steps and flow.t < max_time:
         saved = [p.detach().clone() for p in params]
+        decay = math.exp(-dt / tau) if tau > 0 else 0.0
+        trial_velocity = decay * velocity - (1 - decay) * grad
         with torch.no_grad():
             offset = 0
             for p in params:
-                p -= dt * grad[offset:offset + p.numel()].view_as(p)
+                p += dt * trial_velocity[offset:offset + p.numel()].view_as(p)
                 offset += p.numel()
         new_out, new_grad = evaluate()
         norm = float(grad.norm() * new_grad.norm())
@@ -125,7 +133,7 @@ def integrate(params: list[torch.Tensor], evaluate: Callable[[], tuple[torch.Ten
             flow.t += dt
             flow.steps += 1
             flow.forced += not ok
-            out, grad = new_out, new_grad
+            out, grad, velocity = new_out, new_grad, trial_velocity
             done = record()
             if dout < max_dout / 2 and (dgrad < max_dgrad / 2 or dt <= floor()):
                 dt *= 1.1

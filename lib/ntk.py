@@ -19,34 +19,41 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 
-def _per_sample_gradients(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """(n, P) gradients of the scalar output w.r.t. every parameter, one row per input."""
+def _per_sample_gradients(model: nn.Module, x: torch.Tensor, names: tuple[str, ...] | None = None) -> torch.Tensor:
+    """(n, P) gradients of the scalar output w.r.t. the parameters ``names`` (default: all), one row per input."""
     params = {k: v.detach() for k, v in model.named_parameters()}
+    unknown = sorted(set(names or ()) - set(params))
+    if unknown:
+        raise ValueError(f"{type(model).__name__} has no parameters {unknown}; it has {sorted(params)}")
+    free = {k: params[k] for k in (names or params)}
+    fixed = {k: v for k, v in params.items() if k not in free}
     buffers = {k: v.detach() for k, v in model.named_buffers()}
 
     def f(p, xi):
-        return functional_call(model, (p, buffers), (xi.unsqueeze(0),)).reshape(())
+        return functional_call(model, ({**fixed, **p}, buffers), (xi.unsqueeze(0),)).reshape(())
 
-    grads = vmap(grad(f), in_dims=(None, 0))(params, x)
+    grads = vmap(grad(f), in_dims=(None, 0))(free, x)
     return torch.cat([g.reshape(len(x), -1) for g in grads.values()], 1)
 
 
 def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = None, *,
-                  chunk: int = 512) -> torch.Tensor:
+                  chunk: int = 512, parameters: tuple[str, ...] | None = None) -> torch.Tensor:
     """Theta(x1_i, x2_j) = grad f(x1_i) . grad f(x2_j) for a network with one output per input.
 
     Per-sample gradients are computed ``chunk`` inputs at a time (``torch.func.vmap(grad)``) and contracted into the
-    Gram matrix block by block, so memory is O(chunk x parameters + p^2)."""
+    Gram matrix block by block, so memory is O(chunk x parameters + p^2). ``parameters`` (names, as in
+    ``named_parameters``) restricts the gradient to those weights, e.g. the readout alone for the kernel of the last
+    hidden layer (Sec. 5.2)."""
     symmetric = x2 is None
     x2 = x1 if symmetric else x2
+    grads = lambda x: _per_sample_gradients(model, x, parameters)  # noqa: E731
     out = torch.empty(len(x1), len(x2), dtype=next(model.parameters()).dtype, device=x1.device)
-    blocks2 = [(j, _per_sample_gradients(model, x2[j:j + chunk])) for j in range(0, len(x2), chunk)] \
-        if not symmetric else None
+    blocks2 = [(j, grads(x2[j:j + chunk])) for j in range(0, len(x2), chunk)] if not symmetric else None
     for i in range(0, len(x1), chunk):
-        gi = _per_sample_gradients(model, x1[i:i + chunk])
+        gi = grads(x1[i:i + chunk])
         if symmetric:
             for j in range(0, i + 1, chunk):
-                gj = gi if j == i else _per_sample_gradients(model, x1[j:j + chunk])
+                gj = gi if j == i else grads(x1[j:j + chunk])
                 block = gi @ gj.T
                 out[i:i + chunk, j:j + chunk] = block
                 out[j:j + chunk, i:i + chunk] = block.T
@@ -70,6 +77,17 @@ def kernel_pca(K: torch.Tensor, y: torch.Tensor, top: int | None = None) -> dict
         vals, vecs = vals[:top], vecs[:, :top]
     proj = (vecs.T @ y.to(vecs.dtype)) ** 2 / len(y) ** 2
     return {"eigenvalues": vals, "eigenvectors": vecs, "projections": proj}
+
+
+def pca_summary(K: torch.Tensor, y: torch.Tensor, top: int = 10, k: int = 5) -> dict[str, list]:
+    """What Figs. 9-10 show of a Gram matrix: its top ``top`` eigenvalues, the label projections omega_r^2, the
+    mutual information I(phi_r; y) of each eigenvector with the labels (k-NN estimator, App. D), and the
+    coordinates of every point on the first two eigenvectors, as plain lists."""
+    out = kernel_pca(K, y, top=top)
+    vecs = out["eigenvectors"]
+    return {"eigenvalues": out["eigenvalues"].tolist(), "projections": out["projections"].tolist(),
+            "mi": [binary_mutual_information(vecs[:, r], y, k) for r in range(vecs.shape[1])],
+            "top2": vecs[:, :2].tolist()}
 
 
 def binary_mutual_information(values: torch.Tensor, labels: torch.Tensor, k: int = 5) -> float:

@@ -58,3 +58,35 @@ def log_ticks(ax: plt.Axes, values, axis: str = "x") -> None:
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xticks if axis == "x" else ax.set_yticks)(list(values), [f"{v:g}" for v in values])
     target.set_minor_formatter(NullFormatter())
+
+
+def kernel_information(summaries: dict[str, dict], title: str) -> plt.Figure:
+    """Fig. 9 of Paccolat et al.: for each kernel (a :func:`lib.ntk.pca_summary`), the mutual information of its top
+    eigenvectors with the label and the label projections omega_r^2, against the rank r."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    for name, out in summaries.items():
+        ranks = range(1, len(out["mi"]) + 1)
+        axes[0].plot(ranks, out["mi"], "o-", label=name)
+        axes[1].plot(ranks, out["projections"], "o-", label=name)
+    axes[0].set_ylabel("I(phi_r; y) (bits)")
+    axes[1].set_ylabel("omega_r^2 = <phi_r, y>^2 / p^2")
+    axes[1].set_yscale("log")
+    for ax in axes:
+        ax.set_xlabel("eigenvector rank r")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def top_eigenvectors(summaries: dict[str, dict], labels, title: str) -> plt.Figure:
+    """Fig. 10 of Paccolat et al.: every point in the plane of each kernel's first two eigenvectors, coloured by
+    its label."""
+    fig, axes = plt.subplots(1, len(summaries), figsize=(4.3 * len(summaries), 3.8), layout="constrained")
+    for ax, (name, out) in zip(np.atleast_1d(axes), summaries.items()):
+        v = np.asarray(out["top2"])
+        ax.scatter(v[:, 0], v[:, 1], c=np.asarray(labels), cmap="coolwarm", s=5)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("phi_1")
+        ax.set_ylabel("phi_2")
+    fig.suptitle(title, fontsize=10)
+    return fig

@@ -41,18 +41,47 @@ class OneHiddenLayer(nn.Module):
 
 
 @torch.no_grad()
-def ntk_gram(model: OneHiddenLayer, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
+def ntk_gram(model: OneHiddenLayer, x1: torch.Tensor, x2: torch.Tensor | None = None, *,
+             neuron_chunk: int = 2048, row_blocks: int = 8) -> torch.Tensor:
     """The NTK Gram matrix Theta(x1_i, x2_j) = grad_W f(x1_i) . grad_W f(x2_j) of Eq. (1), in closed form:
 
     Theta = [sigma(Z1) sigma(Z2)^T + (sigma'(Z1) beta)(sigma'(Z2) beta)^T * (x1 x2^T / d + 1)] / h^2,
 
     the three terms being the gradients w.r.t. beta, omega and b (``*`` elementwise, beta multiplying columns).
-    """
-    x2 = x1 if x2 is None else x2
-    z1, z2 = model.preactivation(x1), model.preactivation(x2)
-    s1, s2 = SQRT2 * torch.relu(z1), SQRT2 * torch.relu(z2)
-    g1, g2 = SQRT2 * (z1 > 0).to(z1.dtype) * model.beta, SQRT2 * (z2 > 0).to(z2.dtype) * model.beta
-    return (s1 @ s2.T + (g1 @ g2.T) * (x1 @ x2.T / model.d + 1)) / model.h ** 2
+    Neurons are summed ``neuron_chunk`` at a time (memory O(p x neuron_chunk + p^2), so p = 10^4 fits); with
+    ``x2=None`` the matrix is symmetric and only the blocks on and below the diagonal of a ``row_blocks`` x
+    ``row_blocks`` partition are multiplied, (1 + 1/row_blocks)/2 of the work."""
+    symmetric = x2 is None
+    x2 = x1 if symmetric else x2
+    p1, p2 = len(x1), len(x2)
+    act = x1.new_zeros(p1, p2)  # sigma(Z1) sigma(Z2)^T
+    slope = x1.new_zeros(p1, p2)  # (sigma'(Z1) beta)(sigma'(Z2) beta)^T
+    edges = [round(p1 * k / row_blocks) for k in range(row_blocks + 1)] if symmetric else [0, p1]
+    for n0 in range(0, model.h, neuron_chunk):
+        s1, g1 = _neuron_features(model, x1, slice(n0, n0 + neuron_chunk))
+        s2, g2 = (s1, g1) if symmetric else _neuron_features(model, x2, slice(n0, n0 + neuron_chunk))
+        for i0, i1 in zip(edges[:-1], edges[1:]):
+            cols = slice(0, i1) if symmetric else slice(0, p2)
+            act[i0:i1, cols] += s1[i0:i1] @ s2[cols].T
+            slope[i0:i1, cols] += g1[i0:i1] @ g2[cols].T
+    act += slope.mul_(x1 @ x2.T / model.d + 1)
+    act /= model.h ** 2
+    return _mirror_lower_(act) if symmetric else act
+
+
+def _neuron_features(model: OneHiddenLayer, x: torch.Tensor, neurons: slice) -> tuple[torch.Tensor, torch.Tensor]:
+    """sigma(z) and sigma'(z) beta for the given neurons: the beta- and (omega, b)-gradients up to the input factor."""
+    if x.ndim != 2 or x.shape[1] != model.d:
+        raise ValueError(f"inputs must have shape (p, {model.d}), got {tuple(x.shape)}")
+    z = x @ model.omega[neurons].T / math.sqrt(model.d) + model.b[neurons]
+    return SQRT2 * torch.relu(z), SQRT2 * (z > 0).to(z.dtype) * model.beta[neurons]
+
+
+def _mirror_lower_(m: torch.Tensor) -> torch.Tensor:
+    """Overwrite the strict upper triangle of ``m`` with its lower triangle (in place; one temporary copy)."""
+    m.tril_()
+    m += m.tril(-1).T
+    return m
 
 
 def neuron_vectors(model: OneHiddenLayer) -> torch.Tensor:

@@ -44,6 +44,11 @@ def test_ntk_closed_form_equals_torch_func_and_brute_force():
     torch.testing.assert_close(empirical_ntk(model, x, chunk=5), closed, rtol=1e-12, atol=1e-14)
     x2 = torch.randn(7, 4, generator=g, dtype=torch.float64)
     torch.testing.assert_close(empirical_ntk(model, x, x2, chunk=5), ntk_gram(model, x, x2), rtol=1e-12, atol=1e-14)
+    # neurons summed in chunks and only the lower blocks multiplied: the same matrix, exactly symmetric
+    chunked = ntk_gram(model, x, neuron_chunk=7, row_blocks=5)
+    torch.testing.assert_close(chunked, closed, rtol=1e-12, atol=1e-14)
+    assert torch.equal(chunked, chunked.T)
+    torch.testing.assert_close(ntk_gram(model, x, x2, neuron_chunk=7), ntk_gram(model, x, x2), rtol=1e-12, atol=1e-14)
 
 
 def test_neuron_vectors_lie_on_their_hyperplanes_and_lambda_starts_at_one():

@@ -137,6 +137,17 @@ class SweepError(RuntimeError):
     """Some configurations of a sweep failed; the others were saved."""
 
 
+def start_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: ResultStore,
+                executor: cf.Executor | None = None) -> cf.Future:
+    """:func:`run_sweep` in a background thread, without a progress bar: its jobs go to ``executor`` now and share
+    it with the sweeps started after it, so a long sweep overlaps the rest of a chapter. ``.result()`` waits and
+    returns the records (or raises the :class:`SweepError`)."""
+    thread = cf.ThreadPoolExecutor(1, thread_name_prefix=f"sweep-{store.chapter}")
+    future = thread.submit(run_sweep, list(configs), fn, store, executor, False)
+    thread.shutdown(wait=False)
+    return future
+
+
 def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: ResultStore,
               executor: cf.Executor | None = None, progress: bool = True) -> list[dict]:
     """Run ``fn`` on every configuration not yet in ``store``; return all records in the order of ``configs``.

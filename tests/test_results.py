@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import torch
 
-from lib.results import ResultStore, SweepError, config_key, run_sweep
+from lib.results import ResultStore, SweepError, config_key, run_sweep, start_sweep
 from tests.sweep_tasks import tiny_training
 
 CONFIGS = [{"name": "blob", "seed": s, "width": w} for s in (0, 1, 2) for w in (4, 8)]
@@ -79,6 +79,20 @@ def test_equal_configurations_in_one_sweep_run_once(tmp_path):
     records = run_sweep([{"seed": 3}, {"seed": 4}, {"seed": 3}], crashing_task, store, progress=False)
     assert calls == [3, 4]
     assert [r["result"]["value"] for r in records] == [9, 16, 9]
+
+
+def test_a_started_sweep_runs_in_the_background_and_reports_failures(tmp_path):
+    store = ResultStore("ch9", "smoke", root=tmp_path)
+    calls.clear()
+    with ThreadPoolExecutor(2) as pool:
+        started = start_sweep([{"seed": s} for s in range(4)], crashing_task, store, pool)
+        here = run_sweep([{"seed": 7}], crashing_task, store, pool, progress=False)  # shares the pool meanwhile
+        assert [r["result"]["value"] for r in started.result(timeout=30)] == [0, 1, 4, 9]
+        failing = start_sweep([{"seed": 5, "crash_on": 5}], crashing_task, store, pool)
+        with pytest.raises(SweepError, match="1 of 1 configurations failed"):
+            failing.result(timeout=30)
+    assert here[0]["result"]["value"] == 49
+    assert sorted(calls) == [0, 1, 2, 3, 5, 7]
 
 
 def _results(records):

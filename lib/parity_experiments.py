@@ -54,6 +54,8 @@ def run_parity(params: dict) -> dict:
     """One network and four frozen kernels on MNIST parity. ``params``: p, h, alpha, seed, n_test, dtype
     ("float32" or "float64"), data_root, and the flow's loss, softness, max_dgrad, tau, until, max_steps; optional
     ``device``, ``top`` (eigenvectors kept, default 10) and ``chunk`` (per-sample gradients at a time, default 256)."""
+    if params["dtype"] not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {params['dtype']!r}")
     dtype = DTYPES[params["dtype"]]
     device = pick_device(params.get("device", "cpu"))
     chunk, top = params.get("chunk", 256), params.get("top", 10)
@@ -75,12 +77,12 @@ def run_parity(params: dict) -> dict:
               "parameters": sum(w.numel() for w in net.parameters()),
               "network": {"test_error": network_error, **_flow_summary(feature)},
               "labels": y_k.tolist()}
+    y_k, y_test = y_k.double(), y_test.double()
     for name, (k_train, k_test) in (("init_ntk", init["ntk"]), ("init_last_layer", init["last_layer"]),
                                     ("final_ntk", final["ntk"]), ("final_last_layer", final["last_layer"])):
-        y_double = y_k.double()
-        a, kflow = train_kernel(k_train, y_double, loss=flow["loss"], softness=flow["softness"],
-                                until=flow["until"], max_steps=flow["max_steps"])
-        record[name] = {"test_error": _error(k_test @ a, y_test.double()), **_flow_summary(kflow),
-                        "pca": pca_summary(k_train.cpu(), y_double.cpu(), top=top)}
+        a, kflow = train_kernel(k_train, y_k, loss=flow["loss"], softness=flow["softness"], until=flow["until"],
+                                max_steps=flow["max_steps"])
+        record[name] = {"test_error": _error(k_test @ a, y_test), **_flow_summary(kflow),
+                        "pca": pca_summary(k_train.cpu(), y_k.cpu(), top=top)}
     record["wall_s"] = time.perf_counter() - start
     return record

@@ -143,3 +143,5 @@ def test_run_parity_returns_the_network_and_four_kernels(data_root):
         assert sum(pca["projections"]) <= 1 / 24 + 1e-12
     # training moved the kernel: its top eigenvalue changed
     assert out["final_ntk"]["pca"]["eigenvalues"][0] != pytest.approx(out["init_ntk"]["pca"]["eigenvalues"][0])
+    with pytest.raises(ValueError, match="dtype"):
+        run_parity({**params, "dtype": "float16"})

@@ -571,6 +571,9 @@ paper_vs_here(rows)
 #    $p$. How much longer do the flows take, and do the exponents move?
 # 4. *More invariants.* For the stripe, increase $d$ at fixed $p$: how do the lazy and feature errors change?
 # 5. *Kernel PCA at more ranks.* Extend Section 7 to the top 50 eigenvectors; where does the label's projection go?
+# 6. *The paper's CNN.* Call `run_parity` for $p = 256$ with the paper's settings (`h=10`, `dtype="float64"`,
+#    `max_dgrad=1e-3`, `tau=10.0`; copy the rest from `mnist_configs`) and compare with the book's row. Does the
+#    frozen final NTK still match the network? How much longer does the flow take, and which test limits its steps?
 
 # %% [markdown]
 # ## Interactive: from lazy to feature on a 2-D stripe

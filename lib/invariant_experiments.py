@@ -31,7 +31,8 @@ from .stability import invariant_stability
 MAX_HISTORY = 300  # Lambda(t) is kept at this many log-spaced steps
 
 
-def _test_error(prediction: torch.Tensor, y: torch.Tensor) -> float:
+def sign_error(prediction: torch.Tensor, y: torch.Tensor) -> float:
+    """The fraction of points whose predicted sign differs from the label y = +-1."""
     return float((torch.sign(prediction) != y).double().mean())
 
 
@@ -44,7 +45,7 @@ def kernel_test_error(model: OneHiddenLayer, x: torch.Tensor, y: torch.Tensor, x
                       y_test: torch.Tensor, **flow) -> tuple[float, dict]:
     """Test error of the frozen-NTK flow of ``model`` trained on (x, y), and the flow's step counts."""
     a, result = train_kernel(ntk_gram(model, x), y, **flow)
-    err = _test_error(ntk_gram(model, x_test, x) @ a, y_test)
+    err = sign_error(ntk_gram(model, x_test, x) @ a, y_test)
     return err, {"steps": result.steps, "forced": result.forced, "converged": result.converged,
                  "fitted": result.history[-1]["fitted"]}
 
@@ -79,7 +80,7 @@ def run_learning(params: dict) -> dict:
     feature = train_network(net, x, y, params["alpha"], observe=lambda t, F: {"Lambda": amplification(net, d_par)},
                             **flow)
     with torch.no_grad():
-        feature_err = _test_error(net(x_test) - f0_test, y_test)
+        feature_err = sign_error(net(x_test) - f0_test, y_test)
     lam = feature.column("Lambda")
     t_star = feature.t_star if feature.t_star is not None else feature.t
     lam_star = next(l for h, l in zip(feature.history, lam) if h["t"] >= t_star)
@@ -162,7 +163,7 @@ def run_stripe_stability(params: dict) -> dict:
     flow = train_network(net, x, y, params["alpha"], **_flow_options(params))
     trained = lambda z: net(z) - init(z)  # noqa: E731 - F / alpha
     with torch.no_grad():
-        err = _test_error(trained(x_test), y_test)
+        err = sign_error(trained(x_test), y_test)
     r_init = invariant_stability(init, x_test, d_par, params["radius"], generator=g)
     r_trained = invariant_stability(trained, x_test, d_par, params["radius"], generator=g)
     return {"model": params["model"], "d": d, "p": p, "seed": params["seed"], "R_init": r_init, "R": r_trained,

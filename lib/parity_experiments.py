@@ -23,6 +23,7 @@ import torch
 from .config import pick_device
 from .data.parity import parity_sets
 from .gradient_flow import FlowResult, train_kernel, train_network
+from .invariant_experiments import sign_error
 from .mnas import MnasNetLike
 from .ntk import empirical_ntk, pca_summary
 
@@ -34,10 +35,6 @@ KERNELS = ("init_ntk", "init_last_layer", "final_ntk", "final_last_layer")
 def _flow_summary(flow: FlowResult) -> dict:
     return {"steps": flow.steps, "rejected": flow.rejected, "t_end": flow.t, "t_star": flow.t_star,
             "converged": flow.converged, "fitted": flow.history[-1]["fitted"]}
-
-
-def _error(prediction: torch.Tensor, y: torch.Tensor) -> float:
-    return float((torch.sign(prediction) != y).double().mean())
 
 
 def _kernels(net: MnasNetLike, x: torch.Tensor, x_test: torch.Tensor, chunk: int) -> dict[str, tuple]:
@@ -61,7 +58,7 @@ def run_parity(params: dict) -> dict:
     chunk, top = params.get("chunk", 256), params.get("top", 10)
     p, n_test = params["p"], params["n_test"]
     sets = parity_sets((p, p, n_test), seed=params["seed"], root=params["data_root"])
-    (x, y), (x_k, y_k), (x_test, y_test) = [(a.to(device, dtype), b.to(device)) for a, b in sets]
+    (x, y), (x_k, y_k), (x_test, y_test) = [(a.to(device, dtype), b.to(device, dtype)) for a, b in sets]
     g = torch.Generator().manual_seed(params["seed"])
     net = MnasNetLike(params["h"], generator=g).to(device, dtype)
     flow = {k: params[k] for k in ("loss", "softness", "max_dgrad", "tau", "until", "max_steps")}
@@ -69,9 +66,9 @@ def run_parity(params: dict) -> dict:
     init = _kernels(net, x_k, x_test, chunk)
     with torch.no_grad():
         f0_test = net(x_test)
-    feature = train_network(net, x, y.to(dtype), params["alpha"], **flow)
+    feature = train_network(net, x, y, params["alpha"], **flow)
     with torch.no_grad():
-        network_error = _error(net(x_test) - f0_test, y_test.to(dtype))
+        network_error = sign_error(net(x_test) - f0_test, y_test)
     final = _kernels(net, x_k, x_test, chunk)
     record = {"p": p, "h": params["h"], "alpha": params["alpha"], "seed": params["seed"],
               "parameters": sum(w.numel() for w in net.parameters()),
@@ -82,7 +79,7 @@ def run_parity(params: dict) -> dict:
                                     ("final_ntk", final["ntk"]), ("final_last_layer", final["last_layer"])):
         a, kflow = train_kernel(k_train, y_k, loss=flow["loss"], softness=flow["softness"], until=flow["until"],
                                 max_steps=flow["max_steps"])
-        record[name] = {"test_error": _error(k_test @ a, y_test), **_flow_summary(kflow),
+        record[name] = {"test_error": sign_error(k_test @ a, y_test), **_flow_summary(kflow),
                         "pca": pca_summary(k_train.cpu(), y_k.cpu(), top=top)}
     record["wall_s"] = time.perf_counter() - start
     return record

@@ -26,8 +26,8 @@ test: install
 
 ## every chapter at the book profile, then the HTML book in _build/html
 book: install
-	$(PY) -m lib.book run all --profile book
-	$(PY) -m lib.book build
+	$(PY) -m lib.pipeline.cli run all --profile book
+	$(PY) -m lib.pipeline.cli build
 
 clean:
 	rm -rf _build book/chapters .cache/results

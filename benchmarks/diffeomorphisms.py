@@ -1,11 +1,11 @@
-"""Benchmark: batched max-entropy diffeomorphisms (lib.diffeo) vs the authors' per-image algorithm.
+"""Benchmark: batched max-entropy diffeomorphisms (lib.measures.diffeomorphisms) vs the authors' per-image algorithm.
 
     python benchmarks/diffeomorphisms.py [--images 500] [--temperatures 30]
 
 The authors' protocol (diffeo-sota ``diffeo_imgs``) calls pcsl ``deform`` once per image: sample a c x c Gaussian
 field by einsum, then remap with clamped floor/ceil gathers; for Gaussian interpolation a dense n^2 x n^2 kernel.
-We time that loop (``lib.diffeo.remap_reference`` plus a per-image field, as the library) against one batched call
-(``lib.diffeo.deform``: one einsum for all fields + ``grid_sample``; a windowed Gaussian kernel), on MNIST test
+We time that loop (``lib.measures.diffeomorphisms.remap_reference`` plus a per-image field, as the library) against one batched call
+(``lib.measures.diffeomorphisms.deform``: one einsum for all fields + ``grid_sample``; a windowed Gaussian kernel), on MNIST test
 images (28 px, 1 channel) and on random 3x32x32 images, over cuts (3, 5, 15) and ``--temperatures`` temperatures.
 Equality is checked on identical fields. Also times R_f of a ResNet-18 on 500 probes on this CPU. Writes
 book/results/benchmarks/diffeomorphisms.json.
@@ -21,11 +21,11 @@ import time
 import torch
 
 from lib.data import load_dataset
-from lib.diffeo import (GAUSSIAN_SIGMA, deform, mode_weights, remap, remap_reference, sample_displacement,
-                        sine_basis, temperature_for_delta)
-from lib.models import build_model
-from lib.results import write_benchmark
-from lib.stability import relative_stability
+from lib.measures.diffeomorphisms import (GAUSSIAN_SIGMA, deform, mode_weights, remap, remap_reference,
+                                          sample_displacement, sine_basis, temperature_for_delta)
+from lib.measures.relative_stability import relative_stability
+from lib.nets.classifiers import build_model
+from lib.pipeline.results import write_benchmark
 
 CUTS = (3, 5, 15)
 

@@ -1,4 +1,4 @@
-"""Benchmark: MLE (k=20) and TwoNN of lib.intrinsic vs scikit-dimension, and K_F at M=1000, on real images.
+"""Benchmark: MLE (k=20) and TwoNN of lib.measures.intrinsic_dimension vs scikit-dimension, and K_F at M=1000, on real images.
 
     python benchmarks/intrinsic_dimension.py [--sizes 5000 20000] [--repeats 3] [--device cpu]
 
@@ -19,10 +19,11 @@ from pathlib import Path
 
 import torch
 
-from lib.config import describe_device, pick_device
 from lib.data import load_dataset
-from lib.intrinsic import intrinsic_dimensions, label_sharpness, mle_dimension, twonn_dimension
-from lib.results import REPO_ROOT, provenance
+from lib.measures.intrinsic_dimension import intrinsic_dimensions, mle_dimension, twonn_dimension
+from lib.measures.label_sharpness import label_sharpness
+from lib.pipeline.device import describe_device, pick_device
+from lib.pipeline.results import REPO_ROOT, provenance
 
 
 def median_time(fn, repeats: int) -> tuple[float, object]:

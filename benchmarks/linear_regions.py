@@ -1,4 +1,4 @@
-"""Benchmark: exact region counting of lib.linear_regions vs the paper's per-neuron SLSQP root solving.
+"""Benchmark: exact region counting of lib.measures.linear_regions vs the paper's per-neuron SLSQP root solving.
 
     python benchmarks/linear_regions.py [--nets 5] [--vertices 400]
 
@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from scipy.optimize import minimize
 
-from lib.linear_regions import circle, count_along_polylines, relu_layers, tractrix
-from lib.models import FCNet
-from lib.results import REPO_ROOT, provenance
+from lib.measures.linear_regions import circle, count_along_polylines, relu_layers, tractrix
+from lib.nets.classifiers import FCNet
+from lib.pipeline.results import REPO_ROOT, provenance
 
 CURVES = {"circle": (circle, -math.pi, math.pi), "tractrix": (tractrix, -3.0, 3.0)}
 

@@ -4,10 +4,10 @@
 
 Three comparisons, each in one run on the same inputs:
 
-1. Metrics on fixed float32 embeddings (10,000 walks x 100 steps x 128 dims): ``lib.manifold_quality`` (two row-wise
+1. Metrics on fixed float32 embeddings (10,000 walks x 100 steps x 128 dims): ``lib.measures.manifold_quality`` (two row-wise
    norms, 256 walks at a time, as the streaming pipeline)
    vs the authors' ``calculate_pointwise_distances_metrics`` + pandas ``pct_change`` (a full J x J cdist per image),
-   re-run by ``lib.manifold_quality.reference_metrics``; values must agree to 1e-6.
+   re-run by ``lib.measures.manifold_quality.reference_metrics``; values must agree to 1e-6.
 2. The noise sweep end to end on a LeNet encoder and ``--images`` MNIST test images: ours (all 100 alterations of a
    batch in one forward, distances streamed) vs the authors' loop (for each eps, the whole set through the encoder
    in batches of 128, embeddings appended with ``np.concatenate``, a sorted DataFrame, then the metrics).
@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lib.adversarial import pgd_path
-from lib.contrastive import method_loss
 from lib.data import load_dataset
-from lib.manifold_quality import manifold_characteristics, measure_walks, noise_walk, reference_metrics, \
-    walk_distances
-from lib.models import LeNetEncoder
-from lib.results import write_benchmark
+from lib.measures.adversarial import pgd_path
+from lib.measures.manifold_quality import (manifold_characteristics, measure_walks, noise_walk, reference_metrics,
+                                           walk_distances)
+from lib.nets.classifiers import LeNetEncoder
+from lib.pipeline.results import write_benchmark
+from lib.training.contrastive import method_loss
 
 KEYS = (("D", "D"), ("D_prev", "D_prev"), ("D_RC", "spike"), ("P_RC", "spike_prev"))
 

@@ -3,8 +3,8 @@
     python benchmarks/ntk.py [--p 1000] [--h 10000] [--d 10]
 
 The network of Paccolat et al. Eq. (1) at the paper's width h = 10^4, d = 10, p = 1000 stripe points (float64).
-``lib.shallow.ntk_gram`` (two p x h matrix products, of which only the blocks on and below the diagonal are computed)
-against ``lib.ntk.empirical_ntk`` (``vmap(grad)`` Jacobians contracted block by block, the generic method; the
+``lib.nets.one_hidden_layer.ntk_gram`` (two p x h matrix products, of which only the blocks on and below the diagonal are computed)
+against ``lib.measures.ntk.empirical_ntk`` (``vmap(grad)`` Jacobians contracted block by block, the generic method; the
 authors' ``compute_kernels`` loops over samples with one backward each, which is slower still), in one run. Values
 must agree to 1e-10 relative. Then the closed form alone at p = ``--large`` (10^4 by default; the generic method
 would need ~100x the work), with the process's peak memory. Writes book/results/benchmarks/ntk.json.
@@ -19,9 +19,9 @@ import time
 import torch
 
 from lib.data.invariant import invariant_data
-from lib.ntk import empirical_ntk
-from lib.results import write_benchmark
-from lib.shallow import OneHiddenLayer, ntk_gram
+from lib.measures.ntk import empirical_ntk, ntk_gram
+from lib.nets.one_hidden_layer import OneHiddenLayer
+from lib.pipeline.results import write_benchmark
 
 
 def best_of(fn, repeats: int = 3) -> tuple[torch.Tensor, float]:

@@ -1,7 +1,8 @@
-"""Shared library of *Geometry and Generalization*.
+"""Shared library of *Geometry and Generalization*, in wings (see DESIGN.md); imports go only downwards:
 
-Modules: ``data`` (dataset registry), ``models`` (architectures), ``train`` (training loop), ``results`` (results
-store and sweeps), ``plots`` (figure style), ``report`` (tables), ``config`` (profiles), ``book`` (command line).
+``experiments`` (one module per chapter) -> ``measures`` (one module per measured quantity) -> ``training`` ->
+``nets`` -> ``pipeline`` (command line, profiles, results store, figures) -> ``data`` (datasets).
+``python -m lib`` is the book's command line.
 """
 
 __version__ = "0.1.0"

@@ -33,18 +33,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.config import resolve_profile
 from lib.data import SPECS, catalogue, data_roots, get_spec, is_available, load_dataset, split_summary
-from lib.plots import image_grid, use_style
-from lib.report import show_table
+from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.figures import image_grid
+from lib.pipeline.report import show_table
 
-cfg = resolve_profile(profile, {
+ch = setup_chapter("ch00", profile, {
     "smoke": {"n_samples": 8, "n_manifold": 300},
     "book": {"n_samples": 16, "n_manifold": 1500},
     "paper": {"n_samples": 16, "n_manifold": 1500},
-}, n_samples=n_samples)
-use_style()
-root = data_root or None
+}, data_root=data_root, n_samples=n_samples)
+cfg, root = ch.cfg, ch.root
 print(f"profile={cfg.profile}  seed={seed}  data roots searched, in order: {[str(r) for r in data_roots(root)]}")
 
 # %% [markdown]

@@ -41,26 +41,24 @@ max_epochs = None  # training budget per run (None: the profile's)
 workers = 0  # processes for the training sweep (0: run in this kernel)
 
 # %%
-from concurrent.futures import ProcessPoolExecutor
-
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
 import torch
+from matplotlib.patches import Patch
 
-from lib.adversarial import KONZ_EPSILONS
-from lib.config import resolve_profile
-from lib.data import load_dataset, present
+from lib.data import load_dataset
 from lib.data.manifolds import MANIFOLDS
-from lib.generalization import (MEDICAL, NATURAL, dataset_tasks, flatten_records, run_task, task_capacity,
-                                task_dimensions, task_properties, task_sharpness)
-from lib.intrinsic import label_sharpness, mle_dimension, twonn_dimension
-from lib.plots import PAPER_COLOR, use_style
-from lib.report import paper_vs_here, show_table
-from lib.results import ResultStore, run_sweep
-from lib.scaling import mean_ci, pearson, scaling_law_likelihood_ratio
+from lib.experiments.intrinsic_properties import (MEDICAL, NATURAL, dataset_tasks, flatten_records, run_task,
+                                                  task_capacity, task_dimensions, task_properties, task_sharpness)
+from lib.measures.adversarial import KONZ_EPSILONS
+from lib.measures.intrinsic_dimension import mle_dimension, twonn_dimension
+from lib.measures.label_sharpness import label_sharpness
+from lib.measures.statistics import mean_ci, pearson, scaling_law_likelihood_ratio
+from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.figures import PAPER_COLOR
+from lib.pipeline.report import paper_vs_here, show_table
 
-cfg = resolve_profile(profile, {
+ch = setup_chapter("ch01", profile, {
     "smoke": {"models": "lenet", "n_pairs": 1, "max_epochs": 8, "n_train": (100, 200), "n_test": 100, "M": 200,
               "kf_repeats": 2, "toy_n": 500, "sizes": (14, 28), "c3_n": 200},
     "book": {"models": "lenet,fc", "n_pairs": 5, "max_epochs": 100, "n_train": (250, 500, 750, 1000), "n_test": 500,
@@ -68,18 +66,14 @@ cfg = resolve_profile(profile, {
     "paper": {"models": "resnet18,resnet34,resnet50,vgg13,vgg16,vgg19", "n_pairs": 5, "max_epochs": 100,
               "n_train": (500, 750, 1000, 1250, 1500, 1750), "n_test": 750, "M": 1000, "kf_repeats": 25,
               "toy_n": 5000, "sizes": (14, 28, 56), "c3_n": 1750},
-}, models=models, n_pairs=n_pairs, max_epochs=max_epochs)
-use_style()
-root = data_root or None
+}, data_root=data_root, device=device, datasets={"natural": NATURAL, "medical": MEDICAL}, workers=workers,
+   models=models, n_pairs=n_pairs, max_epochs=max_epochs)
+cfg, root = ch.cfg, ch.root
+natural, medical = ch.present["natural"], ch.present["medical"]
 MODELS = cfg.models.split(",")
 # Appendix F: Adam, weight decay 1e-4; lr 1e-3 for ResNets, 1e-4 for VGGs; batch 200/128/64 (ResNet-18/34/50), 32 (VGG).
 TRAINING = {"resnet18": (1e-3, 200), "resnet34": (1e-3, 128), "resnet50": (1e-3, 64), "vgg13": (1e-4, 32),
             "vgg16": (1e-4, 32), "vgg19": (1e-4, 32), "lenet": (1e-3, 64), "fc": (1e-3, 64)}
-natural, medical = present(NATURAL, root), present(MEDICAL, root)
-if not natural or not medical:
-    raise FileNotFoundError(f"this chapter compares natural images {NATURAL} with medical ones {MEDICAL}; under the data "
-                            f"root found natural {natural}, medical {medical}. Set data_root (or $GG_DATA_ROOT) to a "
-                            "folder holding them; see the Data chapter for how to get them")
 print(f"profile {cfg.profile}: models {MODELS}; natural datasets here {natural}; medical datasets here {medical}")
 
 # %% [markdown]
@@ -101,7 +95,7 @@ print(f"profile {cfg.profile}: models {MODELS}; natural datasets here {natural};
 # discard the largest 10%, set $F_i = i/N$ and fit the slope through the origin (scikit-dimension's variant).
 #
 # Both are computed from exact nearest-neighbour distances found in chunks with the matmul form
-# $\lVert a\rVert^2 + \lVert b\rVert^2 - 2a\cdot b$ (see `lib/intrinsic.py`). The test suite checks them against
+# $\lVert a\rVert^2 + \lVert b\rVert^2 - 2a\cdot b$ (see `lib/measures/intrinsic_dimension.py`). The test suite checks them against
 # scikit-dimension on the same input (equal to $10^{-9}$) and against manifolds of known dimension.
 
 # %%
@@ -184,9 +178,8 @@ if demo is not None:
 # %%
 tasks = [t for ds in natural for t in dataset_tasks(ds, cfg.n_pairs, seed)] + \
         [t for ds in medical for t in dataset_tasks(ds, cfg.n_pairs, seed)]
-store = ResultStore("ch01", cfg.profile)
-kf_records = run_sweep([{**t, "name": f"kf-{t['dataset']}", "M": cfg.M, "repeats": cfg.kf_repeats, "seed": seed,
-                         "data_root": data_root} for t in tasks], task_sharpness, store, progress=False)
+kf_records = ch.sweep([{**t, "name": f"kf-{t['dataset']}", "M": cfg.M, "repeats": cfg.kf_repeats, "seed": seed,
+                        "data_root": data_root} for t in tasks], task_sharpness, progress=False)
 props = {}
 for t, rec in zip(tasks, kf_records):
     entry = props.setdefault(t["dataset"], {"d": [], "K_F": []})
@@ -246,10 +239,8 @@ for t in tasks:
                             "data_root": data_root, "threads": 1 if workers else torch.get_num_threads()})
 skipped = sorted({t["dataset"] for t in tasks} - {c["dataset"] for c in configs})
 print(f"{len(configs)} training runs; datasets too small for N + {cfg.n_test} test images: {skipped or 'none'}")
-executor = ProcessPoolExecutor(workers) if workers else None
-records = run_sweep(configs, run_task, store, executor=executor)
-if executor:
-    executor.shutdown()
+records = ch.sweep(configs, run_task)
+ch.close()
 rows = flatten_records(records)
 print(f"{sum(r['fitted'] for r in rows)} of {len(rows)} runs fitted their training set within {cfg.max_epochs} epochs")
 
@@ -487,7 +478,7 @@ paper_vs_here([
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Estimator bias.** Using `lib.intrinsic.mle_dimension`, plot the estimate for a 10-dimensional sphere against
+# 1. **Estimator bias.** Using `lib.measures.intrinsic_dimension.mle_dimension`, plot the estimate for a 10-dimensional sphere against
 #    $N$ from 500 to 20,000 and against $k$ from 5 to 50. Which way does the bias go, and why does a larger $k$ make
 #    it worse on a curved manifold?
 # 2. **The released normaliser.** Show that `normaliser="k-2"` gives exactly $(k-2)/(k-1)$ of the paper's estimate on

@@ -26,7 +26,7 @@
 # At initialisation $R_f \approx 1$; training drives it down by one or two decades in good architectures and not in
 # poor ones, and across 15 architectures on CIFAR-10 the test error follows $\epsilon_t \approx 0.2\sqrt{R_f}$.
 #
-# This chapter builds the diffeomorphism sampler and $R_f$ in `lib` (`lib.diffeo`, `lib.stability`), checks them
+# This chapter builds the diffeomorphism sampler and $R_f$ in `lib` (`lib.measures.diffeomorphisms`, `lib.measures.relative_stability`), checks them
 # against closed forms and the authors' algorithm, and reruns the paper's experiments at the scale a CPU affords.
 
 # %% tags=["parameters"]
@@ -46,18 +46,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.config import resolve_profile
 from lib.data import demo_photo, image_pool, present
-from lib.diffeo import (bijective_fraction, deform, displacement_sq, phase_diagram, remap, sample_displacement,
-                        temperature_for_delta)
-from lib.invariant_experiments import power_law, run_stripe_stability
-from lib.plots import PAPER_COLOR, log_ticks, use_style
-from lib.report import paper_vs_here, show_table
-from lib.results import ResultStore, run_sweep
-from lib.scaling import pearson
-from lib.stability_experiments import combine_seeds, recipe, run_model, stability_rows
+from lib.experiments.relative_stability import combine_seeds, recipe, run_model, run_stripe_stability, stability_rows
+from lib.measures.diffeomorphisms import (bijective_fraction, deform, displacement_sq, phase_diagram, remap,
+                                          sample_displacement, temperature_for_delta)
+from lib.measures.statistics import pearson, power_law
+from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.figures import PAPER_COLOR, log_ticks
+from lib.pipeline.report import paper_vs_here, show_table
 
-cfg = resolve_profile(profile, {
+ch = setup_chapter("ch02", profile, {
     "smoke": {"datasets": ("mnist",), "models": ("resnet18", "fc"), "zoo": ("lenet",), "zoo_dataset": ("kmnist",),
               "width": 0.125, "n_train": 200, "n_test": 300, "n_probe": 100, "epochs": 1, "target": None,
               "seeds": 1, "sizes": (100, 200), "curve_models": ("resnet18",), "curve_deltas": (0.5, 1.0, 2.0),
@@ -80,13 +78,9 @@ cfg = resolve_profile(profile, {
               "phase_c": (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40), "phase_samples": 400,
               "stripe": {"d": 30, "ps": (128, 256, 512, 1024, 2048, 4096, 8192), "h": 10000, "seeds": 5,
                          "n_test": 10000, "until": 1.0}},
-}, seeds=seeds, epochs=epochs, n_train=n_train, width=width)
-use_style()
-store = ResultStore("ch02", cfg.profile)
-root = data_root or None
-datasets = present(cfg.datasets, root)
-if not datasets:
-    raise FileNotFoundError(f"none of {cfg.datasets} is under the data root; see the Data chapter for how to get them")
+}, data_root=data_root, device=device, datasets=("datasets",), seeds=seeds, epochs=epochs, n_train=n_train,
+   width=width)
+cfg, root, datasets = ch.cfg, ch.root, ch.present["datasets"]
 zoo_dataset = next(iter(present(cfg.zoo_dataset, root)), datasets[0])
 CUTS = (3, 5, 15)  # the paper's cutoffs for 28 and 32 px images
 print(f"profile {cfg.profile}: datasets {datasets}, zoo on {zoo_dataset}, P = {cfg.n_train}, at most {cfg.epochs} epochs, "
@@ -193,7 +187,7 @@ plt.show()
 # $$D_f = \frac{\langle\lVert f(\tau x) - f(x)\rVert^2\rangle}{\langle\lVert f(x) - f(z)\rVert^2\rangle},\qquad
 #   G_f = \frac{\langle\lVert f(x+\eta) - f(x)\rVert^2\rangle}{\langle\lVert f(x) - f(z)\rVert^2\rangle}.$$
 #
-# The noise $\eta$ is uniform on a sphere whose radius matches the diffeomorphism. `lib.stability` implements the
+# The noise $\eta$ is uniform on a sphere whose radius matches the diffeomorphism. `lib.measures.relative_stability` implements the
 # paper's text and the authors' code, which differ in two places, and defaults to the code, since it produced every
 # published number:
 #
@@ -222,7 +216,7 @@ plt.show()
 # %%
 from torch import nn
 
-from lib.stability import relative_stability
+from lib.measures.relative_stability import relative_stability
 
 
 class Fn(nn.Module):
@@ -259,7 +253,7 @@ show_table([{"f": name, **relative_stability(Fn(fn), probes, T1, 3, reduction="m
 # ## 3. The experiments
 #
 # One sweep trains every network of the chapter and measures it before and after training
-# (`lib.stability_experiments.run_model`). The paper trains on the full training sets for 250 epochs with SGD
+# (`lib.experiments.relative_stability.run_model`). The paper trains on the full training sets for 250 epochs with SGD
 # (lr 0.1, momentum 0.9, weight decay $5\cdot10^{-4}$, cosine schedule) and probes with 500 test images. The data root
 # of this machine holds only the test splits of MNIST and KMNIST (10,000 images each; Fashion-MNIST and CIFAR-10
 # are used where present): we draw the 500 probes and a test set from each pool, and train on subsets of the rest.
@@ -294,7 +288,7 @@ zoo_cfgs = [config(zoo_dataset, m, min(cfg.n_train, capacity(zoo_dataset)), r) f
             for r in range(cfg.seeds)]
 size_cfgs = [config(datasets[0], "resnet18", P, r) for P in cfg.sizes if P <= capacity(datasets[0])
              for r in range(cfg.seeds)]
-records = run_sweep(main_cfgs + zoo_cfgs + size_cfgs, run_model, store)
+records = ch.sweep(main_cfgs + zoo_cfgs + size_cfgs, run_model)
 by_name = {}
 for rec in records:
     by_name.setdefault(rec["params"]["name"], []).append(rec)
@@ -502,7 +496,7 @@ st = cfg.stripe
 stripe_configs = [dict(model="stripe", d=st["d"], p=p, h=st["h"], alpha=1e-6, seed=seed + r, n_test=st["n_test"],
                        loss="softhinge" if cfg.profile != "paper" else "hinge", min_step=1e-2, max_steps=100_000,
                        until=st["until"], radius=1.0) for p in st["ps"] for r in range(st["seeds"])]
-stripe_recs = [r["result"] for r in run_sweep(stripe_configs, run_stripe_stability, store)]
+stripe_recs = [r["result"] for r in ch.sweep(stripe_configs, run_stripe_stability)]
 stripe_ps = sorted({r["p"] for r in stripe_recs})
 stripe_R = [float(np.exp(np.mean([np.log(r["R"]) for r in stripe_recs if r["p"] == p]))) for p in stripe_ps]
 stripe_R0 = [float(np.exp(np.mean([np.log(r["R_init"]) for r in stripe_recs if r["p"] == p]))) for p in stripe_ps]
@@ -528,7 +522,7 @@ show_table([{"P": r["p"], "seed": r["seed"], "R_f at init": r["R_init"], "R_f tr
 # ## 4. Speed: batched diffeomorphisms
 #
 # `benchmarks/diffeomorphisms.py` times the authors' per-image algorithm (one field and one remap per call, looped
-# over images, as their measurement script does) against `lib.diffeo` (all fields in one einsum, one `grid_sample`;
+# over images, as their measurement script does) against `lib.measures.diffeomorphisms` (all fields in one einsum, one `grid_sample`;
 # the Gaussian interpolation summed over a 6 x 6 window instead of all $n^2$ pixels) on the same inputs. Its last
 # committed run:
 
@@ -632,7 +626,7 @@ paper_vs_here(rows)
 #    subsampling. How does $R_f$ scale with $s$? Relate the answer to the spectrum of the max-entropy field.
 # 3. **Noise matching.** With the `mean` noise radius, $R_f$ of the identity network is no longer 1. Why, and in which
 #    direction does it move?
-# 4. **Data augmentation.** Train the ResNet with `lib.diffeo.deform` as augmentation (`train(..., augment=...)`).
+# 4. **Data augmentation.** Train the ResNet with `lib.measures.diffeomorphisms.deform` as augmentation (`train(..., augment=...)`).
 #    Does $R_f$ fall faster with $P$? Does the test error follow the $\sqrt{R_f}$ law?
 # 5. **Seeds.** Rerun the zoo with `-p seeds=3`. How large are the error bars on $\log R_f$ compared with the spread
 #    across architectures?

@@ -25,9 +25,9 @@
 # components of the NTK carry the label.
 #
 # This chapter builds the one-hidden-layer network, its gradient flow, frozen-kernel learning, $\Lambda$, the NTK
-# and kernel PCA in `lib` (`lib.shallow`, `lib.gradient_flow`, `lib.ntk`, `lib.data.invariant`), checks them against
+# and kernel PCA in `lib` (`lib.nets.one_hidden_layer`, `lib.training.gradient_flow`, `lib.measures.ntk`, `lib.data.invariant`), checks them against
 # exact answers, and reruns the stripe and cylinder experiments at the scale a CPU affords; Section 8 asks the same
-# questions of a 16-layer CNN on MNIST parity (`lib.mnas`, `lib.parity_experiments`).
+# questions of a 16-layer CNN on MNIST parity (`lib.nets.mnasnet_like`, `lib.experiments.compressing_invariants`).
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
@@ -41,26 +41,23 @@ until = None  # fitted fraction at which every flow stops (1.0: all points, the 
 workers = 2  # processes for the sweeps (0: serial)
 
 # %%
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.config import pick_device, resolve_profile
 from lib.data.invariant import X_MAX, X_MIN, invariant_data
-from lib.gradient_flow import train_network
-from lib.invariant_experiments import (feature_exponent, lazy_exponent, power_law, run_learning,
-                                       stripe_fixed_points)
-from lib.ntk import pca_summary
-from lib.parity_experiments import run_parity
-from lib.plots import PAPER_COLOR, kernel_information, log_ticks, top_eigenvectors, use_style
-from lib.report import paper_vs_here, show_table
-from lib.results import ResultStore, run_sweep, start_sweep
-from lib.shallow import OneHiddenLayer, amplification, neuron_vectors, ntk_gram
+from lib.experiments.compressing_invariants import (feature_exponent, lazy_exponent, run_learning, run_parity,
+                                                    stripe_fixed_points)
+from lib.measures.amplification import amplification, neuron_vectors
+from lib.measures.ntk import ntk_gram, pca_summary
+from lib.measures.statistics import power_law
+from lib.nets.one_hidden_layer import OneHiddenLayer
+from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.figures import PAPER_COLOR, kernel_information, log_ticks, top_eigenvectors
+from lib.pipeline.report import paper_vs_here, show_table
+from lib.training.gradient_flow import train_network
 
-cfg = resolve_profile(profile, {
+ch = setup_chapter("ch03", profile, {
     "smoke": {"dims": (5,), "ps": (32, 64, 128), "seeds": 1, "width": 100, "n_test": 2000,
               "cylinder_ps": (32, 64, 128), "alphas": (1e-6, 1e-2, 1e2), "alpha_p": 64, "pca_p": 128,
               "traj_p": 200, "variant_p": 32, "max_steps": 3000, "loss": "softhinge", "until": 0.9,
@@ -79,21 +76,17 @@ cfg = resolve_profile(profile, {
               "until": 1.0, "mnist_ps": (42, 87, 181, 376, 779, 1616, 3350, 6944), "mnist_h": 10, "mnist_seeds": 5,
               "mnist_test": 10000, "mnist_dtype": "float64", "mnist_dgrad": 1e-3, "mnist_tau": 10.0,
               "mnist_steps": 1_000_000},
-}, width=width, seeds=seeds, loss=loss, until=until)
-use_style()
-store = ResultStore("ch03", cfg.profile)
+}, data_root=data_root, device=device, workers=workers, width=width, seeds=seeds, loss=loss, until=until)
+cfg, DEVICE = ch.cfg, str(ch.device)
 ALPHA = 1e-6  # the paper's feature regime
-DEVICE = str(pick_device(device))
 FLOW = {"loss": cfg.loss, "min_step": 1e-2, "max_steps": cfg.max_steps, "until": cfg.until}
-executor = (ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
-                                initargs=(1,)) if workers else None)
 # Section 8's MNIST sweep is the longest: it starts now and shares the workers with the sweeps before it
 mnist_configs = [{"p": p, "h": cfg.mnist_h, "alpha": 2e-3, "seed": seed + r, "n_test": cfg.mnist_test,
                   "dtype": cfg.mnist_dtype, "data_root": data_root or None, "loss": "softhinge", "softness": 3.0,
                   "max_dgrad": cfg.mnist_dgrad, "tau": cfg.mnist_tau, "until": cfg.until,
                   "max_steps": cfg.mnist_steps, "device": DEVICE}
                  for p in sorted(cfg.mnist_ps, reverse=True) for r in range(cfg.mnist_seeds)]
-mnist_sweep = start_sweep(mnist_configs, run_parity, store, executor)
+mnist_sweep = ch.start(mnist_configs, run_parity)
 print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, {cfg.seeds} seed(s), "
       f"{cfg.loss} loss, flows stop at {cfg.until:.0%} of the training set fitted, sweeps on {DEVICE}")
 
@@ -109,7 +102,7 @@ print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, 
 # with every weight $\mathcal N(0,1)$ at initialisation. It predicts $F = \alpha(f - f_0)$: a small scale $\alpha$
 # forces the weights to move far to fit (feature regime), a large one lets infinitesimal moves suffice (lazy regime,
 # a kernel method with the initial NTK $\Theta_0$). The hinge loss is minimised by full-batch gradient flow,
-# Eq. (2), integrated with the authors' adaptive step (`lib.gradient_flow`), until every training point has
+# Eq. (2), integrated with the authors' adaptive step (`lib.training.gradient_flow`), until every training point has
 # $yF \ge 1$. Two checks with exact answers (in `tests/test_invariant_learning.py`): ReLU is homogeneous, so
 # $\beta_n^2 - \lVert\omega_n\rVert^2 - b_n^2$ is conserved by the flow; and the NTK in closed form,
 #
@@ -228,7 +221,7 @@ plt.show()
 # %%
 configs = [dict(model="stripe", d=d, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test, device=DEVICE, **FLOW)
            for d in cfg.dims for p in cfg.ps for r in range(cfg.seeds)]
-records = [r["result"] for r in run_sweep(configs, run_learning, store, executor=executor)]
+records = [r["result"] for r in ch.sweep(configs, run_learning)]
 REGIMES = {"feature": ("feature regime (alpha = 1e-6)", "C0", "-"), "lazy": ("frozen initial NTK", "C3", "-"),
            "lazy_compressed": ("initial NTK, data compressed by Lambda*", "C3", "--"),
            "final_ntk": ("frozen final NTK (independent set)", "C1", "-")}
@@ -282,7 +275,7 @@ show_table(stripe_fits + [{"model": "stripe", "d": d, "regime": "paper's predict
 # %%
 variant_configs = [dict(model="stripe", d=cfg.dims[0], p=cfg.variant_p, h=cfg.width, alpha=ALPHA, seed=seed,
                         n_test=cfg.n_test, device=DEVICE, **{**FLOW, "loss": name}) for name in ("hinge", "softhinge")]
-variants = run_sweep(variant_configs, run_learning, store, executor=executor)
+variants = ch.sweep(variant_configs, run_learning)
 show_table([{"loss": v["params"]["loss"], "p": v["params"]["p"], "network steps": v["result"]["feature"]["steps"],
              "seconds (all four)": v["provenance"]["wall_s"], **{REGIMES[k][0]: v["result"][k]["test_error"] for k in REGIMES}}
             for v in variants])
@@ -338,7 +331,7 @@ show_table(lam_fits)
 cyl_configs = [dict(model="cylinder", d=3, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test,
                    device=DEVICE, **FLOW)
                for p in cfg.cylinder_ps for r in range(cfg.seeds)]
-cyl_records = [r["result"] for r in run_sweep(cyl_configs, run_learning, store, executor=executor)]
+cyl_records = [r["result"] for r in ch.sweep(cyl_configs, run_learning)]
 cyl_fits = learning_curves(cyl_records, "cylinder", (3,), lambda d: (lazy_exponent(d), feature_exponent(d, 2)))
 ps, lam = medians(cyl_records, "cylinder", 3, "feature", "lambda_star")
 cyl_lam = power_law(ps, lam)
@@ -355,7 +348,7 @@ show_table(cyl_fits + [{"model": "cylinder", "d": 3, "regime": "Lambda* vs p (sl
 # %%
 alpha_configs = [dict(model="stripe", d=10, p=cfg.alpha_p, h=cfg.width, alpha=a, seed=seed, n_test=cfg.n_test,
                       device=DEVICE, **FLOW) for a in cfg.alphas]
-alpha_records = [r["result"] for r in run_sweep(alpha_configs, run_learning, store, executor=executor)]
+alpha_records = [r["result"] for r in ch.sweep(alpha_configs, run_learning)]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 al = [r["alpha"] for r in alpha_records]
 axes[0].plot(al, [r["feature"]["test_error"] for r in alpha_records], "o-", label="network")
@@ -408,7 +401,7 @@ plt.show()
 # ## 8. The same on MNIST: a 16-layer CNN (Figs. 8-10)
 #
 # Does a deep network on real images compress in the same way? Sec. 5.2 trains a MnasNet-like CNN (16
-# convolutions, no BatchNorm, NTK parametrisation, swish; `lib.mnas`) to tell **even from odd MNIST digits**, in
+# convolutions, no BatchNorm, NTK parametrisation, swish; `lib.nets.mnasnet_like`) to tell **even from odd MNIST digits**, in
 # the feature regime ($F = \alpha(f - f_0)$ with $\alpha = 2\cdot10^{-3}$, softhinge with $\beta_s = 3$, as the
 # released MNIST runs). Images are centred by the mean image and each rescaled to norm 28 (`lib.data.parity`). Four
 # frozen kernels are then trained by the same flow on an **independent training set of the same size**: the NTK
@@ -429,8 +422,7 @@ plt.show()
 
 # %%
 mnist = [r["result"] for r in mnist_sweep.result()]  # started with the chapter (first cell), largest p first
-if executor:
-    executor.shutdown()
+ch.close()
 MNIST_KERNELS = {"init_ntk": "NTK at initialisation", "final_ntk": "NTK after training",
                  "init_last_layer": "last layer at initialisation", "final_last_layer": "last layer after training"}
 mnist_rows = []

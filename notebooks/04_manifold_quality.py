@@ -24,7 +24,7 @@
 # 1-nearest-neighbour accuracy on data the encoder never saw (Pearson r = 0.75).
 #
 # This chapter builds the walks, the characteristics and the five training objectives in `lib`
-# (`lib.manifold_quality`, `lib.contrastive`, `lib.retrieval`), checks them against closed forms and the authors'
+# (`lib.measures.manifold_quality`, `lib.training.contrastive`, `lib.measures.retrieval`), checks them against closed forms and the authors'
 # pandas pipeline, and reruns the MNIST half of the paper on a CPU.
 
 # %% tags=["parameters"]
@@ -44,17 +44,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.adversarial import pgd_path
-from lib.config import resolve_profile
-from lib.contrastive import METHODS, TITLES, WITH_HEAD, method_loss, random_views, train_encoder
-from lib.manifold_quality import manifold_characteristics, measure_walks, noise_walk, walk_distances
-from lib.manifold_quality_experiments import (TRAIN_SETS, run_encoder, summary_rows,
-                                              training_images, transfer_correlation, transfer_points, walk_images)
-from lib.models import LeNetEncoder
-from lib.plots import PAPER_COLOR, image_grid, use_style
-from lib.report import paper_vs_here, show_table
+from lib.experiments.manifold_quality import (TRAIN_SETS, run_encoder, summary_rows, training_images,
+                                              transfer_correlation, transfer_points, walk_images)
+from lib.measures.adversarial import pgd_path
+from lib.measures.manifold_quality import manifold_characteristics, measure_walks, noise_walk, walk_distances
+from lib.nets.classifiers import LeNetEncoder
+from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.figures import PAPER_COLOR, image_grid
+from lib.pipeline.report import paper_vs_here, show_table
+from lib.training.contrastive import METHODS, TITLES, WITH_HEAD, method_loss, random_views, train_encoder
 
-cfg = resolve_profile(profile, {
+ch = setup_chapter("ch04", profile, {
     "smoke": {"dims": (16,), "optimizers": ("adam",), "epochs": 1, "train_set": "mnist5k", "accumulate": 1,
               "n_walk": 64, "noise_steps": 10, "n_pgd": 32, "pgd_steps": 5, "full_walk": 256},
     "book": {"dims": (16, 64, 256), "optimizers": ("adam",), "epochs": 8, "train_set": "mnist5k", "accumulate": 1,
@@ -62,9 +62,8 @@ cfg = resolve_profile(profile, {
     "paper": {"dims": (16, 32, 64, 128, 256, 512), "optimizers": ("adam", "sgd"), "epochs": 25, "train_set": "mnist",
               "accumulate": 8, "n_walk": 10000, "noise_steps": 100, "n_pgd": 10000, "pgd_steps": 30,
               "full_walk": 10000},
-}, epochs=epochs, n_walk=n_walk, train_set=train_set)
-use_style()
-root = data_root or None
+}, data_root=data_root, device=device, epochs=epochs, n_walk=n_walk, train_set=train_set)
+cfg, root = ch.cfg, ch.root
 COLORS = dict(zip(METHODS, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
 print(f"profile {cfg.profile}: {len(METHODS)} methods x embedding sizes {cfg.dims} x {cfg.optimizers}, "
       f"{cfg.epochs} epochs on {TRAIN_SETS[cfg.train_set]}; noise walks of {cfg.n_walk} MNIST test images x "
@@ -91,7 +90,7 @@ print(f"profile {cfg.profile}: {len(METHODS)} methods x embedding sizes {cfg.dim
 #
 # **A walk with known answers.** On a walk whose distance to the start grows as $j^2 s$, the steps are $(2j-1)s$ and
 # everything is in closed form: $D = \frac{s}{J}\sum j^2$, $D_{RC} = \frac1J\sum_{j}\frac{2j-1}{j^2}$,
-# $P_{RC} = \frac1J\sum_{j\ge2}\frac{2}{2j-1}$. `lib.manifold_quality` returns exactly these (the tests check them to
+# $P_{RC} = \frac1J\sum_{j\ge2}\frac{2}{2j-1}$. `lib.measures.manifold_quality` returns exactly these (the tests check them to
 # 1e-12, together with a linear encoder on a straight noise ray, where $D_{RC} = H_J/J$ and $P_{RC} = 0$).
 
 # %%
@@ -137,7 +136,7 @@ plt.show()
 #
 # The encoder is the authors' MNIST LeNet: two 5x5 convolutions (6 and 16 channels) with average pooling, then
 # 256 -> 512 -> 512 -> embedding. The five objectives (Sec. 3), with the authors' settings (pytorch-metric-learning
-# semantics re-implemented in `lib.contrastive` and tested against brute-force loops):
+# semantics re-implemented in `lib.training.contrastive` and tested against brute-force loops):
 #
 # | method | loss | positives |
 # |---|---|---|
@@ -163,15 +162,12 @@ plt.show()
 # under `.cache/results/ch04/<profile>`, so a rerun only trains what is new.
 
 # %%
-from lib.results import ResultStore, run_sweep  # noqa: E402
-
-store = ResultStore("ch04", cfg.profile)
 configs = [dict(method=m, embedding_dim=e, optimizer=o, lr=1e-3, epochs=cfg.epochs, batch_size=64,
                 accumulate=cfg.accumulate, train_set=cfg.train_set, n_walk=cfg.n_walk,
                 noise_steps=cfg.noise_steps, n_pgd=cfg.n_pgd, pgd_steps=cfg.pgd_steps, pgd_step_size=2 / 255,
                 tasks=("kmnist", "omniglot_oneshot"), seed=seed, data_root=data_root, device=device)
            for o in cfg.optimizers for e in cfg.dims for m in METHODS]
-records = [r["result"] for r in run_sweep(configs, run_encoder, store)]
+records = [r["result"] for r in ch.sweep(configs, run_encoder)]
 show_table([{"method": TITLES[r["method"]], "dim": r["embedding_dim"], "optimizer": r["optimizer"],
              "final loss": r["train_loss"][-1], "KMNIST 1-NN": r["knn"]["kmnist"],
              "Omniglot 1-NN": r["knn"]["omniglot_oneshot"], "train s": r["seconds"]["train"],

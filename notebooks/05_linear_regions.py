@@ -47,16 +47,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.config import resolve_profile
-from lib.linear_regions import (circle, count_along_polylines, patterns, relu_layers, slice_partition, tractrix,
-                                tractrix_arclength)
-from lib.manifold_regions import DOMAINS, history_array, run_image_manifold, run_toy
-from lib.models import FCNet
-from lib.plots import use_style
-from lib.report import paper_vs_here, show_table
-from lib.results import ResultStore, run_sweep
+from lib.experiments.linear_regions import DOMAINS, history_array, run_image_manifold, run_toy
+from lib.measures.linear_regions import (circle, count_along_polylines, patterns, relu_layers, slice_partition,
+                                         tractrix, tractrix_arclength)
+from lib.nets.classifiers import FCNet
+from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.report import paper_vs_here, show_table
 
-cfg = resolve_profile(profile, {
+ch = setup_chapter("ch05", profile, {
     "smoke": {"seeds": 2, "arch_seeds": 2, "epochs": 4, "n_in": (2, 10), "nin_seeds": 1, "archs": ((5, 8), (10, 16)),
               "n_vae": 1000, "vae_epochs": 2, "img_train": 200, "img_epochs": 3, "img_curves": 4},
     "book": {"seeds": 10, "arch_seeds": 10, "epochs": 50, "n_in": (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50), "nin_seeds": 5,
@@ -65,9 +63,8 @@ cfg = resolve_profile(profile, {
     "paper": {"seeds": 20, "arch_seeds": 30, "epochs": 100, "n_in": (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50), "nin_seeds": 20,
               "archs": ((5, 8), (10, 16), (20, 32)), "n_vae": 9000, "vae_epochs": 30, "img_train": 1000,
               "img_epochs": 200, "img_curves": 50},
-}, seeds=seeds, epochs=epochs)
-use_style()
-store = ResultStore("ch05", cfg.profile)
+}, data_root=data_root, device=device, seeds=seeds, epochs=epochs)
+cfg = ch.cfg
 def toy_config(manifold: str, n_in: int, widths, run: int) -> dict:
     """One toy run; its name is made of its settings, so equal runs of different figures share one cached result."""
     return {**TOY, "name": f"toy-{manifold}-{'-'.join(map(str, widths))}-nin{n_in}", "manifold": manifold,
@@ -86,7 +83,7 @@ print(f"profile {cfg.profile}: {cfg.seeds} seeds, {cfg.epochs} epochs; target {a
 # so its zero is found in closed form. Once the crossings of layer 1 are known, the activation pattern of layer 1 is
 # fixed between two consecutive crossings, so every neuron of layer 2 is again affine in $t$ on each such interval,
 # and so on: the crossings are found layer by layer, exactly, for all segments of all curves at once
-# (`lib.linear_regions.count_along_polylines`). A curve is handled as a fine polyline, and since regions are convex,
+# (`lib.measures.linear_regions.count_along_polylines`). A curve is handled as a fine polyline, and since regions are convex,
 # a region boundary between two vertices is crossed by the chord exactly when it is crossed by the curve, except
 # for boundaries that graze the curve between two vertices; refining the polyline settles those, as the figure shows.
 #
@@ -170,7 +167,7 @@ plt.show()
 
 # %%
 toy_cfgs = [toy_config(m, 2, (10, 16), r) for m in ("circle", "tractrix") for r in range(cfg.seeds)]
-toy = run_sweep(toy_cfgs, run_toy, store)
+toy = ch.sweep(toy_cfgs, run_toy)
 by_manifold = {m: [rec for rec in toy if rec["params"]["manifold"] == m] for m in ("circle", "tractrix")}
 
 
@@ -231,7 +228,7 @@ show_table([{"manifold": m, "regions": v["regions"].mean(), "affine pieces": v["
 
 # %%
 nin_cfgs = [toy_config("circle", n, (10, 16), r) for n in cfg.n_in for r in range(cfg.nin_seeds)]
-nin = run_sweep(nin_cfgs, run_toy, store)
+nin = ch.sweep(nin_cfgs, run_toy)
 rows = []
 for n in cfg.n_in:
     recs = [rec for rec in nin if rec["params"]["n_in"] == n]
@@ -263,7 +260,7 @@ plt.show()
 
 # %%
 arch_cfgs = [toy_config(m, 2, a, r) for a in cfg.archs for m in ("circle", "tractrix") for r in range(cfg.arch_seeds)]
-arch = run_sweep(arch_cfgs, run_toy, store)
+arch = ch.sweep(arch_cfgs, run_toy)
 fig, ax = plt.subplots(figsize=(7, 3.8))
 styles = dict(zip(cfg.archs, ["--", "-", ":"]))
 arch_rows = []
@@ -286,17 +283,17 @@ show_table(arch_rows, floatfmt=".2f")
 # The paper draws curves on the manifold of face paintings with a StyleGAN trained on MetFaces: a straight line in the
 # latent space decodes to 100 images that vary smoothly, and the straight line in pixel space between the two end
 # images leaves the manifold. Neither StyleGAN's weights nor MetFaces can be used offline here, so a small
-# **variational autoencoder** {cite:p}`kingma2014vae` trained on MNIST stands in for the generator (`lib.generative`), on 28x28 digits
+# **variational autoencoder** {cite:p}`kingma2014vae` trained on MNIST stands in for the generator (`lib.nets.vae`), on 28x28 digits
 # instead of 128x128x3 paintings. As in the paper, a ReLU MLP with hidden layers (256, 64) is trained on *random*
 # labels (it can only memorise) with SGD (learning rate 0.01, momentum 0.5, batch 32) on normalised inputs, and after
 # every epoch we count its regions along the decoded curves (on the manifold) and along the straight lines between the
 # same endpoints (off it), as a log density: log(regions / curve length).
 
 # %%
-img = run_sweep([{"name": "image-manifold", "n_vae": cfg.n_vae, "vae_epochs": cfg.vae_epochs, "latent": 8,
-                  "n_train": cfg.img_train, "widths": [256, 64], "epochs": cfg.img_epochs, "lr": 0.01,
-                  "momentum": 0.5, "batch_size": 32, "n_curves": cfg.img_curves, "n_points": 100, "seed": seed,
-                  "data_root": data_root}], run_image_manifold, store)[0]["result"]
+img = ch.sweep([{"name": "image-manifold", "n_vae": cfg.n_vae, "vae_epochs": cfg.vae_epochs, "latent": 8,
+                 "n_train": cfg.img_train, "widths": [256, 64], "epochs": cfg.img_epochs, "lr": 0.01,
+                 "momentum": 0.5, "batch_size": 32, "n_curves": cfg.img_curves, "n_points": 100, "seed": seed,
+                 "data_root": data_root}], run_image_manifold)[0]["result"]
 hist = img["history"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 ep = [h["epoch"] for h in hist]

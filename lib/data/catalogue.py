@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from .registry import SPECS, ImageData, is_available
+from lib.data.registry import SPECS, ImageData, is_available
 
 
 def catalogue(root: str | os.PathLike | None = None) -> list[dict]:

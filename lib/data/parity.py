@@ -1,7 +1,7 @@
 """MNIST parity, the real-data task of Paccolat et al. (2021), Sec. 5.2: label +1 for an even digit, -1 for an odd one.
 
 As in the released code (``feature_lazy``, ``get_normalized_dataset``): every image on disk is pooled (train and test
-merged; :func:`lib.data.image_pool`), centred by the pool's mean image and rescaled so that each image has norm
+merged; :func:`lib.data.registry.image_pool`), centred by the pool's mean image and rescaled so that each image has norm
 sqrt(H W) = 28. The training, kernel-training and test sets are disjoint and balanced over the ten digits.
 """
 
@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .registry import balanced_indices, image_pool
+from lib.data.registry import balanced_indices, image_pool
 
 
 def parity_labels(digits: torch.Tensor) -> torch.Tensor:

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import readers
-from .manifolds import MANIFOLDS
-from .root import ENV_VAR, data_roots, download_root
+from lib.data import readers
+from lib.data.manifolds import MANIFOLDS
+from lib.data.root import ENV_VAR, data_roots, download_root
 
 # Embedded datasets without an official split get this fixed one: a permutation with this seed, the first 80% train.
 EMBEDDED_SPLIT_SEED = 12345
@@ -378,7 +378,7 @@ def load_dataset(name: str, split: str = "test", *, root: str | os.PathLike | No
     """Load a registered dataset as float images in [0, 1] and int64 labels.
 
     Args:
-        name: a key of :data:`SPECS` (``lib.data.SPECS``); ``split``: one of the spec's splits.
+        name: a key of ``lib.data.SPECS``; ``split``: one of the spec's splits.
         root: data root; default ``$GG_DATA_ROOT`` then the user cache (see :func:`lib.data.root.data_roots`).
         n, n_per_class: class-balanced subsample (total, or per class), drawn with ``seed``.
         classes: keep only these labels and renumber them 0, 1, ... in the given order (``(3, 5)``: a binary task).

@@ -1,0 +1,199 @@
+"""Chapter 3's experiments (Paccolat et al. 2021): feature vs lazy learning of linear-invariant tasks, and the
+MnasNet-like CNN on MNIST parity.
+
+``run_learning`` is the unit of a sweep (:func:`lib.pipeline.results.run_sweep`): for one data model, dimension, training-set
+size p, width h and seed it trains
+
+- the network in the feature regime (alpha = 1e-6 by default), recording t*, Lambda(t) (Eq. 9), Lambda* = Lambda(t*)
+  and Lambda_max;
+- the frozen initial NTK (the lazy limit alpha -> infinity) on the same data;
+- the frozen initial NTK on data whose invariant directions are compressed by Lambda* (x_perp -> x_perp / Lambda*);
+- the frozen NTK at the end of feature training, on an independent training set of the same size (Sec. 5.2);
+
+and returns their test errors on ``n_test`` fresh points, in plain dicts. :func:`stripe_fixed_points` solves the
+p -> infinity fixed-point condition of Eq. (6) for the single-stripe model.
+
+The real-data experiment (Sec. 5.2, Figs. 8-10): the MnasNet-like CNN on MNIST parity, the network in the feature
+regime against four frozen kernels.
+
+``run_parity`` is the unit of a sweep (:func:`lib.pipeline.results.run_sweep`). For one training-set size p, channel scale h
+and seed it draws three disjoint sets of MNIST digits (training, kernel training, test), then
+
+- trains the network with the alpha-trick (F = alpha (f - f_0), alpha = 2e-3 and the softhinge with beta_s = 3 as
+  the released MNIST runs) by the adaptive gradient flow of :mod:`lib.training.gradient_flow`;
+- computes four Gram matrices on the kernel-training set: the NTK (every parameter) and the last-layer kernel
+  (readout weights and bias only: pooled post-activations) at initialisation and after training;
+- trains each frozen kernel on the kernel-training set, "an independent trainset of the same size" (Fig. 8), and
+  measures every test error on the same test set;
+- summarises each Gram matrix by kernel PCA (:func:`lib.measures.ntk.pca_summary`: eigenvalues, label projections, mutual
+  information of the top eigenvectors with the label, the first two eigenvectors) for Figs. 9-10.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from scipy.special import ndtr
+
+from lib.data.invariant import X_MAX, X_MIN, compress, informative_dims
+from lib.data.parity import parity_sets
+from lib.measures.amplification import amplification
+from lib.measures.ntk import empirical_ntk, ntk_gram, pca_summary
+from lib.nets.mnasnet_like import MnasNetLike
+from lib.nets.one_hidden_layer import OneHiddenLayer, draw_problem
+from lib.pipeline.device import pick_device
+from lib.training.gradient_flow import FlowResult, flow_options, sign_error, train_kernel, train_network
+
+MAX_HISTORY = 300  # Lambda(t) is kept at this many log-spaced steps
+
+
+def _thin(history: list[dict], keys: tuple[str, ...]) -> dict[str, list[float]]:
+    idx = np.unique(np.geomspace(1, len(history), MAX_HISTORY).astype(int) - 1)
+    return {k: [history[i][k] for i in idx] for k in keys}
+
+
+def kernel_test_error(model: OneHiddenLayer, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
+                      y_test: torch.Tensor, **flow) -> tuple[float, dict]:
+    """Test error of the frozen-NTK flow of ``model`` trained on (x, y), and the flow's step counts."""
+    a, result = train_kernel(ntk_gram(model, x), y, **flow)
+    err = sign_error(ntk_gram(model, x_test, x) @ a, y_test)
+    return err, {"steps": result.steps, "forced": result.forced, "converged": result.converged,
+                 "fitted": result.history[-1]["fitted"]}
+
+
+def run_learning(params: dict) -> dict:
+    """One feature run and three frozen-kernel runs. ``params``: model, d, p, h, alpha, seed, n_test, and the
+    flow's loss, min_step, max_steps and until (the fitted fraction at which every flow stops; 1: all points);
+    optional ``device`` (data and weights are drawn on the CPU, then moved, so results do not depend on it)."""
+    model_name, d, p = params["model"], params["d"], params["p"]
+    d_par = informative_dims(model_name)
+    ((x, y), (x_kernel, y_kernel), (x_test, y_test)), net, init, _ = draw_problem(params, (p, p, params["n_test"]))
+    flow = flow_options(params)
+    with torch.no_grad():
+        f0_test = net(x_test)
+    feature = train_network(net, x, y, params["alpha"], observe=lambda t, F: {"Lambda": amplification(net, d_par)},
+                            **flow)
+    with torch.no_grad():
+        feature_err = sign_error(net(x_test) - f0_test, y_test)
+    lam = feature.column("Lambda")
+    t_star = feature.t_star if feature.t_star is not None else feature.t
+    lam_star = next(l for h, l in zip(feature.history, lam) if h["t"] >= t_star)
+    lazy_err, lazy = kernel_test_error(init, x, y, x_test, y_test, **flow)
+    comp_err, comp = kernel_test_error(init, compress(x, lam_star, d_par), y, compress(x_test, lam_star, d_par),
+                                       y_test, **flow)
+    final_err, final = kernel_test_error(net, x_kernel, y_kernel, x_test, y_test, **flow)
+    return {"model": model_name, "d": d, "p": p, "h": params["h"], "alpha": params["alpha"], "seed": params["seed"],
+            "feature": {"test_error": feature_err, "t_star": feature.t_star, "t_end": feature.t,
+                        "lambda_star": lam_star, "lambda_max": max(lam), "steps": feature.steps,
+                        "forced": feature.forced, "converged": feature.converged,
+                        "fitted": feature.history[-1]["fitted"],
+                        "history": _thin(feature.history, ("t", "Lambda", "fitted"))},
+            "lazy": {"test_error": lazy_err, **lazy}, "lazy_compressed": {"test_error": comp_err, **comp},
+            "final_ntk": {"test_error": final_err, **final}}
+
+
+def lazy_exponent(d: int) -> float:
+    """beta_lazy = d / (3d - 2) (Sec. 3.1)."""
+    return d / (3 * d - 2)
+
+
+def feature_exponent(d: int, d_par: int = 1) -> float:
+    """beta_feature = (2d - 1)/(3d - 2) for d_par = 1 and (d + d_perp / 2)/(3d - 2) for d_par > 1 (Secs. 3-4)."""
+    return (2 * d - 1) / (3 * d - 2) if d_par == 1 else (d + (d - d_par) / 2) / (3 * d - 2)
+
+
+def _stripe_segments(x_min: float, x_max: float) -> list[tuple[float, float, float]]:
+    return [(-math.inf, x_min, 1.0), (x_min, x_max, -1.0), (x_max, math.inf, 1.0)]
+
+
+def _half_line_moments(zeta: np.ndarray, sign: int, x_min: float, x_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """C_1(zeta) = <y x Theta(sign (x - zeta))> and C_b(zeta) = <y Theta(sign (x - zeta))> for x ~ N(0, 1)."""
+    pdf = lambda u: np.exp(-np.square(u) / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    c1, cb = np.zeros_like(zeta), np.zeros_like(zeta)
+    for lo, hi, y in _stripe_segments(x_min, x_max):
+        a = np.maximum(lo, zeta) if sign > 0 else np.full_like(zeta, lo)
+        b = np.full_like(zeta, hi) if sign > 0 else np.minimum(hi, zeta)
+        valid = b > a
+        c1 += np.where(valid, y * (pdf(a) - pdf(b)), 0.0)
+        cb += np.where(valid, y * (ndtr(b) - ndtr(a)), 0.0)
+    return c1, cb
+
+
+def stripe_fixed_points(d: int, x_min: float = X_MIN, x_max: float = X_MAX, grid: int = 20001) -> list[dict]:
+    """Fixed points z* of Eq. (6) for the single stripe as p -> infinity: zeros of d C_b(z) + z C_1(z) on each side
+    (``sign`` = +1 for lambda -> +infinity, the neuron active for x_1 > z; -1 for the other side), with
+    zeta' ~ -sign(C_1) [d C_b + z C_1] (since beta omega_1 has the sign of C_1); ``stable`` where that slope is
+    negative."""
+    z = np.linspace(-4, 4, grid)
+    points = []
+    for sign in (1, -1):
+        c1, cb = _half_line_moments(z, sign, x_min, x_max)
+        bracket = d * cb + z * c1
+        speed = -np.sign(c1) * bracket
+        for i in np.nonzero(np.sign(bracket[:-1]) * np.sign(bracket[1:]) < 0)[0]:
+            root = z[i] - bracket[i] * (z[i + 1] - z[i]) / (bracket[i + 1] - bracket[i])
+            points.append({"z": float(root), "side": sign, "stable": bool(speed[i + 1] - speed[i] < 0)})
+    return points
+
+
+# --- Sec. 5.2: the MnasNet-like CNN on MNIST parity (Figs. 8-10) ---
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+READOUT = ("readout", "bias")  # the last layer's parameters
+KERNELS = ("init_ntk", "init_last_layer", "final_ntk", "final_last_layer")
+
+
+def _flow_summary(flow: FlowResult) -> dict:
+    return {"steps": flow.steps, "rejected": flow.rejected, "t_end": flow.t, "t_star": flow.t_star,
+            "converged": flow.converged, "fitted": flow.history[-1]["fitted"]}
+
+
+def _kernels(net: MnasNetLike, x: torch.Tensor, x_test: torch.Tensor, chunk: int) -> dict[str, tuple]:
+    """(train Gram, test-train Gram) in float64 for the full NTK and the last-layer kernel of ``net``."""
+    out = {}
+    for name, params in (("ntk", None), ("last_layer", READOUT)):
+        k_train = empirical_ntk(net, x, chunk=chunk, parameters=params).double()
+        k_test = empirical_ntk(net, x_test, x, chunk=chunk, parameters=params).double()
+        out[name] = (k_train, k_test)
+    return out
+
+
+def run_parity(params: dict) -> dict:
+    """One network and four frozen kernels on MNIST parity. ``params``: p, h, alpha, seed, n_test, dtype
+    ("float32" or "float64"), data_root, and the flow's loss, softness, max_dgrad, tau, until, max_steps; optional
+    ``device``, ``top`` (eigenvectors kept, default 10) and ``chunk`` (per-sample gradients at a time, default 256)."""
+    if params["dtype"] not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {params['dtype']!r}")
+    dtype = DTYPES[params["dtype"]]
+    device = pick_device(params.get("device", "cpu"))
+    chunk, top = params.get("chunk", 256), params.get("top", 10)
+    p, n_test = params["p"], params["n_test"]
+    sets = parity_sets((p, p, n_test), seed=params["seed"], root=params["data_root"])
+    (x, y), (x_k, y_k), (x_test, y_test) = [(a.to(device, dtype), b.to(device, dtype)) for a, b in sets]
+    g = torch.Generator().manual_seed(params["seed"])
+    net = MnasNetLike(params["h"], generator=g).to(device, dtype)
+    flow = {k: params[k] for k in ("loss", "softness", "max_dgrad", "tau", "until", "max_steps")}
+    start = time.perf_counter()
+    init = _kernels(net, x_k, x_test, chunk)
+    with torch.no_grad():
+        f0_test = net(x_test)
+    feature = train_network(net, x, y, params["alpha"], **flow)
+    with torch.no_grad():
+        network_error = sign_error(net(x_test) - f0_test, y_test)
+    final = _kernels(net, x_k, x_test, chunk)
+    record = {"p": p, "h": params["h"], "alpha": params["alpha"], "seed": params["seed"],
+              "parameters": sum(w.numel() for w in net.parameters()),
+              "network": {"test_error": network_error, **_flow_summary(feature)},
+              "labels": y_k.tolist()}
+    y_k, y_test = y_k.double(), y_test.double()
+    for name, (k_train, k_test) in (("init_ntk", init["ntk"]), ("init_last_layer", init["last_layer"]),
+                                    ("final_ntk", final["ntk"]), ("final_last_layer", final["last_layer"])):
+        a, kflow = train_kernel(k_train, y_k, loss=flow["loss"], softness=flow["softness"], until=flow["until"],
+                                max_steps=flow["max_steps"])
+        record[name] = {"test_error": sign_error(k_test @ a, y_test), **_flow_summary(kflow),
+                        "pca": pca_summary(k_train.cpu(), y_k.cpu(), top=top)}
+    record["wall_s"] = time.perf_counter() - start
+    return record

@@ -1,0 +1,90 @@
+"""One call that sets a chapter up: its profile, the figure style, its results store and sweep workers, its device
+and the datasets it needs, so that a notebook's first code cell holds only the chapter's own choices::
+
+    ch = setup_chapter("ch02", profile, {"smoke": {...}, "book": {...}, "paper": {...}},
+                       data_root=data_root, device=device, datasets=("datasets",), seeds=seeds)
+    ch.cfg.n_train                        # the profile's value, or the notebook parameter that overrides it
+    records = ch.sweep(configs, run_model)  # resumable, saved in ch.store, on ch.executor when workers > 0
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from types import SimpleNamespace
+from typing import Callable, Iterable, Mapping, Sequence
+
+import torch
+
+from lib.data import data_roots, present
+from lib.pipeline.device import pick_device
+from lib.pipeline.figures import use_style
+from lib.pipeline.profiles import resolve_profile
+from lib.pipeline.results import ResultStore, run_sweep, start_sweep
+
+
+@dataclass
+class Chapter:
+    """A chapter's resolved settings and the shared machinery its cells use.
+
+    ``cfg``: the profile's entries with the notebook's overrides applied (plus ``cfg.profile``). ``store``: its
+    :class:`~lib.pipeline.results.ResultStore`. ``root``: the data root argument (``None``: the default search).
+    ``device``: where its experiments run. ``present``: for each profile entry named in ``datasets``, the datasets
+    of that entry found under the data roots, in the entry's order. ``executor``: a process pool of ``workers``
+    single-threaded processes (spawned, so that torch threads are never forked), or ``None`` to run here.
+    """
+
+    key: str
+    cfg: SimpleNamespace
+    store: ResultStore
+    root: str | None
+    device: torch.device
+    present: dict[str, list[str]] = field(default_factory=dict)
+    executor: cf.Executor | None = None
+
+    def sweep(self, configs: Iterable[dict], fn: Callable[[dict], object], progress: bool = True) -> list[dict]:
+        """:func:`~lib.pipeline.results.run_sweep` of ``fn`` over ``configs`` in this chapter's store and workers."""
+        return run_sweep(configs, fn, self.store, self.executor, progress)
+
+    def start(self, configs: Iterable[dict], fn: Callable[[dict], object]) -> cf.Future:
+        """:func:`~lib.pipeline.results.start_sweep`: the same sweep in the background; ``.result()`` waits."""
+        return start_sweep(configs, fn, self.store, self.executor)
+
+    def close(self) -> None:
+        """Shut the workers down (after the chapter's last sweep)."""
+        if self.executor is not None:
+            self.executor.shutdown()
+            self.executor = None
+
+
+def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: str = "", device: str = "auto",
+                  datasets: Sequence[str] | Mapping[str, Sequence[str]] = (), workers: int = 0,
+                  **overrides) -> Chapter:
+    """Resolve ``profile`` in the chapter's ``table`` with the notebook parameters ``overrides`` (``None`` keeps
+    the profile's value; see :func:`~lib.pipeline.profiles.resolve_profile`), apply the book's figure style, open
+    the results store ``key``/``profile``, pick the device, start ``workers`` processes, and check the data.
+
+    ``datasets`` names entries of the profile table that list datasets (a tuple of names, or one name), or maps
+    labels to lists of datasets; each entry needs at least one of its datasets under the data roots, else
+    ``FileNotFoundError`` names the entry, its datasets and the roots searched. Raises :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile
+    or override, ``ValueError`` for ``workers < 0`` and ``RuntimeError`` for CUDA asked for where there is none.
+    """
+    if workers < 0:
+        raise ValueError(f"workers={workers}: the number of worker processes must be >= 0 (0: run in this kernel)")
+    cfg = resolve_profile(profile, table, **overrides)
+    use_style()
+    root = data_root or None
+    found = {}
+    groups = datasets if isinstance(datasets, Mapping) else {entry: getattr(cfg, entry) for entry in datasets}
+    for entry, names in groups.items():
+        names = (names,) if isinstance(names, str) else tuple(names)
+        found[entry] = present(names, root)
+        if not found[entry]:
+            roots = ", ".join(str(r) for r in data_roots(root))
+            raise FileNotFoundError(f"{key} needs one of {names} ({entry!r}) but none is under the data "
+                                    f"roots searched: {roots}. See the page 'The data of this book' for how to get "
+                                    f"them.")
+    executor = (cf.ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
+                                       initargs=(1,)) if workers else None)
+    return Chapter(key, cfg, ResultStore(key, cfg.profile), root, pick_device(device), found, executor)

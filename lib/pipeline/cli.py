@@ -1,0 +1,300 @@
+"""The book's command line: list chapters, run one with papermill at a profile, build the HTML book.
+
+    python -m lib list
+    python -m lib run 2 --profile book -p n_test=500
+    python -m lib run all --profile smoke
+    python -m lib build
+
+Chapters are the jupytext files ``notebooks/NN_slug.py``. ``run`` validates the chapter, the profile and every
+``-p name=value`` against the notebook's ``parameters`` cell (papermill itself would accept anything), converts the
+value to the type of the default, and writes the executed notebook to ``book/chapters/NN_slug.ipynb`` (ignored by
+git), with the repository root as working directory. ``build`` runs Jupyter Book 1 without execution and fails on
+any warning or error in its log, since jupyter-book can exit 0 after failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib.pipeline.profiles import PROFILES
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO_ROOT / "notebooks"
+EXECUTED = REPO_ROOT / "book" / "chapters"
+BUILD_DIR = REPO_ROOT / "_build"
+_LOG_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Traceback \(most recent call last\)")
+
+
+class BookError(Exception):
+    """A user error on the command line: the message says what was wrong and what is valid."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    number: int
+    slug: str
+    source: Path
+
+    @property
+    def stem(self) -> str:
+        return self.source.stem
+
+    @property
+    def executed(self) -> Path:
+        return EXECUTED / f"{self.stem}.ipynb"
+
+    @property
+    def title(self) -> str:
+        for line in self.source.read_text().splitlines():
+            m = re.match(r"#\s+#\s+(.+)", line)
+            if m:
+                return m.group(1).strip()
+        return self.slug
+
+
+def chapters() -> list[Chapter]:
+    """Every chapter source ``notebooks/NN_slug.py``, by number."""
+    found = []
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")):
+        number, slug = path.stem.split("_", 1)
+        found.append(Chapter(int(number), slug, path))
+    return found
+
+
+def get_chapter(name: str) -> Chapter:
+    """A chapter by number (``2``, ``02``) or slug; an unknown one is a :class:`BookError` listing the valid ones."""
+    for ch in chapters():
+        if name in (str(ch.number), f"{ch.number:02d}", ch.slug, ch.stem):
+            return ch
+    valid = ", ".join(f"{ch.number} ({ch.slug})" for ch in chapters())
+    raise BookError(f"unknown chapter {name!r}; valid chapters: {valid}, or 'all'")
+
+
+def _read_notebook(path: Path):
+    import jupytext
+
+    return jupytext.read(path)
+
+
+def notebook_parameters(path: Path) -> dict[str, object]:
+    """The defaults of the notebook's ``parameters`` cell: flat ``name = literal`` assignments only."""
+    nb = _read_notebook(path)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise BookError(f"{path.name} must have exactly one cell tagged 'parameters' (found {len(cells)})")
+    params = {}
+    for node in ast.parse(cells[0].source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise BookError(f"{path.name}: the parameters cell may only hold 'name = value' lines "
+                            f"(line {node.lineno})")
+        try:
+            params[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError:
+            raise BookError(f"{path.name}: parameter {node.targets[0].id!r} must be a literal (number, string, "
+                            f"bool or None), line {node.lineno}") from None
+    if "profile" not in params:
+        raise BookError(f"{path.name}: the parameters cell must define 'profile'")
+    return params
+
+
+def _coerce(name: str, text: str, default: object) -> object:
+    """Convert a command-line string to the type of the parameter's default."""
+    try:
+        if isinstance(default, bool):
+            if text.lower() in ("true", "1", "yes"):
+                return True
+            if text.lower() in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, str):
+            return text
+        return ast.literal_eval(text)  # default None: a literal, or the text itself
+    except (ValueError, SyntaxError):
+        if default is None:
+            return text
+        raise BookError(f"parameter {name!r} takes a {type(default).__name__} (default {default!r}); "
+                        f"cannot read {text!r}") from None
+
+
+def parse_overrides(pairs: list[str], defaults: dict[str, object], chapter: Chapter) -> dict[str, object]:
+    """``["n=5", "device=cuda"]`` -> ``{"n": 5, "device": "cuda"}``, checked against the notebook's parameters."""
+    out = {}
+    valid = ", ".join(f"{k}={v!r}" for k, v in defaults.items() if k != "profile")
+    for pair in pairs:
+        if "=" not in pair:
+            raise BookError(f"-p takes name=value, not {pair!r}")
+        name, text = pair.split("=", 1)
+        if name == "profile":
+            raise BookError("set the profile with --profile, not -p profile=...")
+        if name not in defaults:
+            raise BookError(f"chapter {chapter.number} ({chapter.slug}) has no parameter {name!r}; "
+                            f"its parameters: {valid}")
+        out[name] = _coerce(name, text, defaults[name])
+    return out
+
+
+def check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise BookError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
+
+
+# Seconds one cell may run before the run is declared stuck (None: no limit). Headless runs can lose one kernel
+# message under load: the kernel sits idle, papermill waits forever for a cell that never started (seen with
+# ipykernel 6 and 7 at chapter 2's widget cell). A cell limit turns that into an error, and the chapter is rerun once;
+# its sweeps are cached, so the rerun costs minutes at most.
+CELL_TIMEOUT = {"smoke": 300, "book": 3600, "paper": None}
+
+
+def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], log_output: bool = True,
+                retries: int = 1) -> Path:
+    """Execute a chapter with papermill into ``book/chapters/``; return the executed notebook's path.
+
+    A failed run leaves no executed copy (so a build cannot render a half-run chapter); the partial output is kept
+    as ``NN_slug.failed.ipynb`` for inspection. A cell that exceeds ``CELL_TIMEOUT`` reruns the chapter
+    (``retries`` times), then fails.
+    """
+    from nbclient.exceptions import CellTimeoutError
+
+    try:
+        return _execute(chapter, profile, overrides, log_output)
+    except CellTimeoutError as err:
+        if retries <= 0:
+            raise BookError(f"chapter {chapter.number} ({chapter.slug}): a cell ran past {CELL_TIMEOUT[profile]} s "
+                            f"({err}); see CELL_TIMEOUT in lib/pipeline/cli.py") from None
+        print(f"[book] chapter {chapter.number}: a cell ran past {CELL_TIMEOUT[profile]} s (a stuck headless kernel "
+              f"or a slow cell); rerunning the chapter once", flush=True)
+        return run_chapter(chapter, profile, overrides, log_output, retries - 1)
+
+
+def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_output: bool) -> Path:
+    import papermill as pm
+
+    check_profile(profile)
+    defaults = notebook_parameters(chapter.source)
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise BookError(f"chapter {chapter.number} ({chapter.slug}) has no parameters {unknown}; "
+                        f"its parameters: {', '.join(k for k in defaults if k != 'profile')}")
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    chapter.executed.unlink(missing_ok=True)
+    partial = EXECUTED / f"{chapter.stem}.running.ipynb"
+    start = time.perf_counter()
+    print(f"[book] running chapter {chapter.number} ({chapter.slug}) at profile {profile!r} {overrides or ''}",
+          flush=True)
+    # The kernel inherits our environment: a non-interactive MPLBACKEND (Agg, as test runners set) would make
+    # every figure vanish from the executed notebook, so the kernel always gets the inline backend.
+    saved_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        pm.execute_notebook(_read_notebook(chapter.source), str(partial), parameters={"profile": profile, **overrides},
+                            kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=False, log_output=log_output,
+                            execution_timeout=CELL_TIMEOUT[profile])
+    except pm.PapermillExecutionError as err:
+        failed = EXECUTED / f"{chapter.stem}.failed.ipynb"
+        partial.replace(failed)
+        raise BookError(f"chapter {chapter.number} ({chapter.slug}) failed in cell {err.exec_count}: "
+                        f"{err.ename}: {err.evalue}\n(partial output: {failed})") from None
+    finally:
+        if saved_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved_backend
+    partial.replace(chapter.executed)
+    print(f"[book] chapter {chapter.number} done in {time.perf_counter() - start:.0f} s -> "
+          f"{chapter.executed.relative_to(REPO_ROOT)}", flush=True)
+    return chapter.executed
+
+
+def toc_chapters() -> list[Path]:
+    """The executed notebooks the table of contents points at (entries under ``book/chapters/``)."""
+    toc = (REPO_ROOT / "_toc.yml").read_text()
+    return [REPO_ROOT / f"{m}.ipynb" for m in re.findall(r"file:\s*(book/chapters/[\w\-]+)", toc)]
+
+
+def build(strict: bool = True) -> Path:
+    """Build the HTML book with Jupyter Book 1; with ``strict``, any warning or error in the log fails the build."""
+    missing = [p for p in toc_chapters() if not p.is_file()]
+    if missing:
+        names = ", ".join(p.stem for p in missing)
+        raise BookError(f"chapters not executed yet: {names}. Run `python -m lib run all --profile book` "
+                        "(or --profile smoke) first.")
+    exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or shutil.which("jupyter-book")
+    if exe is None:
+        raise BookError("jupyter-book is not installed; `pip install -r requirements.txt`")
+    cmd = [exe, "build", str(REPO_ROOT), "--builder", "html", "--keep-going"] + (["-W", "-n"] if strict else [])
+    BUILD_DIR.mkdir(exist_ok=True)
+    log_path = BUILD_DIR / "build.log"
+    print("[book] " + " ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    log_path.write_text(log)
+    print(log)
+    problems = [line for line in log.splitlines() if _LOG_PROBLEM.search(line)]
+    if proc.returncode != 0 or (strict and problems):
+        shown = "\n".join(problems[:30])
+        raise BookError(f"the book build failed (exit {proc.returncode}, {len(problems)} warning/error lines; "
+                        f"full log: {log_path}):\n{shown}")
+    index = BUILD_DIR / "html" / "index.html"
+    print(f"[book] built {index}")
+    return index
+
+
+def _executed_profile(chapter: Chapter) -> str:
+    if not chapter.executed.is_file():
+        return "not executed"
+    import nbformat
+
+    params = nbformat.read(chapter.executed, as_version=4).metadata.get("papermill", {}).get("parameters", {})
+    return f"executed at profile {params.get('profile', '?')}"
+
+
+def list_chapters() -> None:
+    for ch in chapters():
+        params = notebook_parameters(ch.source)
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "profile")
+        print(f"{ch.number:2d}  {ch.slug:<24s} {ch.title}\n    parameters: {shown}\n    {_executed_profile(ch)}")
+    print(f"profiles: {', '.join(PROFILES)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list chapters, their parameters and what has been executed")
+    run = sub.add_parser("run", help="execute chapters with papermill")
+    run.add_argument("chapter", help="chapter number or slug, or 'all'")
+    run.add_argument("--profile", default="book", help=f"one of {', '.join(PROFILES)} (default: book)")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="override a parameter of the notebook (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="do not echo the notebook's output")
+    b = sub.add_parser("build", help="build the HTML book from the executed chapters")
+    b.add_argument("--no-strict", action="store_true", help="do not fail on warnings")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            list_chapters()
+        elif args.command == "run":
+            check_profile(args.profile)
+            selected = chapters() if args.chapter == "all" else [get_chapter(args.chapter)]
+            plans = [(ch, parse_overrides(args.param, notebook_parameters(ch.source), ch)) for ch in selected]
+            for ch, overrides in plans:
+                run_chapter(ch, args.profile, overrides, log_output=not args.quiet)
+        else:
+            build(strict=not args.no_strict)
+    except BookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+

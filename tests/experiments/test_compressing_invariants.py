@@ -1,0 +1,76 @@
+"""Chapter 3's experiment helpers: predicted exponents, power-law fits, the stripe's fixed points (Eq. 6) checked
+by Monte Carlo, one small feature-vs-lazy run, and the stripe's relative stability (Petrini et al. 2021, Eq. 6)."""
+
+import numpy as np
+import pytest
+import torch
+
+from lib.data.invariant import X_MAX, X_MIN
+from lib.experiments.compressing_invariants import feature_exponent, lazy_exponent, run_learning, stripe_fixed_points
+from lib.experiments.relative_stability import run_stripe_stability
+from lib.measures.relative_stability import invariant_stability
+from lib.measures.statistics import power_law
+
+
+def test_predicted_exponents():
+    assert lazy_exponent(5) == pytest.approx(5 / 13)
+    assert feature_exponent(5) == pytest.approx(9 / 13)
+    assert lazy_exponent(3) == pytest.approx(3 / 7)
+    assert feature_exponent(3, d_par=2) == pytest.approx(0.5)  # the cylinder, Sec. 4
+
+
+def test_power_law_recovers_a_known_exponent_and_needs_three_points():
+    rng = np.random.default_rng(0)
+    p = np.array([64, 128, 256, 512, 1024, 2048])
+    fit = power_law(p, 3.0 * p ** -0.4 * np.exp(rng.normal(0, 0.01, len(p))))
+    assert fit["slope"] == pytest.approx(-0.4, abs=0.02)
+    assert 0 < fit["ci"] < 0.05
+    with pytest.raises(ValueError, match="three positive"):
+        power_law([1, 2, 3], [1.0, 0.0, 0.0])
+
+
+def test_stripe_fixed_points_zero_the_monte_carlo_bracket_of_eq6():
+    d = 2
+    x = np.random.default_rng(1).standard_normal(4_000_000)
+    y = np.where((x > X_MIN) & (x < X_MAX), -1.0, 1.0)
+    points = stripe_fixed_points(d)
+    assert sum(fp["stable"] for fp in points) >= 2
+    for fp in points:
+        active = x > fp["z"] if fp["side"] > 0 else x < fp["z"]
+        c1, cb = np.mean(y * x * active), np.mean(y * active)
+        assert d * cb + fp["z"] * c1 == pytest.approx(0.0, abs=3e-3)
+
+
+def test_feature_training_compresses_and_beats_the_lazy_kernel():
+    torch.set_num_threads(1)
+    out = run_learning(dict(model="stripe", d=3, p=128, h=200, alpha=1e-6, seed=0, n_test=4000, loss="softhinge",
+                            min_step=1e-2, max_steps=20000, until=0.95))
+    assert out["feature"]["fitted"] >= 0.95 and out["lazy"]["fitted"] >= 0.95
+    feature = out["feature"]
+    assert feature["t_star"] is not None and feature["lambda_star"] > 2.0
+    assert feature["lambda_max"] >= feature["lambda_star"]
+    assert feature["test_error"] < out["lazy"]["test_error"]
+    for key in ("lazy", "lazy_compressed", "final_ntk"):
+        assert 0.0 <= out[key]["test_error"] < 0.5
+    assert out["lazy_compressed"]["test_error"] < out["lazy"]["test_error"]
+
+
+def test_invariant_stability_of_linear_and_invariant_functions():
+    g = torch.Generator().manual_seed(3)
+    d, d_par = 10, 1
+    x = torch.randn(20000, d, generator=g, dtype=torch.float64)
+    w = torch.randn(d, generator=g, dtype=torch.float64)
+    # f = w.x: E[(w_perp.nu)^2] = |w_perp|^2 r^2 / d_perp and E[(w.eta)^2] = |w|^2 r^2 / d
+    expected = float(w[d_par:].pow(2).sum() / (d - d_par) / (w.pow(2).sum() / d))
+    assert invariant_stability(lambda z: z @ w, x, d_par, 0.5, generator=g) == pytest.approx(expected, rel=0.03)
+    assert invariant_stability(lambda z: torch.sin(3 * z[:, 0]), x, d_par, 0.5, generator=g) == 0.0
+    with pytest.raises(ValueError, match="d_par"):
+        invariant_stability(lambda z: z.sum(1), x, d, 0.5)
+
+
+def test_stripe_stability_falls_after_feature_training():
+    torch.set_num_threads(1)
+    out = run_stripe_stability(dict(model="stripe", d=10, p=128, h=100, alpha=1e-6, seed=0, n_test=2000,
+                                    loss="softhinge", min_step=1e-2, max_steps=20000, until=0.95, radius=1.0))
+    assert 0.5 < out["R_init"] < 2.0
+    assert out["R"] < 0.2 * out["R_init"]

@@ -1,0 +1,96 @@
+"""The command line: chapters, profiles and parameters are validated against the notebooks, errors list choices."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lib.pipeline import cli
+from lib.pipeline.profiles import PROFILES
+
+REQUIRED = {"profile", "seed", "data_root", "device"}
+
+
+def test_every_chapter_has_the_common_parameters():
+    chapters = cli.chapters()
+    assert chapters and chapters[0].stem == "00_data"
+    for ch in chapters:
+        params = cli.notebook_parameters(ch.source)
+        assert REQUIRED <= set(params), f"{ch.stem} lacks {REQUIRED - set(params)}"
+        assert params["profile"] in PROFILES
+
+
+def test_unknown_chapter_lists_the_valid_ones():
+    with pytest.raises(cli.BookError, match=r"unknown chapter '42'; valid chapters: 0 \(data\)"):
+        cli.get_chapter("42")
+    assert cli.get_chapter("00").slug == cli.get_chapter("data").slug == "data"
+
+
+def test_parameters_are_checked_and_typed():
+    ch = cli.get_chapter("0")
+    defaults = cli.notebook_parameters(ch.source)
+    assert cli.parse_overrides(["seed=3", "n_samples=4", "data_root=/x"], defaults, ch) == \
+        {"seed": 3, "n_samples": 4, "data_root": "/x"}
+    with pytest.raises(cli.BookError, match=r"has no parameter 'widht'; its parameters: seed=0"):
+        cli.parse_overrides(["widht=3"], defaults, ch)
+    with pytest.raises(cli.BookError, match="'seed' takes a int .* cannot read 'abc'"):
+        cli.parse_overrides(["seed=abc"], defaults, ch)
+    with pytest.raises(cli.BookError, match="--profile"):
+        cli.parse_overrides(["profile=paper"], defaults, ch)
+    with pytest.raises(cli.BookError, match="name=value"):
+        cli.parse_overrides(["seed"], defaults, ch)
+
+
+def test_parameters_cell_must_be_flat_literals(tmp_path):
+    nb = tmp_path / "01_bad.py"
+    nb.write_text('# %% tags=["parameters"]\nprofile = "book"\nn = len("abc")\n')
+    with pytest.raises(cli.BookError, match="parameter 'n' must be a literal"):
+        cli.notebook_parameters(nb)
+    nb.write_text('# %%\nx = 1\n')
+    with pytest.raises(cli.BookError, match="exactly one cell tagged 'parameters'"):
+        cli.notebook_parameters(nb)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["run", "42"], "unknown chapter '42'"),
+    (["run", "0", "--profile", "fast"], "unknown profile 'fast'; valid profiles: smoke, book, paper"),
+    (["run", "0", "-p", "widht=3"], "has no parameter 'widht'"),
+    (["run", "all", "-p", "seed=x"], "'seed' takes a int"),
+])
+def test_cli_errors_exit_2_with_a_message(argv, message, capsys):
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_as_a_module_reports_errors_on_stderr():
+    proc = subprocess.run([sys.executable, "-m", "lib", "run", "7", "--profile", "smoke"], cwd=cli.REPO_ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "valid chapters" in proc.stderr
+
+
+def test_build_refuses_unexecuted_chapters(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "toc_chapters", lambda: [tmp_path / "03_missing.ipynb"])
+    with pytest.raises(cli.BookError, match="chapters not executed yet: 03_missing"):
+        cli.build()
+
+
+def test_a_stuck_cell_reruns_the_chapter_once_then_fails(monkeypatch):
+    from nbclient.exceptions import CellTimeoutError
+
+    chapter = cli.chapters()[0]
+    calls = []
+
+    def stuck_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise CellTimeoutError("Cell execution timed out.")
+        return Path("done.ipynb")
+
+    monkeypatch.setattr(cli, "_execute", stuck_once)
+    assert cli.run_chapter(chapter, "smoke", {}) == Path("done.ipynb") and len(calls) == 2
+    monkeypatch.setattr(cli, "_execute", lambda *args: (_ for _ in ()).throw(CellTimeoutError("timed out")))
+    with pytest.raises(cli.BookError, match="ran past 300 s"):
+        cli.run_chapter(chapter, "smoke", {})

@@ -194,7 +194,7 @@ print(f"distance in R^784 / distance in R^3 over {len(ratio)} pairs: mean {ratio
 # Readers who run this notebook get a browser: pick a dataset and a seed to see another class-balanced sample.
 
 # %%
-import ipywidgets as widgets
+from lib.pipeline.widgets import Choice, Slider, interact
 
 available = [s.name for s, _ in shown]
 
@@ -215,7 +215,7 @@ def browse(name: str = available[0] if available else "digits", sample_seed: int
     plt.show()
 
 
-widgets.interact(browse, name=available, sample_seed=widgets.IntSlider(value=0, min=0, max=50));
+interact(browse, name=Choice(available), sample_seed=Slider(0, 0, 50));
 
 # %% [markdown]
 # ## Exercises

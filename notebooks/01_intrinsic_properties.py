@@ -498,7 +498,7 @@ paper_vs_here([
 # For readers running the notebook: pick a manifold, its dimension, the number of points and $k$.
 
 # %%
-import ipywidgets as widgets
+from lib.pipeline.widgets import Choice, Slider, interact
 
 
 def explore(manifold="sphere", d=5, n=1000, k=20):
@@ -507,5 +507,5 @@ def explore(manifold="sphere", d=5, n=1000, k=20):
     print(f"true d = {true_d}: MLE(k={k}) = {mle_dimension(X, k):.2f}, TwoNN = {twonn_dimension(X):.2f}")
 
 
-widgets.interact(explore, manifold=list(MANIFOLDS), d=widgets.IntSlider(5, 1, 20),
-                 n=widgets.IntSlider(1000, 200, 5000, step=200), k=widgets.IntSlider(20, 5, 60));
+interact(explore, manifold=Choice(list(MANIFOLDS)), d=Slider(5, 1, 20), n=Slider(1000, 200, 5000, step=200),
+         k=Slider(20, 5, 60));

@@ -638,7 +638,7 @@ paper_vs_here(rows)
 # probability that the map is a diffeomorphism.
 
 # %%
-import ipywidgets as widgets
+from lib.pipeline.widgets import Slider, interact
 
 
 def explore(log10_T=-4.0, c=5, field_seed=0):
@@ -662,5 +662,4 @@ def explore(log10_T=-4.0, c=5, field_seed=0):
     plt.show()
 
 
-widgets.interact(explore, log10_T=widgets.FloatSlider(-4.0, min=-7.0, max=-1.0, step=0.25),
-                 c=widgets.IntSlider(5, 1, 40), field_seed=widgets.IntSlider(0, 0, 20));
+interact(explore, log10_T=Slider(-4.0, -7.0, -1.0, step=0.25), c=Slider(5, 1, 40), field_seed=Slider(0, 0, 20));

@@ -574,7 +574,7 @@ paper_vs_here(rows)
 # Move $\alpha$: the network is retrained on 300 points in $d = 2$ and its decision function drawn, with $\Lambda$.
 
 # %%
-import ipywidgets as widgets  # noqa: E402
+from lib.pipeline.widgets import Slider, interact  # noqa: E402
 
 
 def stripe_2d(log10_alpha=-6.0, p=300):
@@ -600,5 +600,4 @@ def stripe_2d(log10_alpha=-6.0, p=300):
     plt.show()
 
 
-widgets.interact(stripe_2d, log10_alpha=widgets.FloatSlider(-6.0, min=-8.0, max=4.0, step=1.0),
-                 p=widgets.IntSlider(300, 100, 1000, step=100));
+interact(stripe_2d, log10_alpha=Slider(-6.0, -8.0, 4.0, step=1.0), p=Slider(300, 100, 1000, step=100));

@@ -437,7 +437,7 @@ paper_vs_here([
 # original along the whole walk, for an encoder trained here for a few epochs.
 
 # %%
-import ipywidgets as widgets  # noqa: E402
+from lib.pipeline.widgets import Choice, Slider, interact  # noqa: E402
 
 widget_encoders = {}
 for m in ("cross_entropy", "nt_xent"):
@@ -467,6 +467,5 @@ def walk_one(method="nt_xent", alteration="noise", digit=0, step=10):
     plt.show()
 
 
-widgets.interact(walk_one, method=widgets.Dropdown(options=list(widget_encoders), value="nt_xent"),
-                 alteration=widgets.Dropdown(options=["noise", "pgd"]), digit=widgets.IntSlider(0, 0, 7),
-                 step=widgets.IntSlider(10, 0, 99));
+interact(walk_one, method=Choice(list(widget_encoders), "nt_xent"), alteration=Choice(["noise", "pgd"]),
+         digit=Slider(0, 0, 7), step=Slider(10, 0, 99));

@@ -408,7 +408,7 @@ print(f"-> here the {more} has more regions per unit length; the paper reports m
 # For readers running the notebook: change the widths and the seed and watch the regions cut the circle.
 
 # %%
-import ipywidgets as widgets
+from lib.pipeline.widgets import Slider, interact
 
 
 def explore(width1=10, width2=16, net_seed=0):
@@ -428,5 +428,4 @@ def explore(width1=10, width2=16, net_seed=0):
     plt.show()
 
 
-widgets.interact(explore, width1=widgets.IntSlider(10, 2, 40), width2=widgets.IntSlider(16, 2, 40),
-                 net_seed=widgets.IntSlider(0, 0, 20));
+interact(explore, width1=Slider(10, 2, 40), width2=Slider(16, 2, 40), net_seed=Slider(0, 0, 20));

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib.pipeline.profiles import PROFILES
+from lib.pipeline.watchdog import StallWatchdog
+from lib.pipeline.widgets import HEADLESS_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -151,11 +153,16 @@ def check_profile(profile: str) -> None:
         raise BookError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
 
 
-# Seconds one cell may run before the run is declared stuck (None: no limit). Headless runs can lose one kernel
-# message under load: the kernel sits idle, papermill waits forever for a cell that never started (seen with
-# ipykernel 6 and 7 at chapter 2's widget cell). A cell limit turns that into an error, and the chapter is rerun once;
-# its sweeps are cached, so the rerun costs minutes at most.
+# Seconds one cell may run before the run is declared stuck (None: no limit): a backstop for a cell that stays busy.
+# A kernel that sits idle while a cell's reply is outstanding (a lost message: the nbclient/papermill fault class of
+# jupyter/nbclient#312) is caught much sooner by the watchdog, after STALL_SECONDS without CPU; either way the chapter
+# is rerun once (its sweeps are cached, so the rerun costs minutes at most), then the run fails naming the cell.
 CELL_TIMEOUT = {"smoke": 300, "book": 3600, "paper": None}
+STALL_SECONDS = 120.0
+
+
+class _Stuck(Exception):
+    """A cell ran past its limit or stalled; the message names the cell."""
 
 
 def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], log_output: bool = True,
@@ -163,24 +170,23 @@ def run_chapter(chapter: Chapter, profile: str, overrides: dict[str, object], lo
     """Execute a chapter with papermill into ``book/chapters/``; return the executed notebook's path.
 
     A failed run leaves no executed copy (so a build cannot render a half-run chapter); the partial output is kept
-    as ``NN_slug.failed.ipynb`` for inspection. A cell that exceeds ``CELL_TIMEOUT`` reruns the chapter
-    (``retries`` times), then fails.
+    as ``NN_slug.failed.ipynb`` for inspection. A cell that exceeds ``CELL_TIMEOUT`` or stalls (the kernel idle for
+    ``STALL_SECONDS`` while the cell is outstanding) reruns the chapter (``retries`` times), then fails with a
+    :class:`BookError` naming the cell's number and first line.
     """
-    from nbclient.exceptions import CellTimeoutError
-
     try:
         return _execute(chapter, profile, overrides, log_output)
-    except CellTimeoutError as err:
+    except _Stuck as err:
         if retries <= 0:
-            raise BookError(f"chapter {chapter.number} ({chapter.slug}): a cell ran past {CELL_TIMEOUT[profile]} s "
-                            f"({err}); see CELL_TIMEOUT in lib/pipeline/cli.py") from None
-        print(f"[book] chapter {chapter.number}: a cell ran past {CELL_TIMEOUT[profile]} s (a stuck headless kernel "
-              f"or a slow cell); rerunning the chapter once", flush=True)
+            raise BookError(f"chapter {chapter.number} ({chapter.slug}): {err}; see CELL_TIMEOUT and STALL_SECONDS "
+                            f"in lib/pipeline/cli.py") from None
+        print(f"[book] chapter {chapter.number}: {err}; rerunning the chapter once", flush=True)
         return run_chapter(chapter, profile, overrides, log_output, retries - 1)
 
 
 def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_output: bool) -> Path:
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     check_profile(profile)
     defaults = notebook_parameters(chapter.source)
@@ -196,22 +202,36 @@ def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_o
           flush=True)
     # The kernel inherits our environment: a non-interactive MPLBACKEND (Agg, as test runners set) would make
     # every figure vanish from the executed notebook, so the kernel always gets the inline backend.
-    saved_backend = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # GG_HEADLESS: widget cells show a static preview and open no widget comm (lib/pipeline/widgets.py).
+    kernel_env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", HEADLESS_ENV: "1"}
+    saved_env = {name: os.environ.get(name) for name in kernel_env}
+    os.environ.update(kernel_env)
+    watchdog = StallWatchdog(CELL_TIMEOUT[profile], idle_s=STALL_SECONDS)
+    failed = EXECUTED / f"{chapter.stem}.failed.ipynb"
     try:
-        pm.execute_notebook(_read_notebook(chapter.source), str(partial), parameters={"profile": profile, **overrides},
-                            kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=False, log_output=log_output,
-                            execution_timeout=CELL_TIMEOUT[profile])
+        with watchdog:
+            pm.execute_notebook(_read_notebook(chapter.source), str(partial),
+                                parameters={"profile": profile, **overrides}, kernel_name="python3",
+                                cwd=str(REPO_ROOT), progress_bar=False, log_output=log_output,
+                                execution_timeout=CELL_TIMEOUT[profile], timeout_func=watchdog.timeout_func)
     except pm.PapermillExecutionError as err:
-        failed = EXECUTED / f"{chapter.stem}.failed.ipynb"
         partial.replace(failed)
         raise BookError(f"chapter {chapter.number} ({chapter.slug}) failed in cell {err.exec_count}: "
                         f"{err.ename}: {err.evalue}\n(partial output: {failed})") from None
+    except (CellTimeoutError, DeadKernelError) as err:
+        if partial.exists():
+            partial.replace(failed)
+        if watchdog.stall is not None:
+            raise _Stuck(str(watchdog.stall)) from None
+        if isinstance(err, CellTimeoutError):
+            raise _Stuck(f"a cell ran past {CELL_TIMEOUT[profile]} s ({err})") from None
+        raise
     finally:
-        if saved_backend is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved_backend
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     partial.replace(chapter.executed)
     print(f"[book] chapter {chapter.number} done in {time.perf_counter() - start:.0f} s -> "
           f"{chapter.executed.relative_to(REPO_ROOT)}", flush=True)

@@ -15,7 +15,7 @@ def catalogue(root: str | os.PathLike | None = None) -> list[dict]:
     rows = []
     for spec in SPECS.values():
         here = [s for s in spec.splits if is_available(spec.name, s, root)]
-        fetchable = [s for s in spec.splits if s not in here and spec.fetch is not None]
+        fetchable = [s for s in spec.splits if s not in here and spec.downloads is not None]
         size = "D (any)" if spec.kind == "synthetic" else f"{spec.channels}x{spec.size[0]}x{spec.size[1]}"
         rows.append({"name": spec.name, "title": spec.title, "kind": spec.kind, "domain": spec.domain,
                      "classes": spec.num_classes, "C x H x W": size, "license": spec.license,

@@ -9,8 +9,8 @@ conversion. Files are looked for under the data roots of :mod:`lib.data.root`; a
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,8 +28,33 @@ EMBEDDED_SPLIT_SEED = 12345
 EMBEDDED_TRAIN_FRACTION = 0.8
 
 
+# Set to 1 by `python -m lib run` when a dataset is missing and cannot be fetched: a dataset with a ``stand_in`` (a
+# real copy shipped inside an installed package) is then read from it, and says so in its provenance.
+STAND_IN_ENV = "GG_USE_STAND_INS"
+FETCH_COMMAND = "python -m lib.data fetch"
+
+
 class DatasetNotFoundError(FileNotFoundError):
     """A dataset's files are not under any data root."""
+
+
+@dataclass(frozen=True)
+class Remote:
+    """One file of a dataset's official release: where it goes under the data root (``path``, also its path under
+    a mirror, ``$GG_DATA_MIRROR``), its official ``url``, ``md5`` and ``size`` in bytes (``size_exact=False``: an
+    approximate size, for display only; the md5 is what is checked). An archive lists in ``unpack`` the members it
+    yields, as (path under the data root, md5); the fetcher extracts and checks them, then removes the archive."""
+
+    path: str
+    url: str
+    md5: str
+    size: int
+    size_exact: bool = True
+    unpack: tuple[tuple[str, str], ...] = ()
+
+    def outputs(self) -> tuple[tuple[str, str], ...]:
+        """The files this download leaves on disk, as (path under the data root, md5)."""
+        return self.unpack or ((self.path, self.md5),)
 
 
 @dataclass(frozen=True)
@@ -49,8 +74,8 @@ class DatasetSpec:
     source: str
     files: Callable[[str], list[list[str]]] = field(repr=False)  # split -> alternatives, each a list of files
     read: Callable[[list[Path], str], tuple[np.ndarray, np.ndarray]] = field(repr=False)
-    fetch: Callable[[Path, str], None] | None = field(default=None, repr=False)  # (root, split) -> files on disk
-    how_to_get: str = ""
+    downloads: Callable[[str], tuple[Remote, ...]] | None = field(default=None, repr=False)  # split -> official files
+    stand_in: str | None = None  # an embedded dataset that can stand in when this one is missing (see STAND_IN_ENV)
 
 
 @dataclass
@@ -65,6 +90,8 @@ class ImageData:
     indices: np.ndarray  # positions in the original split, for provenance
     path: Path | None  # first file read (None for embedded and synthetic data)
     intrinsic_dim: int | None = None  # known only for synthetic manifolds
+    verified: bool | None = None  # files' md5 = the official release's (None: embedded, synthetic or no md5 known)
+    stand_in: str | None = None  # the embedded dataset actually read, when this one was missing
 
     def __len__(self) -> int:
         return len(self.y)
@@ -76,7 +103,11 @@ class ImageData:
         """A JSON-able record of what was loaded, for results files."""
         return {"dataset": self.spec.name, "split": self.split, "n": len(self), "shape": list(self.x.shape),
                 "classes": list(self.classes) if self.classes else None, "path": str(self.path) if self.path else None,
-                "source": self.spec.source, "license": self.spec.license}
+                "source": self.spec.source, "license": self.spec.license,
+                "verified": {True: "md5 of the official release", False: "NOT verified: differs from the official "
+                             "release (a file placed by hand)", None: "no checksum"}[self.verified],
+                **({"stand_in": f"{self.stand_in}: {get_spec(self.stand_in).source}, read because {self.spec.name} "
+                                f"is not under the data root"} if self.stand_in else {})}
 
 
 # ---------------------------------------------------------------------------------------------------- sources
@@ -101,15 +132,55 @@ def _read_idx_pair(paths: list[Path], split: str) -> tuple[np.ndarray, np.ndarra
     return readers.read_idx(paths[0]), readers.read_idx(paths[1]).astype(np.int64)
 
 
-def _torchvision_fetch(cls_name: str) -> Callable[[Path, str], None]:
-    def fetch(root: Path, split: str) -> None:
-        import torchvision.datasets as tvd
+# Official files and md5s: torchvision.datasets (mnist.py, cifar.py, svhn.py) and medmnist 3.0.2's INFO.
+_IDX_NAMES = ("{stem}-images-idx3-ubyte.gz", "{stem}-labels-idx1-ubyte.gz")
+_IDX_RELEASES = {  # folder: (base URL, {file: (md5, bytes)})
+    "MNIST": ("https://ossci-datasets.s3.amazonaws.com/mnist/", {
+        "train-images-idx3-ubyte.gz": ("f68b3c2dcbeaaa9fbdd348bbdeb94873", 9912422),
+        "train-labels-idx1-ubyte.gz": ("d53e105ee54ea40749a09fcbcd1e9432", 28881),
+        "t10k-images-idx3-ubyte.gz": ("9fb629c4189551a2d022fa330f9573f3", 1648877),
+        "t10k-labels-idx1-ubyte.gz": ("ec29112dd5afa0611ce80d1b7f02629c", 4542)}),
+    "FashionMNIST": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", {
+        "train-images-idx3-ubyte.gz": ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", 26421880),
+        "train-labels-idx1-ubyte.gz": ("25c81989df183df01b3e8a0aad5dffbe", 29515),
+        "t10k-images-idx3-ubyte.gz": ("bef4ecab320f06d8554ea6380940ec79", 4422102),
+        "t10k-labels-idx1-ubyte.gz": ("bb300cfdad3c16e7a12a480ee83cd310", 5148)}),
+    "KMNIST": ("http://codh.rois.ac.jp/kmnist/dataset/kmnist/", {
+        "train-images-idx3-ubyte.gz": ("bdb82020997e1d708af4cf47b453dcf7", 18165135),
+        "train-labels-idx1-ubyte.gz": ("e144d726b3acfaa3e44228e80efcd344", 29497),
+        "t10k-images-idx3-ubyte.gz": ("5c965bf0a639b31b8f53240b1b52f4d7", 3041136),
+        "t10k-labels-idx1-ubyte.gz": ("7320c461ea6c1c855c0b718fb2a4b134", 5120)}),
+}
 
-        kwargs = {"train": split == "train"} if cls_name != "SVHN" else {"split": split}
-        target = root / "SVHN" if cls_name == "SVHN" else root
-        getattr(tvd, cls_name)(str(target), download=True, **kwargs)
 
-    return fetch
+def _idx_downloads(folder: str) -> Callable[[str], tuple[Remote, ...]]:
+    base, files = _IDX_RELEASES[folder]
+
+    def downloads(split: str) -> tuple[Remote, ...]:
+        names = [n.format(stem=_MNIST_STEMS[split]) for n in _IDX_NAMES]
+        return tuple(Remote(f"{folder}/raw/{n}", base + n, *files[n]) for n in names)
+
+    return downloads
+
+
+_CIFAR_MEMBERS = {"data_batch_1": "c99cafc152244af753f735de768cd75f", "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+                  "data_batch_3": "54ebc095f3ab1f0389bbae665268c751", "data_batch_4": "634d18415352ddfa80567beed471001a",
+                  "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb", "test_batch": "40351d587109b95175f43aff81a1287e",
+                  "batches.meta": "5ff9c542aee3614f3951f8cda6e48888"}
+_CIFAR = Remote("cifar-10-python.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                "c58f30108f718f92721af3b95e74349a", 170498071,
+                unpack=tuple((f"cifar-10-batches-py/{n}", md5) for n, md5 in _CIFAR_MEMBERS.items()))
+_SVHN = {"train": ("e26dedcc434d2e4c54c9b2d4a06d8373", 182040794), "test": ("eb5a983be6a315427106f1b164d9cef3", 64275384)}
+_MEDMNIST_MD5 = {  # medmnist 3.0.2 INFO[flag]["MD5"]; sizes approximate (Zenodo record 10519652)
+    "pneumoniamnist": ("28209eda62fecd6e6a2d98b1501bb15f", 4_170_000), "breastmnist": ("750601b1f35ba3300ea97c75c52ff8f6", 560_000),
+    "organamnist": ("68e3f8846a6bd62f0c9bf841c0d9eacc", 38_200_000), "organcmnist": ("b9ceb9546e10131b32923c5bbeaea2b1", 15_500_000),
+    "organsmnist": ("9ab87b696fb54e2a387ebe992d6ed5f1", 16_500_000), "octmnist": ("c68d92d5b585d8d81f7112f81e2d0842", 54_900_000),
+    "tissuemnist": ("ebe78ee8b05294063de985d821c1c34b", 124_900_000), "pathmnist": ("a8b06965200029087d5bd730944a56c1", 205_600_000),
+    "dermamnist": ("0744692d530f8e62ec473284d019b0c7", 19_700_000), "bloodmnist": ("7053d0359d879ad8a5505303e11de1dc", 35_500_000),
+    "retinamnist": ("bd4c0672f1bba3e3a89f0e4e876791e4", 3_300_000)}
+_OMNIGLOT_RUNS = Remote("Omniglot/all_runs.zip",
+                        "https://github.com/brendenlake/omniglot/raw/master/python/one-shot-classification/all_runs.zip",
+                        "e8996daecdf12afeeb4a53a179f06b19", 352787)
 
 
 def _cifar_files(split: str) -> list[list[str]]:
@@ -121,21 +192,14 @@ MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{flag}.npz?download=1"
 
 
 def _medmnist_spec(flag: str, title: str, num_classes: int, channels: int) -> DatasetSpec:
-    def fetch(root: Path, split: str) -> None:
-        target = root / "medmnist" / f"{flag}.npz"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        urllib.request.urlretrieve(MEDMNIST_URL.format(flag=flag), tmp)
-        os.replace(tmp, target)
-
+    md5, size = _MEDMNIST_MD5[flag]
+    remote = Remote(f"medmnist/{flag}.npz", MEDMNIST_URL.format(flag=flag), md5, size, size_exact=False)
     return DatasetSpec(
         name=flag, title=title, kind="medmnist", domain="medical", splits=("train", "val", "test"),
         num_classes=num_classes, channels=channels, size=(28, 28), license="CC BY 4.0", citation="yang2023medmnist",
         source=f"MedMNIST v2/v3, {flag}.npz (28x28) from Zenodo record 10519652",
         files=lambda split: [[f"medmnist/{flag}.npz"], [f"{flag}.npz"]],
-        read=lambda paths, split: readers.read_medmnist(paths[0], split), fetch=fetch,
-        how_to_get=f"load_dataset('{flag}', download=True), or `pip install medmnist` and copy {flag}.npz "
-                   "into <root>/medmnist/")
+        read=lambda paths, split: readers.read_medmnist(paths[0], split), downloads=lambda split: (remote,))
 
 
 def _embedded_split(x: np.ndarray, y: np.ndarray, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -180,32 +244,30 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
         name="mnist", title="MNIST", kind="torchvision", domain="natural", splits=("train", "test"), num_classes=10,
         channels=1, size=(28, 28), license="CC BY-SA 3.0", citation="lecun1998mnist",
         source="LeCun, Cortes & Burges; torchvision.datasets.MNIST layout <root>/MNIST/raw/*-idx?-ubyte.gz",
-        files=_idx_files("MNIST"), read=_read_idx_pair, fetch=_torchvision_fetch("MNIST"),
-        how_to_get="load_dataset('mnist', download=True) (torchvision download into <root>/MNIST/raw)"),
+        files=_idx_files("MNIST"), read=_read_idx_pair, downloads=_idx_downloads("MNIST"), stand_in="mnist5k"),
     DatasetSpec(
         name="fashionmnist", title="Fashion-MNIST", kind="torchvision", domain="natural", splits=("train", "test"),
         num_classes=10, channels=1, size=(28, 28), license="MIT", citation="xiao2017fashion",
         source="Zalando Research; torchvision.datasets.FashionMNIST layout <root>/FashionMNIST/raw/",
-        files=_idx_files("FashionMNIST"), read=_read_idx_pair, fetch=_torchvision_fetch("FashionMNIST"),
-        how_to_get="load_dataset('fashionmnist', download=True)"),
+        files=_idx_files("FashionMNIST"), read=_read_idx_pair, downloads=_idx_downloads("FashionMNIST")),
     DatasetSpec(
         name="kmnist", title="Kuzushiji-MNIST", kind="torchvision", domain="natural", splits=("train", "test"),
         num_classes=10, channels=1, size=(28, 28), license="CC BY-SA 4.0", citation="clanuwat2018kmnist",
         source="ROIS-DS CODH; torchvision layout <root>/KMNIST/raw/ or the official <root>/KMNIST/kmnist-*.npz",
-        files=_idx_files("KMNIST", alt_npz="kmnist"), read=_read_idx_pair, fetch=_torchvision_fetch("KMNIST"),
-        how_to_get="load_dataset('kmnist', download=True)"),
+        files=_idx_files("KMNIST", alt_npz="kmnist"), read=_read_idx_pair, downloads=_idx_downloads("KMNIST")),
     DatasetSpec(
         name="cifar10", title="CIFAR-10", kind="torchvision", domain="natural", splits=("train", "test"),
         num_classes=10, channels=3, size=(32, 32), license="unspecified (Krizhevsky 2009, free for research)",
         citation="krizhevsky2009cifar", source="Krizhevsky; torchvision layout <root>/cifar-10-batches-py/",
         files=_cifar_files, read=lambda paths, split: readers.read_cifar_batches(paths),
-        fetch=_torchvision_fetch("CIFAR10"), how_to_get="load_dataset('cifar10', download=True) (170 MB)"),
+        downloads=lambda split: (_CIFAR,)),
     DatasetSpec(
         name="svhn", title="SVHN (cropped digits)", kind="torchvision", domain="natural", splits=("train", "test"),
         num_classes=10, channels=3, size=(32, 32), license="non-commercial use only", citation="netzer2011svhn",
         source="Netzer et al.; torchvision layout <root>/SVHN/{split}_32x32.mat",
         files=lambda split: [[f"SVHN/{split}_32x32.mat"]], read=lambda paths, split: readers.read_svhn_mat(paths[0]),
-        fetch=_torchvision_fetch("SVHN"), how_to_get="load_dataset('svhn', download=True) (train 182 MB)"),
+        downloads=lambda split: (Remote(f"SVHN/{split}_32x32.mat",
+                                        f"http://ufldl.stanford.edu/housenumbers/{split}_32x32.mat", *_SVHN[split]),)),
     _medmnist_spec("pneumoniamnist", "PneumoniaMNIST (chest X-ray)", 2, 1),
     _medmnist_spec("breastmnist", "BreastMNIST (breast ultrasound)", 2, 1),
     _medmnist_spec("organamnist", "OrganAMNIST (abdominal CT, axial)", 11, 1),
@@ -238,10 +300,7 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
         citation="lake2015omniglot", source="brendenlake/omniglot, python/one-shot-classification/all_runs.zip",
         files=lambda split: [["Omniglot/all_runs.zip"]],
         read=lambda paths, split: readers.read_omniglot_runs(paths[0], split),
-        fetch=lambda root, split: _download(
-            "https://github.com/brendenlake/omniglot/raw/master/python/one-shot-classification/all_runs.zip",
-            root / "Omniglot" / "all_runs.zip"),
-        how_to_get="load_dataset('omniglot_oneshot', download=True)"),
+        downloads=lambda split: (_OMNIGLOT_RUNS,)),
 ]}
 
 for _name in MANIFOLDS:
@@ -249,13 +308,6 @@ for _name in MANIFOLDS:
         name=_name, title=f"{_name.replace('_', ' ')} manifold", kind="synthetic", domain="synthetic",
         splits=("all",), num_classes=1, channels=1, size=(1, 0), license="generated", citation="",
         source=f"lib.data.manifolds.{MANIFOLDS[_name].__name__}", files=_EMBEDDED, read=None)
-
-
-def _download(url: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
-    urllib.request.urlretrieve(url, tmp)
-    os.replace(tmp, target)
 
 
 # ---------------------------------------------------------------------------------------------------- lookup
@@ -267,21 +319,67 @@ def get_spec(name: str) -> DatasetSpec:
         raise KeyError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(SPECS))}") from None
 
 
+def _locate(spec: DatasetSpec, split: str, root) -> tuple[Path, list[str]] | None:
+    """The first data root and file alternative (paths relative to that root) that hold ``split``, or ``None``."""
+    for base in data_roots(root):
+        for alternative in spec.files(split):
+            if all((base / f).is_file() for f in alternative):
+                return base, alternative
+    return None
+
+
 def find_files(name: str, split: str, root: str | os.PathLike | None = None) -> list[Path] | None:
     """The files of ``split`` under the first data root that holds all of them, or ``None``."""
     spec = get_spec(name)
     _check_split(spec, split)
-    for base in data_roots(root):
-        for alternative in spec.files(split):
-            paths = [base / f for f in alternative]
-            if all(p.is_file() for p in paths):
-                return paths
+    found = _locate(spec, split, root)
+    return None if found is None else [found[0] / f for f in found[1]]
+
+
+def stand_ins_allowed() -> bool:
+    """Whether a missing dataset may be read from its embedded stand-in (``$GG_USE_STAND_INS`` is 1)."""
+    return os.environ.get(STAND_IN_ENV, "") == "1"
+
+
+def _stand_in(spec: DatasetSpec, split: str) -> str | None:
+    if spec.stand_in and stand_ins_allowed() and split in get_spec(spec.stand_in).splits:
+        return spec.stand_in
     return None
 
 
 def is_available(name: str, split: str, root: str | os.PathLike | None = None) -> bool:
-    """Whether ``load_dataset(name, split, root=root)`` would find its data without downloading."""
-    return find_files(name, split, root) is not None
+    """Whether ``load_dataset(name, split, root=root)`` would find its data (or its allowed stand-in) without
+    downloading."""
+    return find_files(name, split, root) is not None or _stand_in(get_spec(name), split) is not None
+
+
+def official_md5s(spec: DatasetSpec, split: str) -> dict[str, str]:
+    """The md5 of each file of ``split``'s official release, by path under the data root (empty: none known)."""
+    if spec.downloads is None:
+        return {}
+    return {path: md5 for remote in spec.downloads(split) for path, md5 in remote.outputs()}
+
+
+@functools.lru_cache(maxsize=256)
+def _md5_of(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_md5(path: str | os.PathLike) -> str:
+    """The md5 (hex) of a file, cached while its size and modification time are unchanged."""
+    st = os.stat(path)
+    return _md5_of(Path(path), st.st_size, st.st_mtime_ns)
+
+
+def _verified(spec: DatasetSpec, split: str, base: Path, files: list[str]) -> bool | None:
+    official = official_md5s(spec, split)
+    if not files or any(f not in official for f in files):
+        return None
+    return all(file_md5(base / f) == official[f] for f in files)
 
 
 def _check_split(spec: DatasetSpec, split: str) -> None:
@@ -292,23 +390,32 @@ def _check_split(spec: DatasetSpec, split: str) -> None:
 def _not_found(spec: DatasetSpec, split: str, root) -> DatasetNotFoundError:
     wanted = " or ".join("[" + ", ".join(alt) + "]" for alt in spec.files(split))
     roots = ", ".join(str(r) for r in data_roots(root))
+    get = (f"`{FETCH_COMMAND} {spec.name}` downloads them from the official source ({spec.source}) into the data "
+           f"root, or load_dataset(..., download=True)" if spec.downloads else f"see its source: {spec.source}")
     return DatasetNotFoundError(
         f"dataset {spec.name!r} split {split!r} not found: looked for {wanted} under the data root(s) {roots}. "
-        f"To get it: {spec.how_to_get}; or point ${ENV_VAR} (or the data_root argument / notebook parameter) at a "
-        f"folder that holds these files. The offline pack ../shared/data holds only some splits (see its MANIFEST.md).")
+        f"To get it: {get}; or point ${ENV_VAR} (or the data_root argument / notebook parameter) at a folder that "
+        f"holds these files.")
 
 
-def _read_raw(spec: DatasetSpec, split: str, root, download: bool) -> tuple[np.ndarray, np.ndarray, Path | None]:
-    paths = find_files(spec.name, split, root)
-    if paths is None:
-        if not download or spec.fetch is None:
+def _read_raw(spec: DatasetSpec, split: str, root, download: bool
+              ) -> tuple[np.ndarray, np.ndarray, Path | None, bool | None, str | None]:
+    """(images, labels, first file read, verified, stand-in read) of ``split``."""
+    found = _locate(spec, split, root)
+    if found is None and download and spec.downloads is not None:
+        from lib.data.fetch import fetch_split
+
+        fetch_split(spec.name, split, root=download_root(root))
+        found = _locate(spec, split, root)
+    if found is None:
+        stand_in = _stand_in(spec, split)
+        if stand_in is None:
             raise _not_found(spec, split, root)
-        spec.fetch(download_root(root), split)
-        paths = find_files(spec.name, split, root)
-        if paths is None:
-            raise _not_found(spec, split, root)
-    images, labels = spec.read(paths, split)
-    return images, labels, (paths[0] if paths else None)
+        images, labels = get_spec(stand_in).read([], split)
+        return images, labels, None, None, stand_in
+    base, files = found
+    images, labels = spec.read([base / f for f in files], split)
+    return images, labels, (base / files[0] if files else None), _verified(spec, split, base, files), None
 
 
 # ---------------------------------------------------------------------------------------------------- transforms
@@ -383,7 +490,12 @@ def load_dataset(name: str, split: str = "test", *, root: str | os.PathLike | No
         n, n_per_class: class-balanced subsample (total, or per class), drawn with ``seed``.
         classes: keep only these labels and renumber them 0, 1, ... in the given order (``(3, 5)``: a binary task).
         size: resize to ``size`` x ``size`` (or (H, W)); channels: convert to 1 or 3 channels.
-        download: fetch missing files into the first data root (needs internet); never done silently.
+        download: fetch missing files into the first data root from the official source or ``$GG_DATA_MIRROR``
+            (:mod:`lib.data.fetch`, checksum-verified); never done silently.
+
+    A split that is missing (and not downloaded) is read from the spec's ``stand_in`` when ``$GG_USE_STAND_INS`` is 1
+    (``python -m lib run`` sets it offline); the result's ``stand_in`` and ``provenance()`` say so. Raises
+    :class:`DatasetNotFoundError` (files, roots searched, fetch command) when neither is there.
         intrinsic_dim, ambient_dim: for the synthetic manifolds only (``n`` points, default 1000).
     """
     spec = get_spec(name)
@@ -392,7 +504,7 @@ def load_dataset(name: str, split: str = "test", *, root: str | os.PathLike | No
         return _load_manifold(spec, n=n or 1000, intrinsic_dim=intrinsic_dim, ambient_dim=ambient_dim, seed=seed)
     if intrinsic_dim is not None or ambient_dim is not None:
         raise ValueError("intrinsic_dim and ambient_dim apply to the synthetic manifolds only")
-    images, labels, path = _read_raw(spec, split, root, download)
+    images, labels, path, verified, stand_in = _read_raw(spec, split, root, download)
     index = np.arange(len(labels))
     if classes is not None:
         classes = tuple(int(c) for c in classes)
@@ -413,7 +525,7 @@ def load_dataset(name: str, split: str = "test", *, root: str | os.PathLike | No
     if channels is not None:
         x = convert_channels(x, channels)
     return ImageData(x=x, y=torch.from_numpy(np.asarray(y, dtype=np.int64)), spec=spec, split=split,
-                     classes=classes, indices=index, path=path)
+                     classes=classes, indices=index, path=path, verified=verified, stand_in=stand_in)
 
 
 @functools.lru_cache(maxsize=16)

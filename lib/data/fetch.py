@@ -177,16 +177,23 @@ def fetch_split(name: str, split: str, root: str | os.PathLike | None = None, *,
 
 
 def fetch(needs: Iterable[tuple[str, str]], root: str | os.PathLike | None = None, *, mirror: str | None = None,
-          progress: bool = True) -> list[Outcome]:
+          progress: bool = True, timeout: float = 60.0, stop_when_offline: bool = False) -> list[Outcome]:
     """:func:`fetch_split` of every (dataset, split) in ``needs`` not yet under a data root (those are reported as
-    ``elsewhere`` when in another root or layout), each file once; failures are returned, not raised."""
-    outcomes, seen = [], set()
+    ``elsewhere`` when in another root or layout), each file once; failures are returned, not raised. With
+    ``stop_when_offline``, after the first failure that is not a checksum mismatch nothing more is tried (those
+    files are reported failed, "not tried"), so that an offline machine learns it within one ``timeout``."""
+    outcomes, seen, offline = [], set(), ""
     for name, split in needs:
+        remotes = get_spec(name).downloads(split)
         if find_files(name, split, root) is not None:  # on disk already, maybe in another root or layout
             found = [Outcome(name, r, file_state(r, download_root(root)).replace("missing", "elsewhere"))
-                     for r in get_spec(name).downloads(split)]
+                     for r in remotes]
+        elif offline:
+            found = [Outcome(name, r, "failed", error=f"not tried ({offline})") for r in remotes]
         else:
-            found = fetch_split(name, split, root, mirror=mirror, progress=progress, strict=False)
+            found = fetch_split(name, split, root, mirror=mirror, progress=progress, timeout=timeout, strict=False)
+            failures = [o.error for o in found if o.status == "failed" and "md5" not in o.error]
+            offline = failures[0] if failures and stop_when_offline else ""
         for o in found:
             if o.remote.path not in seen:
                 seen.add(o.remote.path)

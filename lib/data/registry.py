@@ -347,6 +347,15 @@ def _stand_in(spec: DatasetSpec, split: str) -> str | None:
     return None
 
 
+def stand_ins_in_use(root: str | os.PathLike | None = None) -> dict[str, str]:
+    """{dataset: its stand-in} for every dataset that is read from its stand-in now: stand-ins allowed and the
+    dataset has no split under the data roots."""
+    if not stand_ins_allowed():
+        return {}
+    return {s.name: s.stand_in for s in SPECS.values()
+            if s.stand_in and all(_locate(s, split, root) is None for split in s.splits)}
+
+
 def is_available(name: str, split: str, root: str | os.PathLike | None = None) -> bool:
     """Whether ``load_dataset(name, split, root=root)`` would find its data (or its allowed stand-in) without
     downloading."""

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import torch
 
-from lib.data import data_roots, present
+from lib.data import data_roots, get_spec, present, stand_ins_in_use
 from lib.pipeline.device import pick_device
 from lib.pipeline.figures import use_style
 from lib.pipeline.profiles import resolve_profile
@@ -67,7 +67,8 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
 
     ``datasets`` names entries of the profile table that list datasets (a tuple of names, or one name), or maps
     labels to lists of datasets; each entry needs at least one of its datasets under the data roots, else
-    ``FileNotFoundError`` names the entry, its datasets and the roots searched. Raises :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile
+    ``FileNotFoundError`` names the entry, its datasets and the roots searched. A dataset read from its embedded
+    stand-in (``python -m lib run`` offline) is announced in the cell's output. Raises :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile
     or override, ``ValueError`` for ``workers < 0`` and ``RuntimeError`` for CUDA asked for where there is none.
     """
     if workers < 0:
@@ -85,6 +86,10 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
             raise FileNotFoundError(f"{key} needs one of {names} ({entry!r}) but none is under the data "
                                     f"roots searched: {roots}. See the page 'The data of this book' for how to get "
                                     f"them.")
+    for name, stand_in in stand_ins_in_use(root).items():
+        print(f"Data: {name} is not under the data roots and could not be fetched, so this run reads {stand_in} in its "
+              f"place ({get_spec(stand_in).title}: {get_spec(stand_in).source}); its numbers are not those of the "
+              f"full {get_spec(name).title}.")
     executor = (cf.ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
                                        initargs=(1,)) if workers else None)
     return Chapter(key, cfg, ResultStore(key, cfg.profile), root, pick_device(device), found, executor)

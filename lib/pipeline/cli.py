@@ -238,6 +238,39 @@ def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_o
     return chapter.executed
 
 
+class DataMissing(BookError):
+    """Data the chapters need is missing, cannot be fetched and has no stand-in; the message lists every file."""
+
+
+def prepare_data(selected: list[Chapter], profile: str, overrides: dict[str, object]) -> None:
+    """Before any chapter runs: make sure the data the ``selected`` chapters read at ``profile`` is on disk.
+
+    Missing files (see :mod:`lib.data.needs`) are fetched from their official source or ``$GG_DATA_MIRROR``. What
+    cannot be fetched is read from its embedded stand-in where one exists (``$GG_USE_STAND_INS=1`` for the kernels,
+    which say so in their output and results); anything else raises :class:`DataMissing` with one message listing
+    every missing file, its URL, size and destination, and the command that fetches them.
+    """
+    from lib.data.fetch import fetch, summary
+    from lib.data.needs import chapter_needs, has_stand_in, missing_files, missing_message, unmet
+    from lib.data.registry import STAND_IN_ENV
+
+    root = str(overrides.get("data_root") or "") or None
+    needs = chapter_needs([c.number for c in selected], profile)
+    if unmet(needs, root):
+        print(f"[book] fetching the data these chapters need at profile {profile!r}", flush=True)
+        print(summary(fetch(unmet(needs, root), root, timeout=20.0, stop_when_offline=True)), flush=True)
+    left = unmet(needs, root)
+    hard = [need for need in left if not has_stand_in(*need)]
+    if hard:
+        which = str(selected[0].number) if len(selected) == 1 else "all"
+        raise DataMissing(missing_message(missing_files(hard, root), root,
+                                          f"python -m lib.data fetch --chapter {which} --profile {profile}"))
+    if left:
+        os.environ[STAND_IN_ENV] = "1"
+        print(f"[book] not on disk and not fetched: {', '.join(f'{n} {s}' for n, s in left)}; the chapters read "
+              f"their embedded stand-ins and say so", flush=True)
+
+
 def toc_chapters() -> list[Path]:
     """The executed notebooks the table of contents points at (entries under ``book/chapters/``)."""
     toc = (REPO_ROOT / "_toc.yml").read_text()
@@ -309,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             check_profile(args.profile)
             selected = chapters() if args.chapter == "all" else [get_chapter(args.chapter)]
             plans = [(ch, parse_overrides(args.param, notebook_parameters(ch.source), ch)) for ch in selected]
+            prepare_data(selected, args.profile, plans[0][1])
             for ch, overrides in plans:
                 run_chapter(ch, args.profile, overrides, log_output=not args.quiet)
         else:

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from lib.data.registry import stand_ins_in_use
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED_RESULTS = REPO_ROOT / "book" / "results"
 CACHED_RESULTS = REPO_ROOT / ".cache" / "results"
@@ -65,7 +67,7 @@ def provenance(wall_s: float, device: str) -> dict:
     """Where, when and with what a result was computed."""
     return {"commit": git_commit(), "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "device": device, "wall_s": round(wall_s, 3), "host": platform.node(), "python": platform.python_version(),
-            "torch": torch.__version__}
+            "torch": torch.__version__, **({"data_stand_ins": stand_ins} if (stand_ins := stand_ins_in_use()) else {})}
 
 
 def write_benchmark(name: str, record: dict, wall_s: float, device: str) -> Path:

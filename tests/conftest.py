@@ -1,12 +1,16 @@
-"""Shared fixtures: the offline data root (../shared/data or $GG_DATA_ROOT)."""
+"""Shared fixtures: the offline data root ($GG_DATA_ROOT), an empty data root, a local HTTP mirror."""
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
 from pathlib import Path
 
 import matplotlib
 import pytest
+
+from lib.data import registry
 
 matplotlib.use("Agg")
 
@@ -14,9 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _offline_root() -> Path | None:
-    for candidate in (os.environ.get("GG_DATA_ROOT"), REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "MNIST").is_dir():
-            return Path(candidate)
+    candidate = os.environ.get("GG_DATA_ROOT")
+    if candidate and (Path(candidate) / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").is_file():
+        return Path(candidate)
     return None
 
 
@@ -25,5 +29,67 @@ def data_root() -> Path:
     """The real-data root; tests that need it are skipped, with the reason, where it is absent."""
     root = _offline_root()
     if root is None:
-        pytest.skip("no offline data root: set GG_DATA_ROOT to a folder like ../shared/data")
+        pytest.skip("needs downloaded data: run `python -m lib.data fetch --chapter all --profile smoke` and set "
+                    "GG_DATA_ROOT to that data root")
     return root
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    truncate: set[str] = set()
+    requests: list[str] = []
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        type(self).requests.append(self.path)
+        if self.path.lstrip("/") in self.truncate:  # promise the whole file, send half, close
+            body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    """A folder served over HTTP on 127.0.0.1 with the data root's layout; yields (folder, url, handler class)."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    handler = type("Handler", (_Handler,), {"truncate": set(), "requests": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: handler(*a, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    monkeypatch.setenv("GG_DATA_MIRROR", url)
+    yield folder, url, handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def empty_root(tmp_path, monkeypatch):
+    """An empty data root as $GG_DATA_ROOT, an empty user cache, stand-ins not allowed."""
+    root = tmp_path / "root"
+    root.mkdir()
+    monkeypatch.setenv("GG_DATA_ROOT", str(root))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv(registry.STAND_IN_ENV, "0")  # (and restored after the test, whatever the test sets)
+    return root
+
+
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No network: ``GG_DATA_MIRROR`` points at a closed port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("GG_DATA_MIRROR", f"http://127.0.0.1:{port}/data")

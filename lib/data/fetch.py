@@ -189,11 +189,11 @@ def fetch(needs: Iterable[tuple[str, str]], root: str | os.PathLike | None = Non
             found = [Outcome(name, r, file_state(r, download_root(root)).replace("missing", "elsewhere"))
                      for r in remotes]
         elif offline:
-            found = [Outcome(name, r, "failed", error=f"not tried ({offline})") for r in remotes]
+            found = [Outcome(name, r, "failed", error="not tried after the first failure (offline?)") for r in remotes]
         else:
             found = fetch_split(name, split, root, mirror=mirror, progress=progress, timeout=timeout, strict=False)
             failures = [o.error for o in found if o.status == "failed" and "md5" not in o.error]
-            offline = failures[0] if failures and stop_when_offline else ""
+            offline = failures[0] if failures and stop_when_offline else offline
         for o in found:
             if o.remote.path not in seen:
                 seen.add(o.remote.path)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import http.server
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,53 +22,6 @@ from lib.data.registry import SPECS, DatasetNotFoundError, Remote, load_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 OFFICIAL = ["MNIST/raw/t10k-images-idx3-ubyte.gz", "MNIST/raw/t10k-labels-idx1-ubyte.gz", "Omniglot/all_runs.zip"]
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    truncate: set[str] = set()
-    requests: list[str] = []
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def do_GET(self):
-        type(self).requests.append(self.path)
-        if self.path.lstrip("/") in self.truncate:  # promise the whole file, send half, close
-            body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        super().do_GET()
-
-
-@pytest.fixture
-def mirror(tmp_path, monkeypatch):
-    """A folder served over HTTP on 127.0.0.1 with the data root's layout; yields (folder, url, handler class)."""
-    folder = tmp_path / "mirror"
-    folder.mkdir()
-    handler = type("Handler", (_Handler,), {"truncate": set(), "requests": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: handler(*a, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    monkeypatch.setenv("GG_DATA_MIRROR", url)
-    yield folder, url, handler
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def empty_root(tmp_path, monkeypatch):
-    root = tmp_path / "root"
-    root.mkdir()
-    monkeypatch.setenv("GG_DATA_ROOT", str(root))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv(registry.STAND_IN_ENV, raising=False)
-    return root
 
 
 def _copy(src_root: Path, dst_root: Path, rel: str) -> None:
@@ -139,14 +89,7 @@ def test_a_connection_closed_mid_file_leaves_no_partial_file(data_root, mirror, 
     assert handler.requests == ["/" + OFFICIAL[0]]
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_an_unreachable_mirror_gives_the_offline_error_or_the_stand_in(empty_root, monkeypatch):
-    monkeypatch.setenv("GG_DATA_MIRROR", f"http://127.0.0.1:{_closed_port()}/data")
+def test_an_unreachable_mirror_gives_the_offline_error_or_the_stand_in(empty_root, offline, monkeypatch):
     with pytest.raises(FetchError, match=r"cannot download MNIST/raw/t10k-images-idx3-ubyte.gz from http://127"):
         fetch_split("mnist", "test", progress=False)
     assert _files(empty_root) == []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from lib.data import registry
 from lib.pipeline import cli
 from lib.pipeline.profiles import PROFILES
 
@@ -92,3 +94,41 @@ def test_a_stuck_cell_reruns_the_chapter_once_then_fails(monkeypatch):
     monkeypatch.setattr(cli, "_execute", lambda *args: (_ for _ in ()).throw(cli._Stuck("cell [7] ran past 300 s")))
     with pytest.raises(cli.BookError, match=r"cell \[7\] ran past 300 s.*STALL_SECONDS"):
         cli.run_chapter(chapter, "smoke", {})
+
+
+def test_prepare_data_offline_stops_with_one_message_listing_every_missing_file(empty_root, offline):
+    with pytest.raises(cli.DataMissing) as err:
+        cli.prepare_data([cli.get_chapter("1"), cli.get_chapter("4")], "smoke", {})
+    text = str(err.value)
+    for needle in ("4 data file(s) missing", "medmnist/pneumoniamnist.npz", "KMNIST/raw/t10k-images-idx3-ubyte.gz",
+                   "KMNIST/raw/t10k-labels-idx1-ubyte.gz", "Omniglot/all_runs.zip",
+                   "https://zenodo.org/records/10519652/files/pneumoniamnist.npz", "~4.2 MB", f"-> {empty_root}/KMNIST/raw/",
+                   "python -m lib.data fetch --chapter all --profile smoke"):
+        assert needle in text, needle
+    assert "MNIST/raw/t10k-images" not in text.replace("KMNIST", "")  # mnist has its stand-in
+    assert "shared" not in text
+
+
+def test_prepare_data_offline_takes_the_stand_in_where_one_serves(empty_root, offline, monkeypatch, capsys):
+    from lib.data import load_dataset, stand_ins_in_use
+    from lib.pipeline.results import provenance
+
+    cli.prepare_data([cli.get_chapter("5")], "smoke", {})
+    assert os.environ[registry.STAND_IN_ENV] == "1"
+    assert "read their embedded stand-ins" in capsys.readouterr().out
+    assert load_dataset("mnist", "test").stand_in == "mnist5k"
+    assert stand_ins_in_use() == {"mnist": "mnist5k"} and provenance(1.0, "cpu")["data_stand_ins"] == {"mnist": "mnist5k"}
+
+
+def test_prepare_data_fetches_through_the_mirror_then_nothing(data_root, empty_root, mirror, capsys):
+    import shutil
+
+    folder, _, handler = mirror
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (folder / "MNIST" / "raw").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(data_root / "MNIST" / "raw" / name, folder / "MNIST" / "raw" / name)
+    cli.prepare_data([cli.get_chapter("5")], "smoke", {})
+    assert "2 file(s) downloaded, 1.7 MB" in capsys.readouterr().out
+    assert os.environ[registry.STAND_IN_ENV] == "0" and len(handler.requests) == 2
+    cli.prepare_data([cli.get_chapter("5")], "smoke", {})
+    assert capsys.readouterr().out == "" and len(handler.requests) == 2

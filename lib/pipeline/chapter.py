@@ -84,8 +84,9 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
         if not found[entry]:
             roots = ", ".join(str(r) for r in data_roots(root))
             raise FileNotFoundError(f"{key} needs one of {names} ({entry!r}) but none is under the data "
-                                    f"roots searched: {roots}. See the page 'The data of this book' for how to get "
-                                    f"them.")
+                                    f"roots searched: {roots}. Fetch them with `python -m lib.data fetch "
+                                    f"{' '.join(names)}` (or set GG_DATA_MIRROR / GG_DATA_ROOT; see the page 'The "
+                                    f"data of this book').")
     for name, stand_in in stand_ins_in_use(root).items():
         print(f"Data: {name} is not under the data roots and could not be fetched, so this run reads {stand_in} in its "
               f"place ({get_spec(stand_in).title}: {get_spec(stand_in).source}); its numbers are not those of the "

@@ -15,7 +15,7 @@ from lib.data import (SPECS, DatasetNotFoundError, balanced_indices, convert_cha
 from lib.data.manifolds import MANIFOLDS, random_orthonormal
 from lib.data.readers import read_idx
 
-# Per-class counts published with the datasets (MNIST: the official t10k labels; see ../shared/data/MANIFEST.md).
+# Per-class counts published with the datasets (MNIST: the official t10k labels).
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         if o.status == "fetched":
             print(f"  fetched {o.remote.path} ({human_size(o.bytes)}) from {source_url(o.remote, mirror)}")
     print(summary(outcomes))
-    return 1 if any(o.status == "failed" for o in outcomes) else 0
+    return 1 if any(o.status in ("refused", "failed") for o in outcomes) else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ and reported as unverified, never overwritten. ``python -m lib.data fetch`` is t
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -45,8 +46,9 @@ class ChecksumError(FetchError):
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one official file: ``status`` is ``fetched``, ``present`` (official md5), ``unverified``
-    (present by hand with another md5, kept), ``elsewhere`` (its split is on disk in another root or layout) or
-    ``failed`` (``error`` says why); ``bytes`` downloaded."""
+    (present by hand with another md5, kept), ``elsewhere`` (its split is on disk in another root or layout),
+    ``refused`` (downloaded, but its md5 is not the official one: nothing kept) or ``failed`` (not downloaded);
+    ``error`` says why; ``bytes`` downloaded."""
 
     dataset: str
     remote: Remote
@@ -103,10 +105,9 @@ def _download(url: str, remote: Remote, target: Path, progress: bool, timeout: f
                         digest.update(block)
                         done += len(block)
                         bar.update(len(block))
-        except (urllib.error.URLError, OSError, ValueError) as err:
-            # http.client.IncompleteRead is an OSError-free HTTPException: caught below
+        except (urllib.error.URLError, OSError, ValueError) as err:  # unreachable, HTTP error, timeout, bad URL
             raise FetchError(f"cannot download {remote.path} from {url}: {getattr(err, 'reason', err)}") from None
-        except Exception as err:  # http.client.HTTPException (IncompleteRead, RemoteDisconnected, ...)
+        except http.client.HTTPException as err:  # IncompleteRead, RemoteDisconnected: the server stopped mid-file
             raise FetchError(f"cannot download {remote.path} from {url}: {type(err).__name__}: {err}") from None
         if length and done != int(length):
             raise FetchError(f"{remote.path}: the transfer from {url} stopped after {done} of {length} bytes")
@@ -168,11 +169,12 @@ def fetch_split(name: str, split: str, root: str | os.PathLike | None = None, *,
             n = _download(source_url(remote, mirror), remote, base / remote.path, progress, timeout)
             outcomes.append(Outcome(name, remote, "fetched", n))
         except FetchError as err:
-            outcomes.append(Outcome(name, remote, "failed", error=str(err)))
-    failed = [o for o in outcomes if o.status == "failed"]
+            outcomes.append(Outcome(name, remote, "refused" if isinstance(err, ChecksumError) else "failed",
+                                    error=str(err)))
+    failed = [o for o in outcomes if o.status in ("refused", "failed")]
     if strict and failed:
-        raise (ChecksumError if any("md5" in o.error for o in failed) else FetchError)(
-            "; ".join(o.error for o in failed))
+        kind = ChecksumError if any(o.status == "refused" for o in failed) else FetchError
+        raise kind("; ".join(o.error for o in failed))
     return outcomes
 
 
@@ -180,7 +182,7 @@ def fetch(needs: Iterable[tuple[str, str]], root: str | os.PathLike | None = Non
           progress: bool = True, timeout: float = 60.0, stop_when_offline: bool = False) -> list[Outcome]:
     """:func:`fetch_split` of every (dataset, split) in ``needs`` not yet under a data root (those are reported as
     ``elsewhere`` when in another root or layout), each file once; failures are returned, not raised. With
-    ``stop_when_offline``, after the first failure that is not a checksum mismatch nothing more is tried (those
+    ``stop_when_offline``, after the first failed download (not a refused checksum) nothing more is tried (those
     files are reported failed, "not tried"), so that an offline machine learns it within one ``timeout``."""
     outcomes, seen, offline = [], set(), ""
     for name, split in needs:
@@ -192,7 +194,7 @@ def fetch(needs: Iterable[tuple[str, str]], root: str | os.PathLike | None = Non
             found = [Outcome(name, r, "failed", error="not tried after the first failure (offline?)") for r in remotes]
         else:
             found = fetch_split(name, split, root, mirror=mirror, progress=progress, timeout=timeout, strict=False)
-            failures = [o.error for o in found if o.status == "failed" and "md5" not in o.error]
+            failures = [o.error for o in found if o.status == "failed"]
             offline = failures[0] if failures and stop_when_offline else offline
         for o in found:
             if o.remote.path not in seen:
@@ -207,11 +209,11 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     for status, verb in (("fetched", "downloaded"), ("present", "already present and verified"),
                          ("elsewhere", "not needed: the split is on disk in another data root or layout"),
                          ("unverified", "present but NOT the official file (kept, read as unverified)"),
-                         ("failed", "failed")):
+                         ("refused", "refused: md5 not the official one, nothing kept"), ("failed", "failed")):
         these = [o for o in outcomes if o.status == status]
         if these:
             size = f", {human_size(sum(o.bytes for o in these))}" if status == "fetched" else ""
             lines.append(f"{len(these)} file(s) {verb}{size}")
-            if status in ("unverified", "failed"):
+            if status in ("unverified", "refused", "failed"):
                 lines += [f"  {o.remote.path}: {o.error or 'md5 differs from ' + o.remote.md5}" for o in these]
     return "\n".join(lines) or "nothing to do"

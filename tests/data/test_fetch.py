@@ -62,6 +62,10 @@ def test_a_wrong_checksum_is_refused_naming_the_file_and_both_md5s(data_root, mi
     assert "medmnist/breastmnist.npz" in text
     assert "098de56cd2d92ef2f7170e6153c02849" in text and "750601b1f35ba3300ea97c75c52ff8f6" in text
     assert _files(empty_root) == []
+    outcomes = fetch([("breastmnist", "test"), ("pneumoniamnist", "test")], progress=False)  # the mirror lacks the 2nd
+    assert [o.status for o in outcomes] == ["refused", "failed"] and "File not found" in outcomes[1].error
+    assert summary(outcomes).splitlines()[0] == "1 file(s) refused: md5 not the official one, nothing kept"
+    assert _files(empty_root) == []
 
 
 def test_a_file_placed_by_hand_is_read_and_marked_unverified(data_root, mirror, empty_root):

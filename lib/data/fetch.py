@@ -95,7 +95,7 @@ def _download(url: str, remote: Remote, target: Path, progress: bool, timeout: f
     try:
         digest, done = hashlib.md5(), 0
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length else remote.size
                 with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.path,

@@ -123,3 +123,24 @@ def test_design_note_draws_every_folder():
                if p.is_dir() and "__pycache__" not in p.parts]
     missing = [str(f) for f in folders if f"{f.name}/" not in block]
     assert not missing, f"DESIGN.md's layout does not draw {missing}"
+
+
+def test_the_lock_pins_every_requirement_within_its_range():
+    """requirements.lock (pip-compile of requirements.txt, what `make install` and CI install) is not stale: every
+    requirement has an exact pin there that its specifier allows. Regenerate with `make lock`."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            req = Requirement(line.split("#")[0].strip())
+            pins[canonicalize_name(req.name)] = next(iter(req.specifier)).version
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        text = line.split("#")[0].strip()
+        if text:
+            req = Requirement(text)
+            name = canonicalize_name(req.name)
+            assert name in pins, f"{req.name} is in requirements.txt but not in requirements.lock: run `make lock`"
+            assert req.specifier.contains(pins[name], prereleases=True), \
+                f"requirements.lock pins {req.name}=={pins[name]}, outside {req.specifier}: run `make lock`"

@@ -68,7 +68,8 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
     ``datasets`` names entries of the profile table that list datasets (a tuple of names, or one name), or maps
     labels to lists of datasets; each entry needs at least one of its datasets under the data roots, else
     ``FileNotFoundError`` names the entry, its datasets and the roots searched. A dataset read from its embedded
-    stand-in (``python -m lib run`` offline) is announced in the cell's output. Raises :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile
+    stand-in (``python -m lib run`` offline) is announced in the cell's output, and the results store is then
+    ``<profile>+<stand-in>-for-<dataset>``, apart from the results of the real data. Raises :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile
     or override, ``ValueError`` for ``workers < 0`` and ``RuntimeError`` for CUDA asked for where there is none.
     """
     if workers < 0:
@@ -87,10 +88,13 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
                                     f"roots searched: {roots}. Fetch them with `python -m lib.data fetch "
                                     f"{' '.join(names)}` (or set GG_DATA_MIRROR / GG_DATA_ROOT; see the page 'The "
                                     f"data of this book').")
-    for name, stand_in in stand_ins_in_use(root).items():
+    stand_ins = stand_ins_in_use(root)
+    for name, stand_in in stand_ins.items():
         print(f"Data: {name} is not under the data roots and could not be fetched, so this run reads {stand_in} in its "
               f"place ({get_spec(stand_in).title}: {get_spec(stand_in).source}); its numbers are not those of the "
               f"full {get_spec(name).title}.")
     executor = (cf.ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
                                        initargs=(1,)) if workers else None)
-    return Chapter(key, cfg, ResultStore(key, cfg.profile), root, pick_device(device), found, executor)
+    # Results computed on a stand-in are stored apart (never mistaken for, nor overwriting, those of the real data).
+    store_label = "+".join([cfg.profile, *(f"{stand_in}-for-{name}" for name, stand_in in stand_ins.items())])
+    return Chapter(key, cfg, ResultStore(key, store_label), root, pick_device(device), found, executor)

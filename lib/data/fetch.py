@@ -43,18 +43,23 @@ class ChecksumError(FetchError):
     """A downloaded file's md5 is not the official one; nothing was kept."""
 
 
+class UnreachableError(FetchError):
+    """No connection to the server (offline, refused, timed out); an HTTP error status is a plain FetchError."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one official file: ``status`` is ``fetched``, ``present`` (official md5), ``unverified``
     (present by hand with another md5, kept), ``elsewhere`` (its split is on disk in another root or layout),
     ``refused`` (downloaded, but its md5 is not the official one: nothing kept) or ``failed`` (not downloaded);
-    ``error`` says why; ``bytes`` downloaded."""
+    ``error`` says why, ``unreachable`` whether the server could not be reached; ``bytes`` downloaded."""
 
     dataset: str
     remote: Remote
     status: str
     bytes: int = 0
     error: str = ""
+    unreachable: bool = False
 
 
 def mirror_url() -> str | None:
@@ -105,8 +110,12 @@ def _download(url: str, remote: Remote, target: Path, progress: bool, timeout: f
                         digest.update(block)
                         done += len(block)
                         bar.update(len(block))
-        except (urllib.error.URLError, OSError, ValueError) as err:  # unreachable, HTTP error, timeout, bad URL
-            raise FetchError(f"cannot download {remote.path} from {url}: {getattr(err, 'reason', err)}") from None
+        except urllib.error.HTTPError as err:  # the server answered: 404, 403, 500, ...
+            raise FetchError(f"cannot download {remote.path} from {url}: HTTP {err.code} {err.reason}") from None
+        except (urllib.error.URLError, OSError) as err:  # no connection, refused, timed out
+            raise UnreachableError(f"cannot download {remote.path} from {url}: {getattr(err, 'reason', err)}") from None
+        except ValueError as err:  # a malformed URL (GG_DATA_MIRROR)
+            raise FetchError(f"cannot download {remote.path} from {url!r}: {err}") from None
         except http.client.HTTPException as err:  # IncompleteRead, RemoteDisconnected: the server stopped mid-file
             raise FetchError(f"cannot download {remote.path} from {url}: {type(err).__name__}: {err}") from None
         if length and done != int(length):
@@ -170,7 +179,7 @@ def fetch_split(name: str, split: str, root: str | os.PathLike | None = None, *,
             outcomes.append(Outcome(name, remote, "fetched", n))
         except FetchError as err:
             outcomes.append(Outcome(name, remote, "refused" if isinstance(err, ChecksumError) else "failed",
-                                    error=str(err)))
+                                    error=str(err), unreachable=isinstance(err, UnreachableError)))
     failed = [o for o in outcomes if o.status in ("refused", "failed")]
     if strict and failed:
         kind = ChecksumError if any(o.status == "refused" for o in failed) else FetchError
@@ -182,7 +191,7 @@ def fetch(needs: Iterable[tuple[str, str]], root: str | os.PathLike | None = Non
           progress: bool = True, timeout: float = 60.0, stop_when_offline: bool = False) -> list[Outcome]:
     """:func:`fetch_split` of every (dataset, split) in ``needs`` not yet under a data root (those are reported as
     ``elsewhere`` when in another root or layout), each file once; failures are returned, not raised. With
-    ``stop_when_offline``, after the first failed download (not a refused checksum) nothing more is tried (those
+    ``stop_when_offline``, once a server cannot be reached (not an HTTP error status) nothing more is tried (those
     files are reported failed, "not tried"), so that an offline machine learns it within one ``timeout``."""
     outcomes, seen, offline = [], set(), ""
     for name, split in needs:
@@ -191,10 +200,11 @@ def fetch(needs: Iterable[tuple[str, str]], root: str | os.PathLike | None = Non
             found = [Outcome(name, r, file_state(r, download_root(root)).replace("missing", "elsewhere"))
                      for r in remotes]
         elif offline:
-            found = [Outcome(name, r, "failed", error="not tried after the first failure (offline?)") for r in remotes]
+            found = [Outcome(name, r, "failed", error="not tried: a server could not be reached (offline?)",
+                             unreachable=True) for r in remotes]
         else:
             found = fetch_split(name, split, root, mirror=mirror, progress=progress, timeout=timeout, strict=False)
-            failures = [o.error for o in found if o.status == "failed"]
+            failures = [o.error for o in found if o.unreachable]
             offline = failures[0] if failures and stop_when_offline else offline
         for o in found:
             if o.remote.path not in seen:

@@ -153,10 +153,17 @@ _IDX_RELEASES = {  # folder: (base URL, {file: (md5, bytes)})
 }
 
 
+# KMNIST's test split also comes as the authors' npz release (md5s of its md5sums file), the layout of most copies.
+_KMNIST_NPZ = {"test": (("kmnist-test-imgs.npz", "dace6de62ca8b90843cc45366337d02e", 3079479),
+                        ("kmnist-test-labels.npz", "3ae489a79983d0fe386152684e3b5412", 5304))}
+
+
 def _idx_downloads(folder: str) -> Callable[[str], tuple[Remote, ...]]:
     base, files = _IDX_RELEASES[folder]
 
     def downloads(split: str) -> tuple[Remote, ...]:
+        if folder == "KMNIST" and split in _KMNIST_NPZ:
+            return tuple(Remote(f"KMNIST/{n}", base + n, md5, size) for n, md5, size in _KMNIST_NPZ[split])
         names = [n.format(stem=_MNIST_STEMS[split]) for n in _IDX_NAMES]
         return tuple(Remote(f"{folder}/raw/{n}", base + n, *files[n]) for n in names)
 

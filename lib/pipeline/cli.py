@@ -251,24 +251,27 @@ def prepare_data(selected: list[Chapter], profile: str, overrides: dict[str, obj
     every missing file, its URL, size and destination, and the command that fetches them.
     """
     from lib.data.fetch import fetch, summary
-    from lib.data.needs import chapter_needs, has_stand_in, missing_files, missing_message, unmet
+    from lib.data.needs import chapter_groups, chapter_needs, has_stand_in, missing_files, missing_message, unmet
+    from lib.data.needs import unmet_groups
     from lib.data.registry import STAND_IN_ENV
 
     root = str(overrides.get("data_root") or "") or None
-    needs = chapter_needs([c.number for c in selected], profile)
-    if unmet(needs, root):
+    numbers = [c.number for c in selected]
+    if unmet(chapter_needs(numbers, profile), root):
         print(f"[book] fetching the data these chapters need at profile {profile!r}", flush=True)
-        print(summary(fetch(unmet(needs, root), root, timeout=20.0, stop_when_offline=True)), flush=True)
-    left = unmet(needs, root)
-    hard = [need for need in left if not has_stand_in(*need)]
+        outcomes = fetch(unmet(chapter_needs(numbers, profile), root), root, timeout=20.0, stop_when_offline=True)
+        print(summary(outcomes), flush=True)
+    left = unmet_groups(chapter_groups(numbers, profile), root)
+    hard = [g for g in left if not any(has_stand_in(*need) for need in g.needs)]
     if hard:
-        which = str(selected[0].number) if len(selected) == 1 else "all"
-        raise DataMissing(missing_message(missing_files(hard, root), root,
+        which = str(numbers[0]) if len(numbers) == 1 else "all"
+        raise DataMissing(missing_message(missing_files([n for g in hard for n in g.needs], root), root,
                                           f"python -m lib.data fetch --chapter {which} --profile {profile}"))
     if left:
         os.environ[STAND_IN_ENV] = "1"
-        print(f"[book] not on disk and not fetched: {', '.join(f'{n} {s}' for n, s in left)}; the chapters read "
-              f"their embedded stand-ins and say so", flush=True)
+        names = ", ".join(f"{n} {s}" for g in left for n, s in g.needs if has_stand_in(n, s))
+        print(f"[book] not on disk and not fetched: {names}; the chapters read their embedded stand-ins and say so",
+              flush=True)
 
 
 def toc_chapters() -> list[Path]:

@@ -17,7 +17,7 @@ import pytest
 
 from lib.data import registry
 from lib.data.fetch import ChecksumError, FetchError, fetch, fetch_split, human_size, summary
-from lib.data.needs import CHAPTER_NEEDS, chapter_needs, missing_files, missing_message
+from lib.data.needs import CHAPTER_NEEDS, chapter_groups, chapter_needs, missing_files, missing_message, unmet_groups
 from lib.data.registry import SPECS, DatasetNotFoundError, Remote, load_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,6 +157,11 @@ def test_chapter_needs_cover_every_chapter_and_profile_and_list_missing_files(em
     for needle in ("3 data file(s) missing", "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz",
                    "1.6 MB", "~4.2 MB", f"-> {empty_root}/MNIST/raw/", "python -m lib.data fetch --chapter 1"):
         assert needle in text, needle
+    # groups: chapter 1 at book uses the natural and the medical datasets on disk, one of each at least
+    groups = chapter_groups([0, 1, 2], "book")
+    assert [(len(g.needs), g.at_least) for g in groups] == [(6, 0), (5, 1), (2, 1), (1, 1), (1, 0)]
+    assert [g.needs for g in unmet_groups(groups)] == [groups[1].needs, groups[2].needs, groups[3].needs]
+    assert unmet_groups(groups, REPO.parent / "no-such-root") == unmet_groups(groups)
     with pytest.raises(ValueError, match=r"chapter 9 has no data declaration; chapters: \[0, 1, 2, 3, 4, 5\]"):
         chapter_needs([9], "smoke")
     with pytest.raises(ValueError, match="profile 'fast' is not declared"):
@@ -184,3 +189,9 @@ def test_the_command_line_fetches_then_finds_everything_present(data_root, mirro
     assert bad.returncode == 2 and "'digits' (embedded) has nothing to download" in bad.stderr
     np.testing.assert_array_equal(np.frombuffer((empty_root / OFFICIAL[1]).read_bytes(), np.uint8),
                                   np.frombuffer((data_root / OFFICIAL[1]).read_bytes(), np.uint8))
+
+
+def test_with_the_pack_the_book_needs_are_met_by_what_is_on_disk(data_root):
+    """Chapter 1 at book: MNIST and KMNIST (natural) and the hand-placed MedMNIST files (medical) suffice."""
+    assert unmet_groups(chapter_groups([0, 1, 2, 3, 4, 5], "book"), data_root) == []
+    assert load_dataset("kmnist", "test", root=data_root).verified is True  # the authors' npz release, md5 checked

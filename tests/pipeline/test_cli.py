@@ -100,9 +100,9 @@ def test_prepare_data_offline_stops_with_one_message_listing_every_missing_file(
     with pytest.raises(cli.DataMissing) as err:
         cli.prepare_data([cli.get_chapter("1"), cli.get_chapter("4")], "smoke", {})
     text = str(err.value)
-    for needle in ("4 data file(s) missing", "medmnist/pneumoniamnist.npz", "KMNIST/raw/t10k-images-idx3-ubyte.gz",
-                   "KMNIST/raw/t10k-labels-idx1-ubyte.gz", "Omniglot/all_runs.zip",
-                   "https://zenodo.org/records/10519652/files/pneumoniamnist.npz", "~4.2 MB", f"-> {empty_root}/KMNIST/raw/",
+    for needle in ("4 data file(s) missing", "medmnist/pneumoniamnist.npz", "KMNIST/kmnist-test-imgs.npz",
+                   "KMNIST/kmnist-test-labels.npz", "Omniglot/all_runs.zip",
+                   "https://zenodo.org/records/10519652/files/pneumoniamnist.npz", "~4.2 MB", f"-> {empty_root}/KMNIST/",
                    "python -m lib.data fetch --chapter all --profile smoke"):
         assert needle in text, needle
     assert "MNIST/raw/t10k-images" not in text.replace("KMNIST", "")  # mnist has its stand-in

@@ -123,3 +123,11 @@ def test_design_note_draws_every_folder():
                if p.is_dir() and "__pycache__" not in p.parts]
     missing = [str(f) for f in folders if f"{f.name}/" not in block]
     assert not missing, f"DESIGN.md's layout does not draw {missing}"
+
+
+def test_the_api_reference_documents_every_module():
+    """book/api/<wing>.md has an automodule directive for every module of the wing, so nothing public is hidden."""
+    for wing in WINGS:
+        page = (REPO / "book" / "api" / f"{wing}.md").read_text()
+        for module in sorted(p.stem for p in (LIB / wing).glob("*.py") if p.stem != "__init__"):
+            assert f".. automodule:: lib.{wing}.{module}\n" in page, f"book/api/{wing}.md lacks lib.{wing}.{module}"

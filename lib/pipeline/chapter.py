@@ -67,8 +67,9 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
 
     ``datasets`` names entries of the profile table that list datasets (a tuple of names, or one name), or maps
     labels to lists of datasets; each entry needs at least one of its datasets under the data roots, else
-    ``FileNotFoundError`` names the entry, its datasets and the roots searched. Raises :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile
-    or override, ``ValueError`` for ``workers < 0`` and ``RuntimeError`` for CUDA asked for where there is none.
+    ``FileNotFoundError`` names the entry, its datasets and the roots searched. Raises
+    :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile or override, ``ValueError`` for
+    ``workers < 0`` and ``RuntimeError`` for CUDA asked for where there is none.
     """
     if workers < 0:
         raise ValueError(f"workers={workers}: the number of worker processes must be >= 0 (0: run in this kernel)")

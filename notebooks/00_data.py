@@ -23,6 +23,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
 seed = 0  # seed of every random draw on this page
 data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
 device = "auto"  # unused here: this page trains nothing
@@ -42,7 +43,8 @@ ch = setup_chapter("ch00", profile, {
     "smoke": {"n_samples": 8, "n_manifold": 300},
     "book": {"n_samples": 16, "n_manifold": 1500},
     "paper": {"n_samples": 16, "n_manifold": 1500},
-}, data_root=data_root, n_samples=n_samples)
+}, shrink=shrink, sizes=("n_samples", "n_manifold"),
+   data_root=data_root, n_samples=n_samples)
 cfg, root = ch.cfg, ch.root
 print(f"profile={cfg.profile}  seed={seed}  data roots searched, in order: {[str(r) for r in data_roots(root)]}")
 

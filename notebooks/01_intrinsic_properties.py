@@ -32,6 +32,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
 seed = 0  # seed of every random draw (task sampling, initialisation, batch order)
 data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
 device = "auto"  # auto | cpu | cuda
@@ -66,7 +67,8 @@ ch = setup_chapter("ch01", profile, {
     "paper": {"models": "resnet18,resnet34,resnet50,vgg13,vgg16,vgg19", "n_pairs": 5, "max_epochs": 100,
               "n_train": (500, 750, 1000, 1250, 1500, 1750), "n_test": 750, "M": 1000, "kf_repeats": 25,
               "toy_n": 5000, "sizes": (14, 28, 56), "c3_n": 1750},
-}, data_root=data_root, device=device, datasets={"natural": NATURAL, "medical": MEDICAL}, workers=workers,
+}, shrink=shrink, sizes=("n_pairs", "max_epochs", "n_train", "n_test", "M", "kf_repeats", "toy_n", "c3_n"),
+   data_root=data_root, device=device, datasets={"natural": NATURAL, "medical": MEDICAL}, workers=workers,
    models=models, n_pairs=n_pairs, max_epochs=max_epochs)
 cfg, root = ch.cfg, ch.root
 natural, medical = ch.present["natural"], ch.present["medical"]

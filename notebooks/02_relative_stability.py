@@ -31,6 +31,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
 seed = 0  # first seed; run r uses seed + r
 data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
 device = "auto"  # auto | cpu | cuda
@@ -78,7 +79,9 @@ ch = setup_chapter("ch02", profile, {
               "phase_c": (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40), "phase_samples": 400,
               "stripe": {"d": 30, "ps": (128, 256, 512, 1024, 2048, 4096, 8192), "h": 10000, "seeds": 5,
                          "n_test": 10000, "until": 1.0}},
-}, data_root=data_root, device=device, datasets=("datasets",), seeds=seeds, epochs=epochs, n_train=n_train,
+}, shrink=shrink, sizes=("width", "n_train", "n_test", "n_probe", "epochs", "seeds", "sizes", "curve_deltas",
+                         "phase_T", "phase_c", "phase_samples", "stripe"),
+   data_root=data_root, device=device, datasets=("datasets",), seeds=seeds, epochs=epochs, n_train=n_train,
    width=width)
 cfg, root, datasets = ch.cfg, ch.root, ch.present["datasets"]
 zoo_dataset = next(iter(present(cfg.zoo_dataset, root)), datasets[0])

@@ -31,6 +31,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
 seed = 0  # first seed; run r uses seed + r
 data_root = ""  # MNIST for Section 8 (empty: $GG_DATA_ROOT, then the user cache); the rest is drawn
 device = "auto"  # auto | cpu | cuda: where the sweeps of Sections 3, 5, 6 and 8 train
@@ -76,7 +77,10 @@ ch = setup_chapter("ch03", profile, {
               "until": 1.0, "mnist_ps": (42, 87, 181, 376, 779, 1616, 3350, 6944), "mnist_h": 10, "mnist_seeds": 5,
               "mnist_test": 10000, "mnist_dtype": "float64", "mnist_dgrad": 1e-3, "mnist_tau": 10.0,
               "mnist_steps": 1_000_000},
-}, data_root=data_root, device=device, workers=workers, width=width, seeds=seeds, loss=loss, until=until)
+}, shrink=shrink, sizes=("dims", "ps", "seeds", "width", "n_test", "cylinder_ps", "alphas", "alpha_p", "pca_p",
+                         "traj_p", "variant_p", "max_steps", "mnist_ps", "mnist_h", "mnist_seeds", "mnist_test",
+                         "mnist_steps"),
+   data_root=data_root, device=device, workers=workers, width=width, seeds=seeds, loss=loss, until=until)
 cfg, DEVICE = ch.cfg, str(ch.device)
 ALPHA = 1e-6  # the paper's feature regime
 FLOW = {"loss": cfg.loss, "min_step": 1e-2, "max_steps": cfg.max_steps, "until": cfg.until}

@@ -29,6 +29,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
 seed = 0  # seed of every encoder
 data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
 device = "auto"  # auto | cpu | cuda
@@ -62,7 +63,8 @@ ch = setup_chapter("ch04", profile, {
     "paper": {"dims": (16, 32, 64, 128, 256, 512), "optimizers": ("adam", "sgd"), "epochs": 25, "train_set": "mnist",
               "accumulate": 8, "n_walk": 10000, "noise_steps": 100, "n_pgd": 10000, "pgd_steps": 30,
               "full_walk": 10000},
-}, data_root=data_root, device=device, epochs=epochs, n_walk=n_walk, train_set=train_set)
+}, shrink=shrink, sizes=("dims", "epochs", "train_set", "n_walk", "noise_steps", "n_pgd", "pgd_steps", "full_walk"),
+   data_root=data_root, device=device, epochs=epochs, n_walk=n_walk, train_set=train_set)
 cfg, root = ch.cfg, ch.root
 COLORS = dict(zip(METHODS, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
 print(f"profile {cfg.profile}: {len(METHODS)} methods x embedding sizes {cfg.dims} x {cfg.optimizers}, "

@@ -31,6 +31,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
 seed = 0  # first seed; run r uses seed + r
 data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
 device = "cpu"  # these nets are tiny: the CPU is the right device
@@ -63,7 +64,9 @@ ch = setup_chapter("ch05", profile, {
     "paper": {"seeds": 20, "arch_seeds": 30, "epochs": 100, "n_in": (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50), "nin_seeds": 20,
               "archs": ((5, 8), (10, 16), (20, 32)), "n_vae": 9000, "vae_epochs": 30, "img_train": 1000,
               "img_epochs": 200, "img_curves": 50},
-}, data_root=data_root, device=device, seeds=seeds, epochs=epochs)
+}, shrink=shrink, sizes=("seeds", "arch_seeds", "epochs", "n_in", "nin_seeds", "n_vae", "vae_epochs", "img_train",
+                         "img_epochs", "img_curves"),
+   data_root=data_root, device=device, seeds=seeds, epochs=epochs)
 cfg = ch.cfg
 def toy_config(manifold: str, n_in: int, widths, run: int) -> dict:
     """One toy run; its name is made of its settings, so equal runs of different figures share one cached result."""

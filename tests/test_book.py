@@ -67,3 +67,26 @@ def test_book_builds_strictly():
         page = (html / f"book/api/{wing}.html").read_text()
         assert f'id="lib.{wing}.' in page, f"the API page of lib.{wing} documents nothing"
     assert 'id="lib.measures.intrinsic_dimension.mle_dimension"' in (html / "book/api/measures.html").read_text()
+
+
+# Chapter 1's paper profile trains six deep architectures on every dataset: one epoch each is enough to take the path.
+PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "workers": 2}}
+
+
+@pytest.mark.book
+@pytest.mark.paper
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_paper_profile_runs_shrunk(chapter, tmp_path):
+    """Every chapter's `paper` profile, its code paths (architectures, losses, dtypes, optimizers) at the smoke
+    profile's sizes (`-p shrink=True`), executes: the day a GPU is available, the paper run does not die on a path
+    that CI never took. Written to a temporary folder so the smoke chapters of the book stay as they are."""
+    import papermill as pm
+
+    out = tmp_path / f"{chapter.stem}.ipynb"
+    params = {"profile": "paper", "shrink": True, "device": "cpu", **PAPER_EXTRA.get(chapter.stem, {})}
+    pm.execute_notebook(cli._read_notebook(chapter.source), str(out), kernel_name="python3", cwd=str(cli.REPO_ROOT),
+                        parameters=params, progress_bar=False,
+                        execution_timeout=cli.CELL_TIMEOUT["smoke"])
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors

@@ -144,3 +144,11 @@ def test_the_lock_pins_every_requirement_within_its_range():
             assert name in pins, f"{req.name} is in requirements.txt but not in requirements.lock: run `make lock`"
             assert req.specifier.contains(pins[name], prereleases=True), \
                 f"requirements.lock pins {req.name}=={pins[name]}, outside {req.specifier}: run `make lock`"
+
+
+def test_the_api_reference_documents_every_module():
+    """book/api/<wing>.md has an automodule directive for every module of the wing, so nothing public is hidden."""
+    for wing in WINGS:
+        page = (REPO / "book" / "api" / f"{wing}.md").read_text()
+        for module in sorted(p.stem for p in (LIB / wing).glob("*.py") if p.stem != "__init__"):
+            assert f".. automodule:: lib.{wing}.{module}\n" in page, f"book/api/{wing}.md lacks lib.{wing}.{module}"

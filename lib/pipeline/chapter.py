@@ -60,20 +60,30 @@ class Chapter:
 
 def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: str = "", device: str = "auto",
                   datasets: Sequence[str] | Mapping[str, Sequence[str]] = (), workers: int = 0,
-                  **overrides) -> Chapter:
+                  shrink: bool = False, sizes: Sequence[str] = (), **overrides) -> Chapter:
     """Resolve ``profile`` in the chapter's ``table`` with the notebook parameters ``overrides`` (``None`` keeps
     the profile's value; see :func:`~lib.pipeline.profiles.resolve_profile`), apply the book's figure style, open
     the results store ``key``/``profile``, pick the device, start ``workers`` processes, and check the data.
+
+    ``shrink`` runs ``profile``'s code paths (its architectures, losses, dtypes, optimizers: every entry not named in
+    ``sizes``) at the ``smoke`` profile's sizes (the entries named in ``sizes``), so that a test can prove in
+    seconds that the ``paper`` profile runs; its results go to their own store (``<profile>-shrunk``).
 
     ``datasets`` names entries of the profile table that list datasets (a tuple of names, or one name), or maps
     labels to lists of datasets; each entry needs at least one of its datasets under the data roots, else
     ``FileNotFoundError`` names the entry, its datasets and the roots searched. A dataset read from its embedded
     stand-in (``python -m lib run`` offline) is announced in the cell's output, and the results store is then
-    ``<profile>+<stand-in>-for-<dataset>``, apart from the results of the real data. Raises :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile
-    or override, ``ValueError`` for ``workers < 0`` and ``RuntimeError`` for CUDA asked for where there is none.
+    ``<profile>+<stand-in>-for-<dataset>``, apart from the results of the real data. Raises
+    :class:`~lib.pipeline.profiles.ProfileError` for an unknown profile or override, ``ValueError`` for
+    ``workers < 0`` and ``RuntimeError`` for CUDA asked for where there is none.
     """
     if workers < 0:
         raise ValueError(f"workers={workers}: the number of worker processes must be >= 0 (0: run in this kernel)")
+    unknown = sorted(set(sizes) - set(table.get("smoke", {})))
+    if unknown:
+        raise ValueError(f"sizes names {unknown}, which are not entries of the profile table")
+    if shrink:
+        table = {**table, profile: {**table[profile], **{k: table["smoke"][k] for k in sizes}}}
     cfg = resolve_profile(profile, table, **overrides)
     use_style()
     root = data_root or None
@@ -96,5 +106,6 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
     executor = (cf.ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
                                        initargs=(1,)) if workers else None)
     # Results computed on a stand-in are stored apart (never mistaken for, nor overwriting, those of the real data).
-    store_label = "+".join([cfg.profile, *(f"{stand_in}-for-{name}" for name, stand_in in stand_ins.items())])
-    return Chapter(key, cfg, ResultStore(key, store_label), root, pick_device(device), found, executor)
+    label = "+".join([f"{cfg.profile}-shrunk" if shrink else cfg.profile,
+                      *(f"{stand_in}-for-{name}" for name, stand_in in stand_ins.items())])
+    return Chapter(key, cfg, ResultStore(key, label), root, pick_device(device), found, executor)

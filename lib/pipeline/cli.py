@@ -325,6 +325,33 @@ def list_chapters() -> None:
     print(f"profiles: {', '.join(PROFILES)}")
 
 
+def _executed_seconds(chapter: Chapter) -> float | None:
+    """Wall time of the chapter's last executed run, from papermill's metadata (None if not executed)."""
+    if not chapter.executed.is_file():
+        return None
+    import json
+
+    meta = json.loads(chapter.executed.read_text()).get("metadata", {}).get("papermill", {})
+    return meta.get("duration")
+
+
+def confirm_scale(profile: str, plans: list[tuple[Chapter, dict]], yes: bool) -> None:
+    """The ``paper`` profile is sized for a GPU: where none is found, refuse to start (naming the chapters, what
+    their last executed run cost here and how to go on) unless ``yes`` or every chapter runs shrunk."""
+    import torch
+
+    if profile != "paper" or yes or torch.cuda.is_available() or all(o.get("shrink") for _, o in plans):
+        return
+    costs = []
+    for ch, _ in plans:
+        seconds = _executed_seconds(ch)
+        costs.append(f"chapter {ch.number}: " + (f"its last run here ({_executed_profile(ch)}) took {seconds:.0f} s"
+                                                 if seconds else "not executed here yet"))
+    raise BookError("the paper profile is sized for one GPU (hours; the papers' grids are tens to hundreds of times "
+                    "the book profile's) and no CUDA device is available here. " + "; ".join(costs) + ". Add --yes "
+                    "to run it on this CPU anyway, or -p shrink=True to run its code paths at smoke sizes.")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -335,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                      help="override a parameter of the notebook (repeatable)")
     run.add_argument("--quiet", action="store_true", help="do not echo the notebook's output")
+    run.add_argument("--yes", action="store_true", help="run the paper profile even where no GPU is found")
     b = sub.add_parser("build", help="build the HTML book from the executed chapters")
     b.add_argument("--no-strict", action="store_true", help="do not fail on warnings")
     args = parser.parse_args(argv)
@@ -345,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             check_profile(args.profile)
             selected = chapters() if args.chapter == "all" else [get_chapter(args.chapter)]
             plans = [(ch, parse_overrides(args.param, notebook_parameters(ch.source), ch)) for ch in selected]
+            confirm_scale(args.profile, plans, args.yes)
             prepare_data(selected, args.profile, plans[0][1])
             for ch, overrides in plans:
                 run_chapter(ch, args.profile, overrides, log_output=not args.quiet)

@@ -30,5 +30,7 @@ def show_table(rows: Sequence[dict], columns: Sequence[str] | None = None, float
 
 
 def paper_vs_here(rows: Sequence[dict]) -> None:
-    """Display the comparison table every chapter ends with: ``quantity``, ``paper``, ``here``, ``note``."""
-    show_table(rows, ["quantity", "paper", "here", "note"])
+    """Display the comparison table every chapter ends with: ``quantity``, ``paper``, ``here``, ``verdict`` (when a
+    row has one: the outcome of the criterion the chapter states, computed from the results) and ``note``."""
+    verdict = ["verdict"] if any("verdict" in r for r in rows) else []
+    show_table(rows, ["quantity", "paper", "here", *verdict, "note"])

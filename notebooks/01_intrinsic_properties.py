@@ -32,13 +32,13 @@
 
 # %% tags=["parameters"]
 profile = "book"  # "smoke" | "book" | "paper": the scale of the run
-seed = 0  # int >= 0: seed of every random draw (task sampling, initialisation, batch order)
+seed = 0  # int in [0, inf): seed of every random draw (task sampling, initialisation, batch order)
 data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
 device = "auto"  # "auto" | "cpu" | "cuda": where networks train
 models = None  # str | None: comma-separated architectures, e.g. "lenet,fc" (None: the profile's)
-n_pairs = None  # int >= 1 | None: random class pairs per natural dataset (None: the profile's)
-max_epochs = None  # int >= 1 | None: training budget per run (None: the profile's)
-workers = 0  # int >= 0: processes for the training sweep (0: run in this kernel)
+n_pairs = None  # int > 0 | None: random class pairs per natural dataset (None: the profile's)
+max_epochs = None  # int > 0 | None: training budget per run (None: the profile's)
+workers = 0  # int in [0, inf): processes for the training sweep (0: run in this kernel)
 
 # %%
 import matplotlib.pyplot as plt

@@ -29,11 +29,11 @@
 
 # %% tags=["parameters"]
 profile = "book"  # "smoke" | "book" | "paper": the scale of the run
-seed = 0  # int >= 0: seed of every encoder
+seed = 0  # int in [0, inf): seed of every encoder
 data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
 device = "auto"  # "auto" | "cpu" | "cuda": where networks train
-epochs = None  # int >= 1 | None: training epochs per encoder (None: from the profile)
-n_walk = None  # int >= 1 | None: MNIST test images walked by noise (None: from the profile)
+epochs = None  # int > 0 | None: training epochs per encoder (None: from the profile)
+n_walk = None  # int > 0 | None: MNIST test images walked by noise (None: from the profile)
 train_set = None  # "mnist5k" | "mnist" | None: mnist5k (always available) or mnist (the 60k training split; needs data)
 
 # %%

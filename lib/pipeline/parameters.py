@@ -5,10 +5,11 @@ separated by `` | ``, each one of
 
 - ``None``;
 - a quoted choice: ``"hinge"``;
-- a type, ``int``, ``float``, ``str`` or ``bool``, optionally with a range: ``int >= 1``, ``float > 0``,
-  ``int <= 8``, ``float in (0, 1]`` (brackets inclusive, parentheses exclusive).
+- a type, ``int``, ``float``, ``str`` or ``bool``, optionally with a range: ``int > 0``, ``float < 1``,
+  ``float in (0, 1]``, ``int in [0, inf)`` (brackets inclusive, parentheses exclusive). There is no ``>=``: papermill
+  gives up on a parameter line with a second "=" in it.
 
-Examples: ``epochs = None  # int >= 1 | None: training epochs``, ``loss = None  # "hinge" | "softhinge" | None: ...``.
+Examples: ``epochs = None  # int > 0 | None: training epochs``, ``loss = None  # "hinge" | "softhinge" | None: ...``.
 :func:`read_parameters` parses the cell; :meth:`Parameter.parse` turns command-line text into a valid value and
 :meth:`Parameter.check` checks a value, both raising :class:`ParameterError` naming the parameter, the value and
 what is valid.
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 _NONE_TEXT = ("None", "none", "null")
-_RANGE = re.compile(r"^(int|float)\s*(?:(>=|>|<=|<)\s*(\S+)|in\s*([\[(])\s*([^,]+),\s*([^\])]+)([\])]))$")
+_RANGE = re.compile(r"^(int|float)\s*(?:([<>])\s*(\S+)|in\s*([\[(])\s*([^,]+),\s*([^\])]+)([\])]))$")
 
 
 class ParameterError(ValueError):
@@ -94,9 +95,9 @@ def parse_declaration(text: str) -> tuple[Alternative, ...]:
             kind, op, bound, left, lo, hi, right = m.groups()
             if op:
                 b = float(bound)
-                alternatives.append(Alternative(kind, low=b if op[0] == ">" else -math.inf,
-                                                high=b if op[0] == "<" else math.inf,
-                                                low_open=op == ">", high_open=op == "<"))
+                alternatives.append(Alternative(kind, low=b if op == ">" else -math.inf,
+                                                high=b if op == "<" else math.inf, low_open=op == ">",
+                                                high_open=op == "<"))
             else:
                 alternatives.append(Alternative(kind, low=float(lo), high=float(hi), low_open=left == "(",
                                                 high_open=right == ")"))
@@ -168,7 +169,7 @@ def read_parameters(source: str, where: str) -> dict[str, Parameter]:
             problem = "" if alternatives else "no declaration"
         if problem:
             raise ParameterError(f"{where}: parameter {name!r} (line {node.lineno}) needs a declared type and range "
-                                 f"in its comment, e.g. '# int >= 1 | None: what it is' ({problem})")
+                                 f"in its comment, e.g. '# int > 0 | None: what it is' ({problem})")
         param = Parameter(name, default, declaration.strip(), alternatives, description.strip())
         try:
             param.check(default)

@@ -9,8 +9,8 @@ Chapters are the jupytext files ``notebooks/NN_slug.py``. ``run`` validates the 
 ``-p name=value`` against the declared type and range of the parameter in the notebook's ``parameters`` cell
 (papermill itself would accept anything; see :mod:`lib.pipeline.parameters`) before papermill starts, and writes
 the executed notebook to ``book/chapters/NN_slug.ipynb`` (ignored by git), with the repository root as working
-directory. ``list`` shows each parameter's default and declaration. ``build`` runs Jupyter Book 1 without execution and fails on
-any warning or error in its log, since jupyter-book can exit 0 after failures.
+directory. ``list`` shows each parameter's default and declaration. ``build`` runs Jupyter Book 1 without
+execution and fails on any warning or error in its log, since jupyter-book can exit 0 after failures.
 """
 
 from __future__ import annotations

@@ -40,13 +40,14 @@ def unit_roundoff(dtype: torch.dtype, device: torch.device) -> float:
 
 
 def matmul_error_bound(norm_a: torch.Tensor, norm_max: float, n_terms: int, u: float) -> torch.Tensor:
-    """Bound on |(||b||^2 - 2 a.b + ||a||^2) - ||a - b||^2| when the left side is evaluated in floating point.
+    """Bound on ``abs((||b||^2 - 2 a.b + ||a||^2) - ||a - b||^2)`` when the matmul form is evaluated in floating point.
 
     With coordinates rounded to unit roundoff ``u`` and sums of ``n_terms`` products, the standard bound for dot
     products in any summation order (Higham, *Accuracy and Stability of Numerical Algorithms*, Sec. 3.1),
-    |fl(a.b) - a.b| <= gamma_n ||a|| ||b|| with gamma_n = n u / (1 - n u), applied to ||b||^2, a.b, the final
-    additions and the rounding of the coordinates, gives gamma_{D+8} (||a|| + ||b||)^2 <= gamma_{D+8} (||a|| + M)^2
-    with M the largest norm. ``norm_a`` (rows,) float64; returns (rows,) float64."""
+    ``abs(fl(a.b) - a.b) <= gamma_n ||a|| ||b||`` with ``gamma_n = n u / (1 - n u)``, applied to ``||b||^2``,
+    ``a.b``, the final additions and the rounding of the coordinates, gives ``gamma_{D+8} (||a|| + ||b||)^2 <=
+    gamma_{D+8} (||a|| + M)^2`` with M the largest norm. ``norm_a`` (rows,) float64; returns (rows,) float64.
+    Raises ValueError when ``(n_terms + 8) u >= 1/2`` (no useful bound)."""
     nu = (n_terms + 8) * u
     if nu >= 0.5:
         raise ValueError(f"D = {n_terms} coordinates are too many for a rounding bound at unit roundoff {u:.3g}")

@@ -1,7 +1,7 @@
 """Declared chapter parameters: every line of a notebook's ``parameters`` cell states its type and valid range.
 
 A line reads ``name = default  # DECLARATION: what it means``, where DECLARATION is one or more alternatives
-separated by `` | ``, each one of
+separated by ``|``, each one of
 
 - ``None``;
 - a quoted choice: ``"hinge"``;

@@ -2,10 +2,11 @@
 
 Points are a tensor of shape (N, ...) flattened to (N, D); the search runs on the tensor's device in chunks. The
 cloud is centred first (distances do not change; the matmul form loses no digits to a common offset). Candidates
-are ranked with the matmul form ||b||^2 - 2 a.b in ``rank_dtype`` (fast; float32 by default on CUDA), then their
-distances are recomputed from the differences in float64 and re-sorted. A rounding bound of the matmul form
-(:func:`matmul_error_bound`) proves that no point outside the candidates can be closer than the k-th returned
-neighbour; rows where the proof fails get more candidates, so the result is exact whatever the offset and dtype.
+are ranked with the matmul form ||b||^2 - 2 a.b in ``rank_dtype`` (fast; float32 by default on CUDA). A rounding
+bound of the matmul form (:func:`matmul_error_bound`) decides which candidate distances must be recomputed from
+the differences in float64 and proves that no point outside the candidates can be closer than the k-th returned
+neighbour; rows where the proof fails get more candidates. The result is exact to a proven relative 5e-11 whatever
+the offset and dtype.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from lib.pipeline.checks import as_points
 
 _UNIT_ROUNDOFF = {torch.float64: 2.0 ** -53, torch.float32: 2.0 ** -24}
 _TF32_UNIT_ROUNDOFF = 2.0 ** -11  # 10 mantissa bits
+SQUARED_RTOL = 1e-10  # proven relative accuracy of every returned squared distance (5e-11 on distances)
 
 
 def flatten_points(X: torch.Tensor) -> torch.Tensor:
@@ -54,12 +56,12 @@ def matmul_error_bound(norm_a: torch.Tensor, norm_max: float, n_terms: int, u: f
     return nu / (1 - nu) * (norm_a + norm_max) ** 2
 
 
-def _exact_distances(X64: torch.Tensor, rows: torch.Tensor, cand: torch.Tensor, budget_bytes: int) -> torch.Tensor:
-    """float64 distances from each of ``rows`` to its candidates ``cand`` (rows, kc), from the differences, in
-    pieces of at most ``budget_bytes``."""
-    step = chunk_rows(len(rows), cand.shape[1] * X64.shape[1], budget_bytes)
-    return torch.cat([(X64[cand[i:i + step]] - X64[rows[i:i + step], None, :]).norm(dim=2)
-                      for i in range(0, len(rows), step)])
+def _pair_distances(X64: torch.Tensor, a: torch.Tensor, b: torch.Tensor, budget_bytes: int) -> torch.Tensor:
+    """float64 distances ||X64[a] - X64[b]|| of the index pairs ``a``, ``b`` (m,), from the differences, in pieces of
+    at most ``budget_bytes``."""
+    step = chunk_rows(len(a), X64.shape[1], budget_bytes)
+    return torch.cat([(X64[a[i:i + step]] - X64[b[i:i + step]]).norm(dim=1) for i in range(0, len(a), step)]
+                     or [X64.new_empty(0)])
 
 
 def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = None, margin: int = 8,
@@ -68,13 +70,15 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
 
     ``X``: (N, ...) real, finite; returns two (N, k) tensors on ``X``'s device, float64 distances and int64
     indices. Duplicates are kept (distance 0). The ranking uses the matmul form in ``rank_dtype`` (default float64
-    on the CPU, float32 on CUDA) on the centred cloud, keeping ``k + margin`` candidates per point; candidate
-    distances are recomputed from the differences in float64. A point's result is accepted when its k-th exact
-    distance is at most the smallest distance any non-candidate can have given the rounding bound of
-    :func:`matmul_error_bound`; otherwise its candidate list is doubled until it is (at most N - 1, the brute
-    force). The distances are therefore those of an exact float64 search whatever the offset or dtype of ``X``;
-    among equidistant neighbours the indices may differ from another exact search. Memory stays within about
-    ``budget_bytes`` per chunk.
+    on the CPU, float32 on CUDA) on the centred cloud, keeping ``k + margin`` candidates per point. A candidate's
+    squared distance is taken from the matmul form where its rounding bound (:func:`matmul_error_bound`) is at
+    most ``SQUARED_RTOL`` of it, and recomputed from the differences in float64 elsewhere (near-duplicates, and
+    every candidate of a float32 ranking). A point's result is accepted when its k-th distance is at most the
+    smallest distance any non-candidate can have given the bound; otherwise its candidate list is doubled until it
+    is (at most N - 1, the brute force). Every returned distance is therefore that of an exact search to a proven
+    relative error of ``SQUARED_RTOL / 2`` (5e-11), whatever the offset or dtype of ``X``; among equidistant
+    neighbours the indices may differ from another exact search. Memory stays within about ``budget_bytes`` per
+    chunk.
 
     Raises ValueError unless 1 <= k < N, for non-finite points, or an unsupported ``rank_dtype``.
     """
@@ -91,12 +95,10 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
     Xr = X64.to(rank_dtype)
     sq = (Xr * Xr).sum(1)
     norms = X64.norm(dim=1)
-    # The exact distances themselves are float64 sums of D squares: add their rounding to the ranking's bound.
-    bound = matmul_error_bound(norms, float(norms.max()), dim, u) \
-        + matmul_error_bound(norms, float(norms.max()), dim, _UNIT_ROUNDOFF[torch.float64])
+    bound = matmul_error_bound(norms, float(norms.max()), dim, u)
     kc0 = min(n - 1, k + margin)
     dists, idxs = [], []
-    step = chunk_rows(n, max(n, kc0 * dim), budget_bytes)
+    step = chunk_rows(n, n, budget_bytes)
     for start in range(0, n, step):
         rows = torch.arange(start, min(n, start + step), device=X.device)
         # Rank by ||b||^2 - 2 a.b (one fused GEMM); the row's own ||a||^2 does not change the order.
@@ -107,15 +109,19 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
         todo, kc = torch.arange(len(rows), device=X.device), kc0
         while len(todo):
             vals, cand = partial[todo].topk(kc, dim=1, largest=False)
-            exact, order = _exact_distances(X64, rows[todo], cand, budget_bytes).sort(dim=1)
+            vals = vals.to(torch.float64) + sq[rows[todo], None].to(torch.float64)  # squared distances, rounded
+            err = bound[rows[todo], None]
+            d2 = vals.clamp_min(0.0)
+            loose = (err > SQUARED_RTOL * d2).nonzero(as_tuple=True)
+            d2[loose] = _pair_distances(X64, rows[todo][loose[0]], cand[loose], budget_bytes) ** 2
+            d2, order = d2.sort(dim=1)
             if kc == n - 1:  # every other point is a candidate: nothing to prove
                 done = torch.ones(len(todo), dtype=torch.bool, device=X.device)
             else:
-                # Any non-candidate b has computed partial >= vals[:, -1], so its true squared distance is at least
-                # vals[:, -1] + ||a||^2 - bound.
-                floor = vals[:, -1].to(torch.float64) + sq[rows[todo]].to(torch.float64) - bound[rows[todo]]
-                done = exact[:, k - 1] ** 2 <= floor
-            d_out[todo[done]] = exact[done, :k]
+                # A non-candidate b has a computed value >= vals[:, -1], so its true squared distance is at least
+                # vals[:, -1] - err; the k-th returned one is at most d2[:, k-1] (1 + SQUARED_RTOL).
+                done = d2[:, k - 1] * (1 + SQUARED_RTOL) <= vals[:, -1] - err[:, 0]
+            d_out[todo[done]] = d2[done, :k].sqrt()
             i_out[todo[done]] = cand[done].gather(1, order[done])[:, :k]
             todo, kc = todo[~done], min(n - 1, 2 * kc)
         dists.append(d_out)

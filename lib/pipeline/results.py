@@ -102,7 +102,8 @@ def _module_file(module: str) -> Path | None:
 
 def code_fingerprint(fn: Callable) -> str:
     """A 16-hex-digit hash of the code that ``fn`` runs: the source of its module (of ``fn`` itself when it has no
-    module file, e.g. a notebook cell, read with ``inspect.getsource``) and of every lib module reached from it through imports, transitively.
+    module file, e.g. a notebook cell, read with ``inspect.getsource``) and of every lib module reached from it
+    through imports, transitively.
 
     Any edit of those files (comments included: the safe side) changes the fingerprint; lib modules it does not
     import do not. ``functools.partial`` objects are followed to their function."""

@@ -36,18 +36,18 @@ def label_sharpness(X: torch.Tensor, y: torch.Tensor, *, M: int | None = 1000, s
         y = y.to(X.device)
     if len(torch.unique(y)) < 2:
         raise ValueError("label sharpness needs at least two distinct labels")
-    X64 = X.to(torch.float64)
-    X64 = X64 - X64.mean(0)  # no distance changes; the matmul form cancels no common offset
-    sq = (X64 * X64).sum(1)
+    X64 = X.to(torch.float64)  # exact differences are taken here: centring would round away tiny ones
+    centred = X64 - X64.mean(0)  # no distance changes; the matmul form cancels no common offset
+    sq = (centred * centred).sum(1)
     radius = float(sq.max().sqrt())
     # rounding of the matmul form, in squared-distance units (Higham's bound, lib.measures.neighbours)
-    tol = float(matmul_error_bound(torch.tensor(radius), radius, X.shape[1],
-                                   unit_roundoff(torch.float64, X.device))) + 1e-300
+    tol = float(matmul_error_bound(torch.tensor(radius), radius, X.shape[1], unit_roundoff(torch.float64, X.device),
+                                   (X.shape[1] + 8) * torch.finfo(torch.float64).tiny))
     best = math.inf
     step = chunk_rows(len(X), len(X), budget_bytes)
     for start in range(0, len(X), step):
         rows = torch.arange(start, min(len(X), start + step), device=X.device)
-        d2 = sq[rows, None] + sq[None, :] - 2.0 * (X64[rows] @ X64.T)
+        d2 = sq[rows, None] + sq[None, :] - 2.0 * (centred[rows] @ centred.T)
         d2[y[rows, None] == y[None, :]] = math.inf
         # Candidates: pairs that may be identical, and pairs within rounding of the chunk's smallest distance.
         near = d2 <= tol

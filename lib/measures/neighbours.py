@@ -41,19 +41,22 @@ def unit_roundoff(dtype: torch.dtype, device: torch.device) -> float:
     return _UNIT_ROUNDOFF[dtype]
 
 
-def matmul_error_bound(norm_a: torch.Tensor, norm_max: float, n_terms: int, u: float) -> torch.Tensor:
+def matmul_error_bound(norm_a: torch.Tensor, norm_max: float, n_terms: int, u: float,
+                       underflow: float = 0.0) -> torch.Tensor:
     """Bound on ``abs((||b||^2 - 2 a.b + ||a||^2) - ||a - b||^2)`` when the matmul form is evaluated in floating point.
 
     With coordinates rounded to unit roundoff ``u`` and sums of ``n_terms`` products, the standard bound for dot
     products in any summation order (Higham, *Accuracy and Stability of Numerical Algorithms*, Sec. 3.1),
     ``abs(fl(a.b) - a.b) <= gamma_n ||a|| ||b||`` with ``gamma_n = n u / (1 - n u)``, applied to ``||b||^2``,
     ``a.b``, the final additions and the rounding of the coordinates, gives ``gamma_{D+8} (||a|| + ||b||)^2 <=
-    gamma_{D+8} (||a|| + M)^2`` with M the largest norm. ``norm_a`` (rows,) float64; returns (rows,) float64.
+    gamma_{D+8} (||a|| + M)^2`` with M the largest norm, plus ``underflow``, the absolute error that gradual
+    underflow can add (Higham Sec. 2.1; callers pass ``(D + 8)`` times the smallest normal number of the dtype).
+    ``norm_a`` (rows,) float64; returns (rows,) float64.
     Raises ValueError when ``(n_terms + 8) u >= 1/2`` (no useful bound)."""
     nu = (n_terms + 8) * u
     if nu >= 0.5:
         raise ValueError(f"D = {n_terms} coordinates are too many for a rounding bound at unit roundoff {u:.3g}")
-    return nu / (1 - nu) * (norm_a + norm_max) ** 2
+    return nu / (1 - nu) * (norm_a + norm_max) ** 2 + underflow
 
 
 def _pair_distances(X64: torch.Tensor, a: torch.Tensor, b: torch.Tensor, budget_bytes: int) -> torch.Tensor:
@@ -90,12 +93,12 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
         raise ValueError(f"margin must be >= 0, got {margin}")
     rank_dtype = rank_dtype or (torch.float32 if X.is_cuda else torch.float64)
     u = unit_roundoff(rank_dtype, X.device)
-    X64 = X.to(torch.float64)
-    X64 = X64 - X64.mean(0)  # translation changes no distance; the matmul form then cancels no common offset
-    Xr = X64.to(rank_dtype)
+    X64 = X.to(torch.float64)  # exact differences are taken here: centring would round away tiny ones
+    centred = X64 - X64.mean(0)  # translation changes no distance; the matmul form then cancels no common offset
+    Xr = centred.to(rank_dtype)
     sq = (Xr * Xr).sum(1)
-    norms = X64.norm(dim=1)
-    bound = matmul_error_bound(norms, float(norms.max()), dim, u)
+    norms = centred.norm(dim=1)
+    bound = matmul_error_bound(norms, float(norms.max()), dim, u, (dim + 8) * torch.finfo(rank_dtype).tiny)
     kc0 = min(n - 1, k + margin)
     dists, idxs = [], []
     step = chunk_rows(n, n, budget_bytes)
@@ -111,17 +114,19 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
             vals, cand = partial[todo].topk(kc, dim=1, largest=False)
             vals = vals.to(torch.float64) + sq[rows[todo], None].to(torch.float64)  # squared distances, rounded
             err = bound[rows[todo], None]
-            d2 = vals.clamp_min(0.0)
-            loose = (err > SQUARED_RTOL * d2).nonzero(as_tuple=True)
-            d2[loose] = _pair_distances(X64, rows[todo][loose[0]], cand[loose], budget_bytes) ** 2
-            d2, order = d2.sort(dim=1)
+            dist = vals.clamp_min(0.0).sqrt()
+            # Recompute where the bound is not within SQUARED_RTOL of the value (zero values included): distances
+            # (not their squares, which could underflow) from the differences of the uncentred points.
+            loose = (err >= SQUARED_RTOL * vals.clamp_min(0.0)).nonzero(as_tuple=True)
+            dist[loose] = _pair_distances(X64, rows[todo][loose[0]], cand[loose], budget_bytes)
+            dist, order = dist.sort(dim=1)
             if kc == n - 1:  # every other point is a candidate: nothing to prove
                 done = torch.ones(len(todo), dtype=torch.bool, device=X.device)
             else:
                 # A non-candidate b has a computed value >= vals[:, -1], so its true squared distance is at least
-                # vals[:, -1] - err; the k-th returned one is at most d2[:, k-1] (1 + SQUARED_RTOL).
-                done = d2[:, k - 1] * (1 + SQUARED_RTOL) <= vals[:, -1] - err[:, 0]
-            d_out[todo[done]] = d2[done, :k].sqrt()
+                # vals[:, -1] - err; the k-th returned one is at most dist[:, k-1]^2 (1 + SQUARED_RTOL).
+                done = dist[:, k - 1] ** 2 * (1 + SQUARED_RTOL) <= vals[:, -1] - err[:, 0]
+            d_out[todo[done]] = dist[done, :k]
             i_out[todo[done]] = cand[done].gather(1, order[done])[:, :k]
             todo, kc = todo[~done], min(n - 1, 2 * kc)
         dists.append(d_out)

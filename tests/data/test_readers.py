@@ -137,3 +137,21 @@ def test_idx_reader_returns_the_array_or_a_clear_error(tmp_path_factory, data):
         assert str(path) in str(e) and "truncated or corrupt" in str(e)
     else:
         assert out.size > 0 and out.nbytes == len(gzip.decompress(payload) if gzipped else payload) - 4 - 4 * out.ndim
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["uint8", "int64", "float32", "float64"]), st.floats(-2, 300, allow_nan=False),
+       st.floats(-2, 300, allow_nan=False), st.integers(1, 6), st.integers(1, 6))
+def test_medmnist_loader_returns_unit_images_or_a_clear_error(tmp_path_factory, dtype, a, b, n_images, n_labels):
+    """Any dtype and value range, any counts: images in [0, 1] with as many labels, or a CorruptDataError that
+    names the file."""
+    lo, hi = min(a, b), max(a, b)
+    images = np.linspace(lo, hi, n_images * 28 * 28).reshape(n_images, 28, 28).astype(dtype)
+    root = write_medmnist(tmp_path_factory.mktemp("med"), images, (np.arange(n_labels) % 2)[:, None])
+    try:
+        d = load_dataset("breastmnist", "test", root=root)
+    except CorruptDataError as e:
+        assert "breastmnist.npz" in str(e)
+        return
+    assert len(d.x) == len(d.y) == n_images == n_labels
+    assert 0.0 <= float(d.x.min()) and float(d.x.max()) <= 1.0

@@ -170,3 +170,18 @@ def test_non_finite_points_are_refused_by_name(n, bad):
     for fn in (twonn_dimension, mle_dimension, lambda X: knn_distances(X, 1)):
         with pytest.raises(ValueError, match=f"X contains NaN or infinite values .*first at row {n // 2}"):
             fn(X)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_clouds(), st.integers(0, 2 ** 16), st.booleans())
+def test_label_sharpness_gives_the_brute_force_value_or_a_clear_error(x, seed, column_labels):
+    X = torch.from_numpy(x)
+    y = torch.randint(0, 2, (len(X),), generator=torch.Generator().manual_seed(seed))
+    try:
+        value = label_sharpness(X, y[:, None] if column_labels else y, M=None)
+    except ValueError as e:
+        assert "two distinct labels" in str(e) or "distance zero" in str(e)
+        return
+    d = (X[:, None, :] - X[None, :, :]).norm(dim=2)
+    d = d[(y[:, None] != y[None, :]) & (d > 0)]
+    assert value == pytest.approx(1 / float(d.min()), rel=1e-9)

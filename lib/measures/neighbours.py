@@ -20,11 +20,6 @@ _TF32_UNIT_ROUNDOFF = 2.0 ** -11  # 10 mantissa bits
 SQUARED_RTOL = 1e-10  # proven relative accuracy of every returned squared distance (5e-11 on distances)
 
 
-def flatten_points(X: torch.Tensor) -> torch.Tensor:
-    """``X`` (N, ...) as (N, D); see :func:`lib.pipeline.checks.as_points` for the errors raised."""
-    return as_points(X)
-
-
 def chunk_rows(n_rows: int, n_cols: int, budget_bytes: int) -> int:
     """Rows per chunk so that an (rows, n_cols) float64 block stays within ``budget_bytes``."""
     return max(1, min(n_rows, budget_bytes // max(1, 8 * n_cols)))

@@ -22,12 +22,12 @@
 # in the *injected parameters* cell below.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
-seed = 0  # seed of every random draw on this page
-data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
-device = "auto"  # unused here: this page trains nothing
-n_samples = None  # images shown per dataset (None: the profile's value)
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+shrink = False  # bool: True runs this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # int in [0, inf): seed of every random draw on this page
+data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
+device = "auto"  # str: unused here, this page trains nothing
+n_samples = None  # int > 0 | None: images shown per dataset (None: the profile's value)
 
 # %%
 import matplotlib.pyplot as plt

@@ -31,15 +31,15 @@
 # experiment on the natural and medical datasets of the data root.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
-seed = 0  # seed of every random draw (task sampling, initialisation, batch order)
-data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
-device = "auto"  # auto | cpu | cuda
-models = None  # comma-separated architectures, e.g. "lenet,fc" (None: the profile's)
-n_pairs = None  # random class pairs per natural dataset (None: the profile's)
-max_epochs = None  # training budget per run (None: the profile's)
-workers = 0  # processes for the training sweep (0: run in this kernel)
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+shrink = False  # bool: True runs this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # int in [0, inf): seed of every random draw (task sampling, initialisation, batch order)
+data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
+device = "auto"  # "auto" | "cpu" | "cuda": where networks train
+models = None  # str | None: comma-separated architectures, e.g. "lenet,fc" (None: the profile's)
+n_pairs = None  # int > 0 | None: random class pairs per natural dataset (None: the profile's)
+max_epochs = None  # int > 0 | None: training budget per run (None: the profile's)
+workers = 0  # int in [0, inf): processes for the training sweep (0: run in this kernel)
 
 # %%
 import matplotlib.pyplot as plt

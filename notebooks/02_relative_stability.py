@@ -30,15 +30,15 @@
 # against closed forms and the authors' algorithm, and reruns the paper's experiments at the scale a CPU affords.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
-seed = 0  # first seed; run r uses seed + r
-data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
-device = "auto"  # auto | cpu | cuda
-seeds = None  # training runs per configuration (None: from the profile)
-epochs = None  # training epochs (None: from the profile)
-n_train = None  # training set size P of the main runs (None: from the profile)
-width = None  # channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+shrink = False  # bool: True runs this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # int in [0, inf): first seed; run r uses seed + r
+data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
+device = "auto"  # "auto" | "cpu" | "cuda": where networks train
+seeds = None  # int > 0 | None: training runs per configuration (None: from the profile)
+epochs = None  # int > 0 | None: training epochs (None: from the profile)
+n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
+width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
 
 # %%
 import math

@@ -30,16 +30,16 @@
 # questions of a 16-layer CNN on MNIST parity (`lib.nets.mnasnet_like`, `lib.experiments.compressing_invariants`).
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
-seed = 0  # first seed; run r uses seed + r
-data_root = ""  # MNIST for Section 8 (empty: $GG_DATA_ROOT, then the user cache); the rest is drawn
-device = "auto"  # auto | cpu | cuda: where the sweeps of Sections 3, 5, 6 and 8 train
-width = None  # hidden neurons h (None: from the profile; the paper uses 10000)
-seeds = None  # realisations per point (None: from the profile)
-loss = None  # hinge (the paper) or softhinge (the released code default); None: from the profile
-until = None  # fitted fraction at which every flow stops (1.0: all points, the paper); None: from the profile
-workers = 2  # processes for the sweeps (0: serial)
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+shrink = False  # bool: True runs this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # int in [0, inf): first seed; run r uses seed + r
+data_root = ""  # str: MNIST for Section 8 (empty: $GG_DATA_ROOT, then the user cache); the rest is drawn
+device = "auto"  # "auto" | "cpu" | "cuda": where networks train: where the sweeps of Sections 3, 5, 6 and 8 train
+width = None  # int > 0 | None: hidden neurons h (None: from the profile; the paper uses 10000)
+seeds = None  # int > 0 | None: realisations per point (None: from the profile)
+loss = None  # "hinge" | "softhinge" | None: hinge (the paper) or softhinge (the released code default); None: from the profile
+until = None  # float in (0, 1] | None: fitted fraction at which every flow stops (1.0: all points, the paper); None: from the profile
+workers = 2  # int in [0, inf): processes for the sweeps (0: serial)
 
 # %%
 import matplotlib.pyplot as plt

@@ -28,14 +28,14 @@
 # pandas pipeline, and reruns the MNIST half of the paper on a CPU.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
-seed = 0  # seed of every encoder
-data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
-device = "auto"  # auto | cpu | cuda
-epochs = None  # training epochs per encoder (None: from the profile)
-n_walk = None  # MNIST test images walked by noise (None: from the profile)
-train_set = None  # mnist5k (always available) or mnist (the 60k training split; needs data)
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+shrink = False  # bool: True runs this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # int in [0, inf): seed of every encoder
+data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
+device = "auto"  # "auto" | "cpu" | "cuda": where networks train
+epochs = None  # int > 0 | None: training epochs per encoder (None: from the profile)
+n_walk = None  # int > 0 | None: MNIST test images walked by noise (None: from the profile)
+train_set = None  # "mnist5k" | "mnist" | None: mnist5k (always available) or mnist (the 60k training split; needs data)
 
 # %%
 import time

@@ -30,16 +30,16 @@
 # architectures, and curves on an image manifold.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
-seed = 0  # first seed; run r uses seed + r
-data_root = ""  # empty: $GG_DATA_ROOT, then the user cache
-device = "cpu"  # these nets are tiny: the CPU is the right device
-seeds = None  # runs per configuration of Figs. 4, 5 and 8 (None: the profile's)
-epochs = None  # training epochs of the toy problem (None: the profile's)
-amplitude = 1.0  # a in the target a sin(nu * param)
-frequency = 3.0  # nu
-noise = 0.1  # standard deviation of the Gaussian label noise
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+shrink = False  # bool: True runs this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # int in [0, inf): first seed; run r uses seed + r
+data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
+device = "cpu"  # "auto" | "cpu" | "cuda": these nets are tiny, the CPU is the right device
+seeds = None  # int > 0 | None: runs per configuration of Figs. 4, 5 and 8 (None: the profile's)
+epochs = None  # int > 0 | None: training epochs of the toy problem (None: the profile's)
+amplitude = 1.0  # float: a in the target a sin(nu * param)
+frequency = 3.0  # float > 0: nu
+noise = 0.1  # float in [0, inf): standard deviation of the Gaussian label noise
 
 # %%
 import math

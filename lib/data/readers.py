@@ -10,6 +10,7 @@ import gzip
 import io
 import pickle
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,36 +18,73 @@ import numpy as np
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
+class CorruptDataError(ValueError):
+    """A data file is truncated or corrupt, or its contents break the loader's contract (counts, ranges)."""
+
+
+def _decompressed(path: Path) -> bytes:
+    """The bytes of ``path``, gunzipped when it ends in ``.gz``; CorruptDataError naming the path otherwise."""
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        raise CorruptDataError(f"truncated or corrupt: {path} ({type(e).__name__}: {e})") from e
+
+
 def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (LeCun's MNIST format), gzipped or not.
 
-    Header: two zero bytes, a type code, the number of dimensions, then one big-endian uint32 per dimension.
+    Header: two zero bytes, a type code, the number of dimensions, then one big-endian uint32 per dimension; the
+    body must hold exactly the product of the dimensions in items. Raises :class:`CorruptDataError` naming the path
+    for a bad magic number, a header or body cut short or too long, and a gzip stream that does not decompress.
     """
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    data = _decompressed(path)
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4].hex()})")
+        raise CorruptDataError(f"truncated or corrupt: {path} is not an IDX file (bad magic number "
+                               f"{data[:4].hex()})")
     ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise CorruptDataError(f"truncated or corrupt: {path}: the header announces {ndim} dimensions "
+                               f"({header} bytes), the file has {len(data)} bytes")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[data[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
-    body = data[4 + 4 * ndim:]
-    if len(body) != expected:
-        raise ValueError(f"{path} is truncated or corrupt: header says {shape} ({expected} bytes), found {len(body)}")
+    body = data[header:]
+    if len(body) != expected or 0 in shape:
+        raise CorruptDataError(f"truncated or corrupt: {path}: header says {shape} ({expected} bytes), found "
+                               f"{len(body)}")
     return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
+def _npz_arrays(path: Path, keys: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """The arrays ``keys`` of an ``.npz`` file; CorruptDataError naming the path and the keys it has otherwise."""
+    try:
+        with np.load(path) as f:
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise CorruptDataError(f"truncated or corrupt: {path} has no array {missing}; it has {f.files}")
+            return tuple(f[k] for k in keys)
+    except (EOFError, OSError, ValueError, zipfile.BadZipFile, zlib.error) as e:
+        if isinstance(e, CorruptDataError):
+            raise
+        raise CorruptDataError(f"truncated or corrupt: {path} ({type(e).__name__}: {e})") from e
+
+
 def read_npz_array(path: Path, key: str = "arr_0") -> np.ndarray:
-    """One array of an ``.npz`` file (KMNIST's CODH layout stores it under ``arr_0``)."""
-    with np.load(path) as f:
-        return f[key]
+    """One array of an ``.npz`` file (KMNIST's CODH layout stores it under ``arr_0``); CorruptDataError naming the
+    path for an unreadable file or a missing key."""
+    return _npz_arrays(path, (key,))[0]
 
 
 def read_medmnist(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """A split of a MedMNIST ``.npz`` (keys ``{split}_images`` and ``{split}_labels``); labels are flattened."""
-    with np.load(path) as f:
-        images, labels = f[f"{split}_images"], f[f"{split}_labels"]
+    """A split of a MedMNIST ``.npz`` (keys ``{split}_images`` and ``{split}_labels``); labels are flattened.
+
+    Raises CorruptDataError naming the path for an unreadable file or missing keys, ValueError for multi-label
+    sets."""
+    images, labels = _npz_arrays(path, (f"{split}_images", f"{split}_labels"))
     if labels.ndim == 2 and labels.shape[1] != 1:
         raise ValueError(f"{path}: labels have shape {labels.shape}; multi-label MedMNIST sets are not supported")
     return images, labels.reshape(-1).astype(np.int64)

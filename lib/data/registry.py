@@ -428,17 +428,63 @@ def _read_raw(spec: DatasetSpec, split: str, root, download: bool
         if stand_in is None:
             raise _not_found(spec, split, root)
         images, labels = get_spec(stand_in).read([], split)
+        _check_contents(get_spec(stand_in), images, labels, [])
         return images, labels, None, None, stand_in
     base, files = found
-    images, labels = spec.read([base / f for f in files], split)
-    return images, labels, (base / files[0] if files else None), _verified(spec, split, base, files), None
+    paths = [base / f for f in files]
+    try:
+        images, labels = spec.read(paths, split)
+        _check_contents(spec, images, labels, paths)
+    except readers.CorruptDataError as e:
+        get = f"`{FETCH_COMMAND} {spec.name}`" if spec.downloads else f"see the dataset source: {spec.source}"
+        raise readers.CorruptDataError(f"{e}. Delete the file and fetch it again: {get}") from e
+    return images, labels, (paths[0] if paths else None), _verified(spec, split, base, files), None
+
+
+def _check_contents(spec: DatasetSpec, images: np.ndarray, labels: np.ndarray, paths: list[Path]) -> None:
+    """What every reader must return: as many images as labels, 1-D integer labels in [0, num_classes), image
+    values that :func:`to_float_images` maps into [0, 1]. CorruptDataError naming the files otherwise."""
+    where = ", ".join(str(p) for p in paths) or spec.source
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise readers.CorruptDataError(f"truncated or corrupt: {where}: labels must be 1-D integers, got shape "
+                                       f"{labels.shape} and dtype {labels.dtype}")
+    if len(images) != len(labels):
+        raise readers.CorruptDataError(f"truncated or corrupt: {where}: {len(images)} images but {len(labels)} "
+                                       "labels; the counts must match")
+    if spec.num_classes is not None and len(labels) and (labels.min() < 0 or labels.max() >= spec.num_classes):
+        raise readers.CorruptDataError(f"truncated or corrupt: {where}: labels in [{labels.min()}, {labels.max()}], "
+                                       f"outside the {spec.num_classes} classes [0, {spec.num_classes - 1}]")
+    image_range(images, where)
+
+
+def image_range(images: np.ndarray, where: str) -> float:
+    """The divisor that maps ``images`` into [0, 1]: 255 for integer images in 0..255 (uint8 or wider integer
+    types), 1 for float images already in [0, 1]. Anything else (float images in 0..255, negative or NaN values,
+    integers above 255) is a CorruptDataError naming ``where``: a rescaling guessed from the values could be wrong."""
+    if images.size == 0:
+        return 1.0
+    if np.issubdtype(images.dtype, np.integer):
+        lo, hi = int(images.min()), int(images.max())
+        if lo < 0 or hi > 255:
+            raise readers.CorruptDataError(f"{where}: integer images with values in [{lo}, {hi}]; expected 0..255")
+        return 255.0
+    if not np.isfinite(images).all():
+        raise readers.CorruptDataError(f"{where}: the images contain NaN or infinite values")
+    lo, hi = float(images.min()), float(images.max())
+    if lo < 0 or hi > 1:
+        raise readers.CorruptDataError(
+            f"{where}: float images with values in [{lo:g}, {hi:g}]; the loader's contract is [0, 1] (store 0..255 "
+            "pixels as uint8, or divide floats by their full scale before saving)")
+    return 1.0
 
 
 # ---------------------------------------------------------------------------------------------------- transforms
-def to_float_images(images: np.ndarray, channels: int) -> torch.Tensor:
-    """uint8 (0..255) or float (already in [0, 1]) arrays of shape (N, H, W) or (N, H, W, C) -> (N, C, H, W) float32."""
+def to_float_images(images: np.ndarray, channels: int, where: str = "images") -> torch.Tensor:
+    """Integer (0..255) or float (already in [0, 1]) arrays of shape (N, H, W) or (N, H, W, C) -> (N, C, H, W)
+    float32 in [0, 1]; other values are a CorruptDataError naming ``where`` (see :func:`image_range`)."""
+    scale = image_range(images, where)
     x = torch.from_numpy(np.ascontiguousarray(images))
-    x = x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
+    x = x.float().div_(scale) if scale != 1.0 else x.float()
     if x.ndim == 3:
         x = x.unsqueeze(1)
     elif x.ndim == 4 and x.shape[-1] == channels and x.shape[1] != channels:
@@ -535,7 +581,7 @@ def load_dataset(name: str, split: str = "test", *, root: str | os.PathLike | No
         relabel = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
         relabel[list(classes)] = np.arange(len(classes))
         y = relabel[y]
-    x = to_float_images(images[index], spec.channels)
+    x = to_float_images(images[index], spec.channels, str(path or spec.source))
     if size is not None:
         x = resize(x, size)
     if channels is not None:

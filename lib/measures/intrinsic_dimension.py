@@ -2,7 +2,24 @@
 TwoNN (Facco et al. 2017), as used by Konz & Mazurowski (2024), Sec. 3 (chapter 1).
 
 All functions take a tensor ``X`` of shape (N, ...) (flattened to (N, D)) and run on its device; the neighbours
-come from :func:`lib.measures.neighbours.knn_distances` (exact float64 distances).
+come from :func:`lib.measures.neighbours.knn_distances` (exact to a proven 5e-11, whatever the offset of ``X``).
+
+Degenerate neighbourhoods (the rule, the same in every function):
+
+- **Zero distances** (duplicate points) make log T_1 infinite. ``duplicates="error"`` (default) refuses them with a
+  :class:`DuplicatePointsError`; ``duplicates="drop"`` leaves those points out, as DADApy's
+  ``remove_identical_points`` does before estimating.
+- **Ties** (equal neighbour distances: within a relative ``TIE_RTOL``, or within the resolution of ``X``'s dtype,
+  4 u sqrt(D) max|X| with u its unit roundoff, the most by which two equal distances can differ once the
+  coordinates are rounded, e.g. a float32 ``linspace``): both estimators assume a density that is
+  continuous and locally constant (Levina & Bickel 2004, Sec. 2; Facco et al. 2017, Eq. 2), under which ties have
+  probability zero; they come from discretised data (lattices, quantised values). A point whose first two
+  distances tie has mu = 1 (log mu = 0), which is not a draw of the Pareto law; a point whose k distances all tie
+  has S_i = 0, where its local likelihood has no maximum (d -> infinity). Such points are dropped: TwoNN drops
+  mu = 1, the MLE drops S_i = 0; the empirical CDF and the averages count the remaining points. Partial ties
+  (some, not all, distances equal) are ordinary values of the formulas and are kept.
+- When fewer points than the estimate needs are left (every point tied, e.g. a regular grid), or the value is not
+  finite, :class:`UndefinedDimensionError` says why; no NaN, infinity or 1e12 is ever returned as a dimension.
 """
 
 from __future__ import annotations
@@ -10,10 +27,17 @@ from __future__ import annotations
 import torch
 
 from lib.measures.neighbours import knn_distances
+from lib.pipeline.checks import as_points
+
+TIE_RTOL = 1e-9  # distances equal to this relative precision tie: 20x the proven accuracy of knn_distances
 
 
 class DuplicatePointsError(ValueError):
     """Zero nearest-neighbour distances (duplicate points) make log-distance estimators infinite."""
+
+
+class UndefinedDimensionError(ValueError):
+    """The estimate is undefined on this point cloud (every neighbourhood tied, too few points left)."""
 
 
 def _check_duplicates(first: torch.Tensor, duplicates: str) -> torch.Tensor:
@@ -27,6 +51,32 @@ def _check_duplicates(first: torch.Tensor, duplicates: str) -> torch.Tensor:
             "data first (e.g. torch.unique(X.flatten(1), dim=0)) or pass duplicates='drop' to leave those points "
             "out of the estimate")
     return ~zero
+
+
+def _resolution(X: torch.Tensor) -> float:
+    """The most by which two equal distances between points of ``X`` (N, D) can differ after rounding to its dtype:
+    each coordinate difference is off by at most 2 u max|X|, a distance by 2 u sqrt(D) max|X|. 0 for integers."""
+    if not X.is_floating_point():
+        return 0.0
+    u = torch.finfo(X.dtype).eps / 2
+    return 4 * u * X.shape[1] ** 0.5 * float(X.abs().max())
+
+
+def _untied(T: torch.Tensor, resolution: float) -> torch.Tensor:
+    """Mask of the rows of ``T`` (n, k) whose last distance exceeds the first by more than the tie tolerance."""
+    return T[:, -1] - T[:, 0] > torch.clamp(T[:, -1] * TIE_RTOL, min=resolution)
+
+
+def _neighbours(X: torch.Tensor, k: int, duplicates: str) -> tuple[torch.Tensor, float]:
+    """Exact distances (n, k) of the points kept by the duplicate rule, and the tie resolution of ``X``."""
+    T, _ = knn_distances(X, k)
+    return T[_check_duplicates(T[:, 0], duplicates)], _resolution(as_points(X))
+
+
+def _finite(d: float, name: str, n: int) -> float:
+    if not torch.isfinite(torch.tensor(d)) or d <= 0:
+        raise UndefinedDimensionError(f"{name} is undefined on these {n} points (the formula gives {d})")
+    return d
 
 
 def _check_options(averaging: str, normaliser: str, k: int, discard_fraction: float) -> None:
@@ -51,19 +101,26 @@ def mle_dimension(X: torch.Tensor, k: int = 20, *, averaging: str = "inverse", n
     - ``averaging="mean"`` (Levina & Bickel's original): d = (1/N) sum_i (k-1) / S_i.
 
     ``normaliser="k-2"`` replaces k-1 by k-2, as the authors' released code does (values (k-2)/(k-1) = 18/19 of the
-    paper's at k = 20; scikit-dimension's ``MLE(unbiased=True)``). Duplicate points: see ``duplicates``.
+    paper's at k = 20; scikit-dimension's ``MLE(unbiased=True)``). Duplicates and ties: see the module's rule.
+
+    ``X``: (N, ...) real and finite. Returns a finite positive float. Raises ValueError for bad options, k >= N or
+    non-finite points, :class:`DuplicatePointsError` and :class:`UndefinedDimensionError` (module docstring).
     """
     _check_options(averaging, normaliser, k, 0.0)
-    T, _ = knn_distances(X, k)
-    return _mle_from_distances(T[_check_duplicates(T[:, 0], duplicates)], averaging, normaliser)
+    return _mle_from_distances(*_neighbours(X, k, duplicates), averaging, normaliser)
 
 
-def _mle_from_distances(T: torch.Tensor, averaging: str, normaliser: str) -> float:
-    k = T.shape[1]
+def _mle_from_distances(T: torch.Tensor, resolution: float, averaging: str, normaliser: str) -> float:
+    n, k = T.shape
+    T = T[_untied(T, resolution)]
+    if len(T) == 0:
+        raise UndefinedDimensionError(
+            f"MLE is undefined: for all {n} points the k = {k} nearest neighbours are equidistant (ties, e.g. a "
+            "regular grid or a simplex), where the likelihood has no maximum; use more neighbours (k) or other data")
     S = torch.log(T[:, -1:] / T[:, :-1]).sum(1)
     norm = (k - 1) if normaliser == "k-1" else (k - 2)
     d = 1.0 / (S / norm).mean() if averaging == "inverse" else (norm / S).mean()
-    return float(d)
+    return _finite(float(d), "MLE", len(T))
 
 
 def twonn_dimension(X: torch.Tensor, *, discard_fraction: float = 0.1, duplicates: str = "error") -> float:
@@ -74,22 +131,28 @@ def twonn_dimension(X: torch.Tensor, *, discard_fraction: float = 0.1, duplicate
     points), and d is the least-squares slope through the origin: d = sum x_i y_i / sum x_i^2 with x = log mu,
     y = -log(1 - F). The largest ratio (F = 1, y infinite) is always left out. This is scikit-dimension's
     ``TwoNN(discard_fraction=0.1)`` (releases with the F_i = i/N fix); ``discard_fraction=0`` drops only the largest
-    ratio, the variant of the code of Konz et al. (ppope/dimensions).
+    ratio, the variant of the code of Konz et al. (ppope/dimensions). Ties mu = 1 are dropped first (module rule).
+
+    ``X``: (N, ...) real and finite, N >= 3. Returns a finite positive float. Raises ValueError for bad options or
+    non-finite points, :class:`DuplicatePointsError` and :class:`UndefinedDimensionError` (module docstring).
     """
     _check_options("inverse", "k-1", 3, discard_fraction)
-    T, _ = knn_distances(X, 2)
-    return _twonn_from_distances(T[_check_duplicates(T[:, 0], duplicates)], discard_fraction)
+    return _twonn_from_distances(*_neighbours(X, 2, duplicates), discard_fraction)
 
 
-def _twonn_from_distances(T: torch.Tensor, discard_fraction: float) -> float:
-    mu = (T[:, 1] / T[:, 0]).sort().values
+def _twonn_from_distances(T: torch.Tensor, resolution: float, discard_fraction: float) -> float:
+    untied = _untied(T, resolution)
+    mu = (T[untied, 1] / T[untied, 0]).sort().values
     n = len(mu)
     keep = min(int(n * (1 - discard_fraction)), n - 1)
     if keep < 2:
-        raise ValueError(f"TwoNN needs more points: {n} points, {keep} kept")
+        raise UndefinedDimensionError(
+            f"TwoNN is undefined: of {len(T)} points, {int((~untied).sum())} have r2 = r1 (ties, mu = 1, e.g. a "
+            f"regular grid), which are dropped, and {n} are left, of which {max(keep, 0)} after discarding the "
+            f"largest {discard_fraction:g}; the fit needs at least 2")
     x = torch.log(mu[:keep])
     y = -torch.log1p(-torch.arange(1, keep + 1, dtype=torch.float64, device=mu.device) / n)
-    return float((x * y).sum() / (x * x).sum())
+    return _finite(float((x * y).sum() / (x * x).sum()), "TwoNN", keep)
 
 
 def intrinsic_dimensions(X: torch.Tensor, k: int = 20, *, averaging: str = "inverse", normaliser: str = "k-1",
@@ -97,7 +160,6 @@ def intrinsic_dimensions(X: torch.Tensor, k: int = 20, *, averaging: str = "inve
     """MLE (k neighbours) and TwoNN from ONE nearest-neighbour search; the same values as :func:`mle_dimension` and
     :func:`twonn_dimension` with the same arguments (TwoNN uses the first two of the k neighbours)."""
     _check_options(averaging, normaliser, k, discard_fraction)
-    T, _ = knn_distances(X, k)
-    T = T[_check_duplicates(T[:, 0], duplicates)]
-    return {"mle": _mle_from_distances(T, averaging, normaliser),
-            "twonn": _twonn_from_distances(T[:, :2], discard_fraction)}
+    T, resolution = _neighbours(X, k, duplicates)
+    return {"mle": _mle_from_distances(T, resolution, averaging, normaliser),
+            "twonn": _twonn_from_distances(T[:, :2], resolution, discard_fraction)}

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib.nets.classifiers import model_device
+from lib.nets.classifiers import eval_mode, model_device
 
 VARIANTS = ("paper", "code")
 Alteration = Callable[[torch.Tensor, torch.Generator], torch.Tensor]  # (n, C, H, W) -> (n, J + 1, C, H, W)
@@ -178,18 +178,14 @@ def measure_walks(encoder: nn.Module, x: torch.Tensor, alteration: Alteration, *
     """
     device = model_device(encoder)
     gen = torch.Generator(device).manual_seed(seed)
-    was_training = encoder.training
-    encoder.eval()
     origs, prevs = [], []
-    try:
+    with eval_mode(encoder):
         for start in range(0, len(x), batch_size):
             walks = alteration(x[start:start + batch_size].to(device), gen)
             n, J1 = walks.shape[:2]
             d_orig, d_prev = walk_distances(encoder(walks.flatten(0, 1)).view(n, J1, -1), normalize)
             origs.append(d_orig.cpu().double())
             prevs.append(d_prev.cpu().double())
-    finally:
-        encoder.train(was_training)
     return torch.cat(origs), torch.cat(prevs)
 
 

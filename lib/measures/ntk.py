@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from lib.nets.classifiers import eval_mode
 from lib.nets.one_hidden_layer import SQRT2, OneHiddenLayer
 
 
@@ -45,7 +46,27 @@ def empirical_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = 
     Per-sample gradients are computed ``chunk`` inputs at a time (``torch.func.vmap(grad)``) and contracted into the
     Gram matrix block by block, so memory is O(chunk x parameters + p^2). ``parameters`` (names, as in
     ``named_parameters``) restricts the gradient to those weights, e.g. the readout alone for the kernel of the last
-    hidden layer (Sec. 5.2)."""
+    hidden layer (Sec. 5.2).
+
+    ``x1`` (n1, ...), ``x2`` (n2, ...) or None (then x2 = x1 and the Gram matrix is symmetric); returns (n1, n2) in
+    the parameters' dtype on ``x1``'s device. The model is evaluated in eval mode (BatchNorm on its running
+    statistics, Dropout off; ``torch.func`` cannot trace their training-mode updates and randomness) and its modes
+    are restored after. Raises ValueError for a model whose output is not one scalar per input, unknown
+    ``parameters`` names or ``chunk`` < 1."""
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    with eval_mode(model):
+        with torch.no_grad():
+            out = model(x1[:1])
+        if out.numel() != 1:
+            raise ValueError(f"empirical_ntk needs one scalar output per input; {type(model).__name__} gives "
+                             f"{tuple(out.shape[1:])} per input")
+        return _gram(model, x1, x2, chunk, parameters)
+
+
+def _gram(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None, chunk: int,
+          parameters: tuple[str, ...] | None) -> torch.Tensor:
+    """The blocks of :func:`empirical_ntk`, with the model already in eval mode."""
     symmetric = x2 is None
     x2 = x1 if symmetric else x2
     grads = lambda x: _per_sample_gradients(model, x, parameters)  # noqa: E731

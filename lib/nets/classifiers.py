@@ -16,7 +16,8 @@ Inputs of more than 64 px keep torchvision's stems. The number of input channels
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -241,6 +242,19 @@ def model_device(model: nn.Module) -> torch.device:
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Run a block with ``model`` in eval mode (BatchNorm on running statistics, Dropout off) and restore each
+    module's own ``training`` flag afterwards, also on error. Every measurement evaluates networks this way."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
 def last_linear(model: nn.Module) -> nn.Linear:
     """The final ``nn.Linear`` of a model (its classification head)."""
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -266,12 +280,10 @@ def extract_features(model: nn.Module, x: torch.Tensor, layer: nn.Module | None 
         captured.append((out if output else inputs[0]).detach().flatten(1).float().cpu())
 
     handle = layer.register_forward_hook(hook)
-    was_training = model.training
-    model.eval()
     try:
-        for start in range(0, len(x), batch_size):
-            model(x[start:start + batch_size].to(device))
+        with eval_mode(model):
+            for start in range(0, len(x), batch_size):
+                model(x[start:start + batch_size].to(device))
     finally:
         handle.remove()
-        model.train(was_training)
     return torch.cat(captured)

@@ -6,16 +6,16 @@
     python -m lib build
 
 Chapters are the jupytext files ``notebooks/NN_slug.py``. ``run`` validates the chapter, the profile and every
-``-p name=value`` against the notebook's ``parameters`` cell (papermill itself would accept anything), converts the
-value to the type of the default, and writes the executed notebook to ``book/chapters/NN_slug.ipynb`` (ignored by
-git), with the repository root as working directory. ``build`` runs Jupyter Book 1 without execution and fails on
-any warning or error in its log, since jupyter-book can exit 0 after failures.
+``-p name=value`` against the declared type and range of the parameter in the notebook's ``parameters`` cell
+(papermill itself would accept anything; see :mod:`lib.pipeline.parameters`) before papermill starts, and writes
+the executed notebook to ``book/chapters/NN_slug.ipynb`` (ignored by git), with the repository root as working
+directory. ``list`` shows each parameter's default and declaration. ``build`` runs Jupyter Book 1 without
+execution and fails on any warning or error in its log, since jupyter-book can exit 0 after failures.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import re
 import shutil
@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.pipeline.parameters import Parameter, ParameterError, read_parameters
 from lib.pipeline.profiles import PROFILES
 from lib.pipeline.watchdog import StallWatchdog
 from lib.pipeline.widgets import HEADLESS_ENV
@@ -87,65 +88,55 @@ def _read_notebook(path: Path):
     return jupytext.read(path)
 
 
-def notebook_parameters(path: Path) -> dict[str, object]:
-    """The defaults of the notebook's ``parameters`` cell: flat ``name = literal`` assignments only."""
+def notebook_parameters(path: Path) -> dict[str, Parameter]:
+    """The parameters of the notebook's ``parameters`` cell, each with its default and declared type and range
+    (see :mod:`lib.pipeline.parameters`); a :class:`BookError` for a cell that breaks those rules."""
     nb = _read_notebook(path)
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     if len(cells) != 1:
         raise BookError(f"{path.name} must have exactly one cell tagged 'parameters' (found {len(cells)})")
-    params = {}
-    for node in ast.parse(cells[0].source).body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            raise BookError(f"{path.name}: the parameters cell may only hold 'name = value' lines "
-                            f"(line {node.lineno})")
-        try:
-            params[node.targets[0].id] = ast.literal_eval(node.value)
-        except ValueError:
-            raise BookError(f"{path.name}: parameter {node.targets[0].id!r} must be a literal (number, string, "
-                            f"bool or None), line {node.lineno}") from None
+    try:
+        params = read_parameters(cells[0].source, path.name)
+    except ParameterError as err:
+        raise BookError(str(err)) from None
     if "profile" not in params:
         raise BookError(f"{path.name}: the parameters cell must define 'profile'")
     return params
 
 
-def _coerce(name: str, text: str, default: object) -> object:
-    """Convert a command-line string to the type of the parameter's default."""
-    try:
-        if isinstance(default, bool):
-            if text.lower() in ("true", "1", "yes"):
-                return True
-            if text.lower() in ("false", "0", "no"):
-                return False
-            raise ValueError
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
-        if isinstance(default, str):
-            return text
-        return ast.literal_eval(text)  # default None: a literal, or the text itself
-    except (ValueError, SyntaxError):
-        if default is None:
-            return text
-        raise BookError(f"parameter {name!r} takes a {type(default).__name__} (default {default!r}); "
-                        f"cannot read {text!r}") from None
-
-
-def parse_overrides(pairs: list[str], defaults: dict[str, object], chapter: Chapter) -> dict[str, object]:
-    """``["n=5", "device=cuda"]`` -> ``{"n": 5, "device": "cuda"}``, checked against the notebook's parameters."""
+def parse_overrides(pairs: list[str], params: dict[str, Parameter], chapter: Chapter) -> dict[str, object]:
+    """``["n=5", "device=cuda"]`` -> ``{"n": 5, "device": "cuda"}``: each name must be a parameter of the notebook
+    and each value must satisfy its declaration; a :class:`BookError` naming the parameter, the value and what is
+    valid otherwise."""
     out = {}
-    valid = ", ".join(f"{k}={v!r}" for k, v in defaults.items() if k != "profile")
+    valid = ", ".join(f"{k}={p.default!r}" for k, p in params.items() if k != "profile")
     for pair in pairs:
         if "=" not in pair:
             raise BookError(f"-p takes name=value, not {pair!r}")
         name, text = pair.split("=", 1)
         if name == "profile":
             raise BookError("set the profile with --profile, not -p profile=...")
-        if name not in defaults:
+        if name not in params:
             raise BookError(f"chapter {chapter.number} ({chapter.slug}) has no parameter {name!r}; "
                             f"its parameters: {valid}")
-        out[name] = _coerce(name, text, defaults[name])
+        try:
+            out[name] = params[name].parse(text)
+        except ParameterError as err:
+            raise BookError(f"chapter {chapter.number} ({chapter.slug}): {err}") from None
     return out
+
+
+def check_overrides(overrides: dict[str, object], params: dict[str, Parameter], chapter: Chapter) -> None:
+    """Typed values (from Python rather than the command line) against the declarations; BookError otherwise."""
+    unknown = sorted(set(overrides) - set(params))
+    if unknown:
+        raise BookError(f"chapter {chapter.number} ({chapter.slug}) has no parameters {unknown}; "
+                        f"its parameters: {', '.join(k for k in params if k != 'profile')}")
+    for name, value in overrides.items():
+        try:
+            params[name].check(value)
+        except ParameterError as err:
+            raise BookError(f"chapter {chapter.number} ({chapter.slug}): {err}") from None
 
 
 def check_profile(profile: str) -> None:
@@ -189,11 +180,7 @@ def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_o
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     check_profile(profile)
-    defaults = notebook_parameters(chapter.source)
-    unknown = sorted(set(overrides) - set(defaults))
-    if unknown:
-        raise BookError(f"chapter {chapter.number} ({chapter.slug}) has no parameters {unknown}; "
-                        f"its parameters: {', '.join(k for k in defaults if k != 'profile')}")
+    check_overrides(overrides, notebook_parameters(chapter.source), chapter)
     EXECUTED.mkdir(parents=True, exist_ok=True)
     chapter.executed.unlink(missing_ok=True)
     partial = EXECUTED / f"{chapter.stem}.running.ipynb"
@@ -320,8 +307,9 @@ def _executed_profile(chapter: Chapter) -> str:
 def list_chapters() -> None:
     for ch in chapters():
         params = notebook_parameters(ch.source)
-        shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "profile")
-        print(f"{ch.number:2d}  {ch.slug:<24s} {ch.title}\n    parameters: {shown}\n    {_executed_profile(ch)}")
+        shown = "".join(f"\n      {p.name} = {p.default!r}  ({p.declaration})" for p in params.values()
+                        if p.name != "profile")
+        print(f"{ch.number:2d}  {ch.slug:<24s} {ch.title}\n    parameters:{shown}\n    {_executed_profile(ch)}")
     print(f"profiles: {', '.join(PROFILES)}")
 
 
@@ -355,7 +343,7 @@ def confirm_scale(profile: str, plans: list[tuple[Chapter, dict]], yes: bool) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list chapters, their parameters and what has been executed")
+    sub.add_parser("list", help="list chapters, their parameters (default, type and range) and what has been executed")
     run = sub.add_parser("run", help="execute chapters with papermill")
     run.add_argument("chapter", help="chapter number or slug, or 'all'")
     run.add_argument("--profile", default="book", help=f"one of {', '.join(PROFILES)} (default: book)")

@@ -1,16 +1,24 @@
-"""A results store keyed by (chapter, profile, parameters), with provenance, and a resumable sweep runner.
+"""A results store keyed by (chapter, profile, parameters) and the fingerprint of the code that computed each
+record, with provenance, and a resumable sweep runner.
 
 One JSON file per result, written atomically (a temporary file in the same folder, then ``os.replace``), so a crash
 leaves either the whole record or nothing. ``run_sweep`` saves each configuration as soon as it finishes and skips
-those already stored, so a rerun after a crash resumes where the last one stopped. Results of ``paper`` runs live
-under ``book/results/`` and are committed; the other profiles cache under ``.cache/results/`` (ignored by git).
+those already stored *by the same code*, so a rerun after a crash resumes where the last one stopped, and a rerun
+after an edit of the code a sweep imports recomputes its records. The fingerprint (:func:`code_fingerprint`) hashes
+the source of the sweep function's module and of every lib module it imports, transitively. Results of ``paper``
+runs live under ``book/results/`` and are committed: those runs are too long to redo, so a committed record made by
+other code is kept, flagged (``record["code_changed"]``) and announced next to the chapter's output; the other
+profiles cache under ``.cache/results/`` (ignored by git).
 """
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures as cf
 import datetime as dt
+import functools
 import hashlib
+import inspect
 import json
 import os
 import platform
@@ -63,11 +71,70 @@ def git_commit() -> str:
         return "unknown"
 
 
-def provenance(wall_s: float, device: str) -> dict:
-    """Where, when and with what a result was computed."""
+def _read_source(path: Path) -> str:
+    """The text of a source file (one place, so that tests can simulate an edit)."""
+    return path.read_text()
+
+
+def _lib_imports(source: str) -> set[str]:
+    """Every ``lib`` module a source imports, at any depth: ``from lib.a import b`` gives ``lib.a`` and, when b is
+    a module, ``lib.a.b``; parents (``lib``, ``lib.a``) are included since importing runs their ``__init__``."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "lib":
+                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return found
+
+
+def _module_file(module: str) -> Path | None:
+    base = REPO_ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def code_fingerprint(fn: Callable) -> str:
+    """A 16-hex-digit hash of the code that ``fn`` runs: the source of its module (of ``fn`` itself when it has no
+    module file, e.g. a notebook cell, read with ``inspect.getsource``) and of every lib module reached from it
+    through imports, transitively.
+
+    Any edit of those files (comments included: the safe side) changes the fingerprint; lib modules it does not
+    import do not. ``functools.partial`` objects are followed to their function."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    module = inspect.getmodule(fn)
+    in_file = module is not None and module.__name__ != "__main__" and getattr(module, "__file__", None)
+    first = _read_source(Path(module.__file__)) if in_file else inspect.getsource(fn)
+    sources = {"<fn>": first}
+    todo = sorted(_lib_imports(first))
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        if name in sources or path is None:
+            continue
+        sources[name] = _read_source(path)
+        todo.extend(sorted(_lib_imports(sources[name]) - set(sources)))
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(f"{name}\0{sources[name]}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def provenance(wall_s: float, device: str, code: str | None = None) -> dict:
+    """Where, when and with what a result was computed; ``code``: the :func:`code_fingerprint` of its function."""
     return {"commit": git_commit(), "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "device": device, "wall_s": round(wall_s, 3), "host": platform.node(), "python": platform.python_version(),
-            "torch": torch.__version__, **({"data_stand_ins": stand_ins} if (stand_ins := stand_ins_in_use()) else {})}
+            "torch": torch.__version__, "code": code,
+            **({"data_stand_ins": stand_ins} if (stand_ins := stand_ins_in_use()) else {})}
 
 
 def write_benchmark(name: str, record: dict, wall_s: float, device: str) -> Path:
@@ -86,11 +153,19 @@ def default_root(profile: str) -> Path:
 
 class ResultStore:
     """Results of one chapter at one profile, one JSON file per parameter set:
-    ``<root>/<chapter>/<profile>/<name>-<key>.json`` holding ``params``, ``result`` and ``provenance``."""
+    ``<root>/<chapter>/<profile>/<name>-<key>.json`` holding ``params``, ``result`` and ``provenance`` (with the
+    ``code`` fingerprint of the function that computed it).
 
-    def __init__(self, chapter: str, profile: str, root: str | os.PathLike | None = None):
+    ``keep_other_code``: whether a record made by other code is kept (and flagged) rather than recomputed; by
+    default only in the committed results (``book/results/``), whose long runs CI cannot redo."""
+
+    def __init__(self, chapter: str, profile: str, root: str | os.PathLike | None = None,
+                 keep_other_code: bool | None = None):
         self.chapter, self.profile = chapter, profile
-        self.folder = Path(root if root is not None else default_root(profile)) / chapter / profile
+        base = Path(root if root is not None else default_root(profile))
+        self.folder = base / chapter / profile
+        self.keep_other_code = (base.resolve() == COMMITTED_RESULTS.resolve() if keep_other_code is None
+                                else keep_other_code)
 
     def path(self, params: dict) -> Path:
         name = str(params.get("name", "run")).replace("/", "_")
@@ -104,10 +179,14 @@ class ResultStore:
         with open(self.path(params)) as f:
             return json.load(f)
 
-    def save(self, params: dict, result, wall_s: float, device: str) -> dict:
-        """Write a record atomically and return it."""
+    def is_current(self, params: dict, code: str) -> bool:
+        """Whether a record of ``params`` exists and was computed by code with fingerprint ``code``."""
+        return self.has(params) and self.load(params)["provenance"].get("code") == code
+
+    def save(self, params: dict, result, wall_s: float, device: str, code: str | None = None) -> dict:
+        """Write a record atomically and return it; ``code``: the fingerprint of the code that computed it."""
         record = {"chapter": self.chapter, "profile": self.profile, "params": params, "result": result,
-                  "provenance": provenance(wall_s, device)}
+                  "provenance": provenance(wall_s, device, code)}
         text = json.dumps(record, indent=1, sort_keys=True, default=_jsonable)
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
@@ -152,7 +231,9 @@ def start_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Re
 
 def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: ResultStore,
               executor: cf.Executor | None = None, progress: bool = True) -> list[dict]:
-    """Run ``fn`` on every configuration not yet in ``store``; return all records in the order of ``configs``.
+    """Run ``fn`` on every configuration not yet in ``store`` from the same code (:func:`code_fingerprint` of
+    ``fn``); return all records in the order of ``configs``, each with ``code_changed`` (True only for a record of
+    other code kept by a store with ``keep_other_code``, which is then announced in the output).
 
     ``executor`` is any ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, or a Dask client's
     ``client.get_executor()``); ``None`` runs serially here. ``fn`` must be picklable for process-based executors
@@ -160,14 +241,16 @@ def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Resu
     the others, and a :class:`SweepError` listing the failures is raised at the end.
     """
     configs = list(configs)
-    todo = list({store.path(c): c for c in configs if not store.has(c)}.values())  # equal configurations run once
+    code = code_fingerprint(fn)
+    redo = [c for c in configs if not store.has(c) or not (store.keep_other_code or store.is_current(c, code))]
+    todo = list({store.path(c): c for c in redo}.values())  # equal configurations run once
     failures: list[tuple[dict, BaseException]] = []
     bar = tqdm(total=len(todo), desc=f"sweep {store.chapter}/{store.profile}", disable=not progress or not todo,
                leave=False)
     if executor is None:
         for params in todo:
             try:
-                store.save(params, *timed_call(fn, params))
+                store.save(params, *timed_call(fn, params), code=code)
             except Exception as err:  # noqa: BLE001 - reported below with the configuration
                 failures.append((params, err))
             bar.update()
@@ -175,7 +258,7 @@ def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Resu
         futures = {executor.submit(timed_call, fn, params): params for params in todo}
         for fut in cf.as_completed(futures):
             try:
-                store.save(futures[fut], *fut.result())
+                store.save(futures[fut], *fut.result(), code=code)
             except Exception as err:  # noqa: BLE001
                 failures.append((futures[fut], err))
             bar.update()
@@ -184,4 +267,13 @@ def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Resu
         lines = "\n".join(f"  {p}: {type(e).__name__}: {e}" for p, e in failures)
         raise SweepError(f"{len(failures)} of {len(todo)} configurations failed (the others are saved in "
                          f"{store.folder}; rerun to resume):\n{lines}")
-    return [store.load(c) for c in configs]
+    records = [store.load(c) for c in configs]
+    for r in records:
+        r["code_changed"] = r["provenance"].get("code") != code
+    kept = [r for r in records if r["code_changed"]]
+    if kept:
+        print(f"note: {len(kept)} of {len(records)} results of {store.chapter}/{store.profile} shown here were "
+              f"computed by other code (fingerprints {sorted({str(r['provenance'].get('code')) for r in kept})}, "
+              f"now {code}); they are kept because {store.folder} holds committed long runs. Rerun the "
+              "profile to refresh them.", flush=True)
+    return records

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from lib.pipeline.checks import as_labels
 from lib.pipeline.device import pick_device
 from lib.training.supervised import make_optimizer
 
@@ -55,7 +56,13 @@ def triplet_semihard(emb: torch.Tensor, labels: torch.Tensor, margin: float = 0.
     On L2-normalised embeddings with Euclidean distances, triplets (a, p, n) with y_a = y_p, a != p, y_n != y_a and
     0 < d_an - d_ap <= margin contribute relu(d_ap - d_an + margin); the loss is the mean of the non-zero terms
     (0 when there are none).
+
+    ``emb``: (B, E) float embeddings; ``labels``: (B,) or (B, 1) integer labels. Raises ValueError for other
+    shapes or a length mismatch.
     """
+    if emb.ndim != 2:
+        raise ValueError(f"emb must be embeddings of shape (B, E), got {tuple(emb.shape)}")
+    labels = as_labels(labels, len(emb), name="labels").to(emb.device)
     z = F.normalize(emb, dim=1)
     d = torch.cdist(z, z)
     same = labels[:, None] == labels[None, :]

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from lib.nets.classifiers import model_device
+from lib.nets.classifiers import eval_mode, model_device
 from lib.pipeline.device import pick_device
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -62,13 +62,11 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, device
             amp: bool = False) -> torch.Tensor:
     """Model outputs for every row of ``x`` (eval mode, batched), returned on the CPU as float32."""
     device = torch.device(device) if device is not None else model_device(model)
-    was_training = model.training
-    model.eval()
     outs = []
-    for start in range(0, len(x), batch_size):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
-            outs.append(model(x[start:start + batch_size].to(device, non_blocking=True)).float().cpu())
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, len(x), batch_size):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
+                outs.append(model(x[start:start + batch_size].to(device, non_blocking=True)).float().cpu())
     return torch.cat(outs)
 
 

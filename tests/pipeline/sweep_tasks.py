@@ -17,3 +17,11 @@ def tiny_training(params: dict) -> dict:
     train(model, x, y, epochs=3, batch_size=16, lr=0.05, seed=params["seed"], device="cpu", progress=False)
     out = evaluate(model, x, y)
     return {"loss": out["loss"], "acc": out["acc"], "first_weight": float(model.net[1].weight.detach()[0, 0])}
+
+
+def blob_dimension(params: dict) -> dict:
+    """The MLE intrinsic dimension of a seeded Gaussian blob (a sweep task that imports a measurement)."""
+    from lib.measures.intrinsic_dimension import mle_dimension
+
+    x = torch.randn(200, params["d"], generator=torch.Generator().manual_seed(params["seed"]), dtype=torch.float64)
+    return {"mle": mle_dimension(x, 10)}

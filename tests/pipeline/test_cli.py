@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,8 @@ def test_every_chapter_has_the_common_parameters():
     for ch in chapters:
         params = cli.notebook_parameters(ch.source)
         assert REQUIRED <= set(params), f"{ch.stem} lacks {REQUIRED - set(params)}"
-        assert params["profile"] in PROFILES
+        assert params["profile"].default in PROFILES
+        assert all(p.alternatives for p in params.values())  # every parameter declares its type and range
 
 
 def test_unknown_chapter_lists_the_valid_ones():
@@ -36,9 +38,11 @@ def test_parameters_are_checked_and_typed():
     defaults = cli.notebook_parameters(ch.source)
     assert cli.parse_overrides(["seed=3", "n_samples=4", "data_root=/x"], defaults, ch) == \
         {"seed": 3, "n_samples": 4, "data_root": "/x"}
-    with pytest.raises(cli.BookError, match=r"has no parameter 'widht'; its parameters: seed=0"):
+    assert cli.parse_overrides(["n_samples=None"], defaults, ch) == {"n_samples": None}
+    with pytest.raises(cli.BookError, match=r"has no parameter 'widht'; its parameters: shrink=False, seed=0"):
         cli.parse_overrides(["widht=3"], defaults, ch)
-    with pytest.raises(cli.BookError, match="'seed' takes a int .* cannot read 'abc'"):
+    wrong = "parameter 'seed' = 'abc' has the wrong type; valid: int in [0, inf)"
+    with pytest.raises(cli.BookError, match=re.escape(wrong)):
         cli.parse_overrides(["seed=abc"], defaults, ch)
     with pytest.raises(cli.BookError, match="--profile"):
         cli.parse_overrides(["profile=paper"], defaults, ch)
@@ -48,7 +52,7 @@ def test_parameters_are_checked_and_typed():
 
 def test_parameters_cell_must_be_flat_literals(tmp_path):
     nb = tmp_path / "01_bad.py"
-    nb.write_text('# %% tags=["parameters"]\nprofile = "book"\nn = len("abc")\n')
+    nb.write_text('# %% tags=["parameters"]\nprofile = "book"  # str: p\nn = len("abc")  # int: n\n')
     with pytest.raises(cli.BookError, match="parameter 'n' must be a literal"):
         cli.notebook_parameters(nb)
     nb.write_text('# %%\nx = 1\n')
@@ -60,7 +64,7 @@ def test_parameters_cell_must_be_flat_literals(tmp_path):
     (["run", "42"], "unknown chapter '42'"),
     (["run", "0", "--profile", "fast"], "unknown profile 'fast'; valid profiles: smoke, book, paper"),
     (["run", "0", "-p", "widht=3"], "has no parameter 'widht'"),
-    (["run", "all", "-p", "seed=x"], "'seed' takes a int"),
+    (["run", "all", "-p", "seed=x"], "parameter 'seed' = 'x' has the wrong type; valid: int in [0, inf)"),
 ])
 def test_cli_errors_exit_2_with_a_message(argv, message, capsys):
     assert cli.main(argv) == 2
@@ -145,3 +149,51 @@ def test_the_paper_profile_asks_before_running_on_a_cpu(monkeypatch):
     cli.confirm_scale("paper", [(chapter, {"shrink": True})], yes=False)  # code paths at smoke sizes: cheap
     cli.confirm_scale("book", [(chapter, {})], yes=False)
     assert cli.main(["run", "0", "--profile", "paper"]) == 2
+
+
+# ------------------------------------------------------------------------- declared types and ranges (issue 16)
+@pytest.mark.parametrize("param,message", [
+    ("epochs=-3", "chapter 5 (linear_regions): parameter 'epochs' = '-3' is out of range; valid: int > 0 | None"),
+    ("epochs=ten", "parameter 'epochs' = 'ten' has the wrong type; valid: int > 0 | None"),
+    ("noise=-0.1", "parameter 'noise' = '-0.1' is out of range; valid: float in [0, inf)"),
+    ("noise=nan", "parameter 'noise' = 'nan' is out of range; valid: float in [0, inf)"),
+    ("device=gpu", "parameter 'device' = 'gpu' has the wrong type; valid: \"auto\" | \"cpu\" | \"cuda\""),
+])
+def test_run_refuses_out_of_range_or_mistyped_parameters_before_papermill(param, message, capsys, monkeypatch):
+    """`run 5 --profile smoke -p epochs=-3` used to run to "done" with untrained networks."""
+    monkeypatch.setattr(cli, "run_chapter", lambda *a, **k: pytest.fail("papermill must not start"))
+    assert cli.main(["run", "5", "--profile", "smoke", "-p", param]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_n_pairs_refuses_a_bool():
+    """`-p n_pairs=True` used to be accepted (True is an int to Python)."""
+    ch = cli.get_chapter("1")
+    with pytest.raises(cli.BookError, match="'n_pairs' = 'True' has the wrong type; valid: int > 0 | None"):
+        cli.parse_overrides(["n_pairs=True"], cli.notebook_parameters(ch.source), ch)
+
+
+def test_typed_overrides_from_python_are_checked_too(monkeypatch):
+    ch = cli.get_chapter("5")
+    with pytest.raises(cli.BookError, match=r"parameter 'epochs' = True is not valid; valid: int > 0 \| None"):
+        cli.check_overrides({"epochs": True}, cli.notebook_parameters(ch.source), ch)
+    cli.check_overrides({"epochs": 3, "noise": 0}, cli.notebook_parameters(ch.source), ch)
+
+
+def test_every_default_satisfies_its_declaration_and_list_shows_them(capsys):
+    cli.list_chapters()
+    out = capsys.readouterr().out
+    assert "epochs = None  (int > 0 | None)" in out and "until = None  (float in (0, 1] | None)" in out
+
+
+def test_undeclared_or_contradicted_parameters_are_refused(tmp_path):
+    nb = tmp_path / "01_bad.py"
+    nb.write_text('# %% tags=["parameters"]\nprofile = "book"  # "smoke" | "book" | "paper": p\nn = 3\n')
+    with pytest.raises(cli.BookError, match="parameter 'n' .* needs a declared type and range"):
+        cli.notebook_parameters(nb)
+    nb.write_text('# %% tags=["parameters"]\nprofile = "book"  # "smoke" | "book" | "paper": p\nn = 0  # int > 0: n\n')
+    with pytest.raises(cli.BookError, match="the default of parameter 'n' = 0 is not valid; valid: int > 0"):
+        cli.notebook_parameters(nb)
+    nb.write_text('# %% tags=["parameters"]\nprofile = "book"  # "smoke" | "book" | "paper": p\nn = 0  # integer: n\n')
+    with pytest.raises(cli.BookError, match="cannot read 'integer'"):
+        cli.notebook_parameters(nb)

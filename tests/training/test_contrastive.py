@@ -126,3 +126,14 @@ def test_grouped_one_nn_matches_within_groups_only():
     query, query_g = torch.tensor([[1.0, 0.05], [0.05, 1.0]]), torch.tensor([1, 0])
     assert one_nn_accuracy(ref, ref_y, query, torch.tensor([2, 1]), groups=(ref_g, query_g)) == 1.0
     assert one_nn_accuracy(ref, ref_y, query, torch.tensor([2, 1])) < 1.0
+
+
+def test_triplet_semihard_accepts_labels_of_shape_n_by_1():
+    """MedMNIST stores labels as (N, 1): was "too many values to unpack"; now the same loss as with (N,)."""
+    emb = torch.randn(12, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(12) % 3
+    assert torch.equal(triplet_semihard(emb, y[:, None]), triplet_semihard(emb, y))
+    with pytest.raises(ValueError, match=r"labels must be class labels of shape \(N,\) or \(N, 1\), got \(12, 3\)"):
+        triplet_semihard(emb, torch.zeros(12, 3))
+    with pytest.raises(ValueError, match="labels has 11 labels but there are 12 points"):
+        triplet_semihard(emb, y[:11])

@@ -1,0 +1,187 @@
+"""Degenerate inputs of the neighbour-based measures (issue 16): ties, duplicates, huge offsets, (N, 1) labels,
+float32 ranking; each row of the issue's table with the value it must give, then property-based tests."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lib.measures.intrinsic_dimension import (DuplicatePointsError, UndefinedDimensionError, intrinsic_dimensions,
+                                              mle_dimension, twonn_dimension)
+from lib.measures.label_sharpness import label_sharpness
+from lib.measures.neighbours import SQUARED_RTOL, knn_distances
+
+
+def offset_cloud() -> torch.Tensor:
+    """The issue's row: 400 points 1e6 + 0.01 * randn(400, 8), float64, seed 1."""
+    return 1e6 + 0.01 * torch.randn(400, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+
+def brute_force(X: torch.Tensor, k: int) -> torch.Tensor:
+    """The k smallest float64 distances of every point to the others, from the differences (no matmul form)."""
+    X = X.flatten(1).double()
+    d = (X[:, None, :] - X[None, :, :]).norm(dim=2)
+    d.fill_diagonal_(math.inf)
+    return d.sort(dim=1).values[:, :k]
+
+
+# ----------------------------------------------------------------------------------------- the issue's rows
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_evenly_spaced_points_tie_rule(dtype):
+    """200 evenly spaced points of [0, 1]: TwoNN was 1.08e12. Every interior point has mu = 1 (r1 = r2), which the
+    rule drops; 2 points are left, so TwoNN is undefined (a clear error). The MLE's neighbourhoods are not all tied
+    (h, h, 2h, 2h, ...): it is finite, near 1 (1.168 at k = 20: the boundary points inflate it)."""
+    X = torch.linspace(0, 1, 200, dtype=dtype)[:, None]
+    with pytest.raises(UndefinedDimensionError, match="198 have r2 = r1"):
+        twonn_dimension(X)
+    with pytest.raises(UndefinedDimensionError, match="TwoNN is undefined"):
+        intrinsic_dimensions(X)
+    assert mle_dimension(X) == pytest.approx(1.1684, abs=1e-3)
+
+
+def test_integer_grid_twonn_is_a_clear_error_not_nan():
+    grid = torch.stack(torch.meshgrid(torch.arange(10.0), torch.arange(10.0), indexing="ij"), -1).reshape(-1, 2)
+    with pytest.raises(UndefinedDimensionError, match="of 100 points, 100 have r2 = r1"):
+        twonn_dimension(grid)
+    with pytest.raises(UndefinedDimensionError):
+        twonn_dimension(grid.long())  # integer dtype: exact ties
+
+
+def test_mle_on_equidistant_points_is_a_clear_error_not_inf():
+    with pytest.raises(UndefinedDimensionError, match="for all 21 points the k = 20 nearest neighbours are equidi"):
+        mle_dimension(torch.eye(21), k=20)
+    with pytest.raises(UndefinedDimensionError):
+        mle_dimension(torch.eye(21), k=20, averaging="mean")
+
+
+def test_estimators_are_translation_invariant():
+    """Was MLE 2.71, TwoNN 3.94 with the offset; the centred cloud gives 7.01 and 8.18."""
+    X = offset_cloud()
+    centred = X - X.mean(0)
+    assert mle_dimension(X) == pytest.approx(7.008265, abs=1e-5)
+    assert twonn_dimension(X) == pytest.approx(8.181257, abs=1e-5)
+    assert mle_dimension(X) == pytest.approx(mle_dimension(centred), rel=1e-9)
+    assert twonn_dimension(X) == pytest.approx(twonn_dimension(centred), rel=1e-9)
+
+
+def test_label_sharpness_accepts_medmnist_label_shape_and_offsets():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(60, 5, generator=g, dtype=torch.float64)
+    y = torch.arange(60) % 2
+    ref = label_sharpness(X, y, M=None)
+    d = torch.cdist(X, X)
+    assert ref == pytest.approx(1 / float(d[y[:, None] != y[None, :]].min()), rel=1e-12)
+    assert label_sharpness(X, y[:, None], M=None) == ref  # (N, 1): MedMNIST's layout
+    assert label_sharpness(X, y.to(torch.uint8)[:, None], M=None) == ref
+    assert label_sharpness(1e6 + X, y, M=None) == pytest.approx(ref, rel=1e-6)  # offsets change nothing
+    with pytest.raises(ValueError, match=r"y must be class labels of shape \(N,\) or \(N, 1\), got \(60, 2\)"):
+        label_sharpness(X, torch.zeros(60, 2, dtype=torch.long), M=None)
+    with pytest.raises(ValueError, match="y has 59 labels but there are 60 points"):
+        label_sharpness(X, y[:59], M=None)
+
+
+# ------------------------------------------------------------------------------------- exact neighbours
+@pytest.mark.parametrize("rank_dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("offset", [0.0, 1e3, 1e6])
+def test_knn_is_exact_whatever_offset_and_ranking_dtype(rank_dtype, offset):
+    """The float32 ranking is certified by the rounding bound (rows that fail it are widened), so the distances are
+    those of a float64 brute force to the proven 5e-11, even with an offset 1e8 times the spacing of the points."""
+    X = offset + 0.01 * torch.randn(300, 16, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    d, i = knn_distances(X, 10, rank_dtype=rank_dtype, margin=0, budget_bytes=30_000)
+    ref = brute_force(X, 10)
+    assert torch.allclose(d, ref, rtol=SQUARED_RTOL / 2, atol=0)  # the proven accuracy
+    assert torch.allclose((X[i] - X[:, None, :]).norm(dim=2), d, rtol=SQUARED_RTOL / 2, atol=0)
+
+
+def test_knn_widens_on_ties_at_the_kth_neighbour():
+    """A 12 x 12 grid: the k-th neighbour ties with points outside the first candidates; widening finds them."""
+    grid = torch.stack(torch.meshgrid(torch.arange(12.0), torch.arange(12.0), indexing="ij"), -1).reshape(-1, 2)
+    d, _ = knn_distances(grid, 5, rank_dtype=torch.float32, margin=0)
+    assert torch.equal(d, brute_force(grid, 5))
+
+
+def test_knn_rejects_unsupported_rank_dtype():
+    with pytest.raises(ValueError, match="rank_dtype must be torch.float32 or torch.float64"):
+        knn_distances(torch.rand(10, 3), 2, rank_dtype=torch.float16)
+
+
+# ------------------------------------------------------------------------------------- property-based tests
+def _clouds() -> st.SearchStrategy[np.ndarray]:
+    """Small clouds with the degeneracies of real data: duplicated rows, lattice values (ties), constant columns,
+    huge offsets, tiny N."""
+    @st.composite
+    def build(draw):
+        n = draw(st.integers(2, 40))
+        d = draw(st.integers(1, 6))
+        lattice = draw(st.booleans())
+        elements = st.integers(-3, 3).map(float) if lattice else st.floats(-1, 1, allow_nan=False, width=64)
+        x = draw(arrays(np.float64, (n, d), elements=elements))
+        if draw(st.booleans()):  # duplicate some rows
+            rows = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
+            x = np.concatenate([x, x[rows]])
+        if draw(st.booleans()):  # a constant column
+            x[:, draw(st.integers(0, d - 1))] = draw(st.floats(-10, 10, allow_nan=False))
+        return x + draw(st.sampled_from([0.0, 1e3, 1e6]))
+    return build()
+
+
+def _assert_sane_or_clear(fn, X: torch.Tensor, n_points: int) -> None:
+    try:
+        value = fn(X)
+    except (DuplicatePointsError, UndefinedDimensionError) as e:
+        assert "undefined" in str(e) or "duplicate" in str(e)
+        return
+    except ValueError as e:  # too few points for k
+        assert f"N={n_points}" in str(e)
+        return
+    values = value.values() if isinstance(value, dict) else [value]
+    assert all(math.isfinite(v) and v > 0 for v in values), value
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_clouds(), st.sampled_from(["error", "drop"]))
+def test_estimators_give_a_finite_value_or_a_clear_error(x, duplicates):
+    X = torch.from_numpy(x)
+    n = len(X)
+    _assert_sane_or_clear(lambda X: twonn_dimension(X, duplicates=duplicates), X, n)
+    _assert_sane_or_clear(lambda X: mle_dimension(X, k=min(5, max(3, n - 1)), duplicates=duplicates), X, n)
+    _assert_sane_or_clear(lambda X: mle_dimension(X, k=3, averaging="mean", duplicates=duplicates), X, n)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_clouds(), st.sampled_from([torch.float32, torch.float64]))
+def test_knn_distances_equal_brute_force_on_degenerate_clouds(x, rank_dtype):
+    X = torch.from_numpy(x)
+    k = min(3, len(X) - 1)
+    d, _ = knn_distances(X, k, rank_dtype=rank_dtype, margin=0)
+    assert torch.allclose(d, brute_force(X, k), rtol=SQUARED_RTOL / 2, atol=1e-12 * float(X.abs().max()))
+
+
+@given(st.integers(2, 30), st.sampled_from([math.nan, math.inf, -math.inf]))
+def test_non_finite_points_are_refused_by_name(n, bad):
+    X = torch.rand(n, 3, dtype=torch.float64)
+    X[n // 2, 1] = bad
+    for fn in (twonn_dimension, mle_dimension, lambda X: knn_distances(X, 1)):
+        with pytest.raises(ValueError, match=f"X contains NaN or infinite values .*first at row {n // 2}"):
+            fn(X)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_clouds(), st.integers(0, 2 ** 16), st.booleans())
+def test_label_sharpness_gives_the_brute_force_value_or_a_clear_error(x, seed, column_labels):
+    X = torch.from_numpy(x)
+    y = torch.randint(0, 2, (len(X),), generator=torch.Generator().manual_seed(seed))
+    try:
+        value = label_sharpness(X, y[:, None] if column_labels else y, M=None)
+    except ValueError as e:
+        assert "two distinct labels" in str(e) or "distance zero" in str(e)
+        return
+    d = (X[:, None, :] - X[None, :, :]).norm(dim=2)
+    d = d[(y[:, None] != y[None, :]) & (d > 0)]
+    assert value == pytest.approx(1 / float(d.min()), rel=1e-9)

@@ -10,6 +10,7 @@ import pytest
 
 from lib.data.registry import STAND_IN_ENV
 from lib.pipeline import cli
+from lib.pipeline.widgets import HEADLESS_ENV
 
 CHAPTERS = cli.chapters()
 
@@ -76,12 +77,13 @@ PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "workers": 2}}
 @pytest.mark.book
 @pytest.mark.paper
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
-def test_paper_profile_runs_shrunk(chapter, tmp_path):
+def test_paper_profile_runs_shrunk(chapter, tmp_path, monkeypatch):
     """Every chapter's `paper` profile, its code paths (architectures, losses, dtypes, optimizers) at the smoke
     profile's sizes (`-p shrink=True`), executes: the day a GPU is available, the paper run does not die on a path
     that CI never took. Written to a temporary folder so the smoke chapters of the book stay as they are."""
     import papermill as pm
 
+    monkeypatch.setenv(HEADLESS_ENV, "1")  # as `python -m lib run`: widget cells open no comm (never a stall)
     out = tmp_path / f"{chapter.stem}.ipynb"
     params = {"profile": "paper", "shrink": True, "device": "cpu", **PAPER_EXTRA.get(chapter.stem, {})}
     pm.execute_notebook(cli._read_notebook(chapter.source), str(out), kernel_name="python3", cwd=str(cli.REPO_ROOT),

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lib.data.registry import Remote, file_md5, find_files, get_spec
-from lib.data.root import download_root
+from lib.data.root import download_root, writable
 
 MIRROR_ENV = "GG_DATA_MIRROR"
 _BLOCK = 1 << 16
@@ -94,8 +94,14 @@ def _download(url: str, remote: Remote, target: Path, progress: bool, timeout: f
     """Stream ``url`` into a temporary file beside ``target``; check length and md5; rename. Returns the bytes."""
     from tqdm.auto import tqdm
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    if not writable(target.parent):
+        raise FetchError(f"cannot write {remote.path}: {target.parent} is read-only (set GG_DATA_ROOT to a writable "
+                         f"folder, or --root)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as err:
+        raise FetchError(f"cannot write {remote.path} into {target.parent}: {err}") from None
     tmp = Path(tmp_name)
     try:
         digest, done = hashlib.md5(), 0

@@ -30,6 +30,18 @@ def data_roots(root: str | os.PathLike | None = None) -> list[Path]:
     return roots
 
 
+def writable(path: str | os.PathLike) -> bool:
+    """Whether files may be created under ``path``: its nearest existing folder is writable and has a write
+    permission bit (a folder made read-only on purpose, as a shared data pack, is never written, even by root)."""
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return os.access(p, os.W_OK) and bool(p.stat().st_mode & 0o222)
+
+
 def download_root(root: str | os.PathLike | None = None) -> Path:
-    """Where a download is written: the first root searched."""
-    return data_roots(root)[0]
+    """Where a download is written: the first data root searched that is :func:`writable` (a read-only
+    ``$GG_DATA_ROOT`` is read, and downloads go to the user cache), else the first root (the write then fails with
+    an error naming it)."""
+    roots = data_roots(root)
+    return next((r for r in roots if writable(r)), roots[0])

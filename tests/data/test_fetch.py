@@ -195,3 +195,26 @@ def test_with_the_pack_the_book_needs_are_met_by_what_is_on_disk(data_root):
     """Chapter 1 at book: MNIST and KMNIST (natural) and the hand-placed MedMNIST files (medical) suffice."""
     assert unmet_groups(chapter_groups([0, 1, 2, 3, 4, 5, 6], "book"), data_root) == []
     assert load_dataset("kmnist", "test", root=data_root).verified is True  # the authors' npz release, md5 checked
+
+
+def test_a_read_only_data_root_is_read_and_downloads_go_to_the_user_cache(data_root, mirror, tmp_path, monkeypatch):
+    """A shared pack (folders without write bits) is never written, even by root: downloads go to the cache."""
+    folder, _, _ = mirror
+    _copy(data_root, folder, "Omniglot/all_runs.zip")
+    pack = tmp_path / "pack"
+    (pack / "MNIST").mkdir(parents=True)
+    for p in (pack / "MNIST", pack):
+        p.chmod(0o555)
+    monkeypatch.setenv("GG_DATA_ROOT", str(pack))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        cache = tmp_path / "cache" / "geometry-generalization" / "data"
+        assert registry.download_root() == cache
+        assert [o.status for o in fetch([("omniglot_oneshot", "test")], progress=False)] == ["fetched"]
+        assert (cache / "Omniglot/all_runs.zip").is_file() and _files(pack) == []
+        with pytest.raises(FetchError, match=f"{pack}/MNIST/raw is read-only"):
+            fetch_split("mnist", "test", root=pack, progress=False)
+        assert _files(pack) == []
+    finally:
+        for p in (pack, pack / "MNIST"):
+            p.chmod(0o755)

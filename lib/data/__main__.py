@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     mirror = mirror_url()
     print(f"data root {download_root(args.root)}; source {'mirror ' + mirror if mirror else 'official URLs'}; "
           f"{len(needs)} dataset split(s): {', '.join(f'{n}:{s}' for n, s in needs)}", flush=True)
-    outcomes = fetch(needs, args.root, mirror=mirror, progress=not args.quiet)
+    outcomes = fetch(needs, args.root, mirror=mirror, progress=not args.quiet, stop_when_offline=True)
     for o in outcomes:
         if o.status == "fetched":
             print(f"  fetched {o.remote.path} ({human_size(o.bytes)}) from {source_url(o.remote, mirror)}")

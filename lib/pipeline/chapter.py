@@ -43,6 +43,11 @@ class Chapter:
     present: dict[str, list[str]] = field(default_factory=dict)
     executor: cf.Executor | None = None
 
+    def describe(self) -> str:
+        """One line for the page: the profile and every resolved parameter the chapter runs with, and the device."""
+        values = ", ".join(f"{name}={value}" for name, value in vars(self.cfg).items() if name != "profile")
+        return f"{self.key} at profile {self.cfg.profile!r}: {values}; device {self.device}"
+
     def sweep(self, configs: Iterable[dict], fn: Callable[[dict], object], progress: bool = True) -> list[dict]:
         """:func:`~lib.pipeline.results.run_sweep` of ``fn`` over ``configs`` in this chapter's store and workers."""
         return run_sweep(configs, fn, self.store, self.executor, progress)
@@ -87,4 +92,6 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
                                     f"them.")
     executor = (cf.ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
                                        initargs=(1,)) if workers else None)
-    return Chapter(key, cfg, ResultStore(key, cfg.profile), root, pick_device(device), found, executor)
+    chapter = Chapter(key, cfg, ResultStore(key, cfg.profile), root, pick_device(device), found, executor)
+    print(chapter.describe(), flush=True)
+    return chapter

@@ -31,6 +31,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EXECUTED = REPO_ROOT / "book" / "chapters"
 BUILD_DIR = REPO_ROOT / "_build"
+# What the pages load from book/_static/ instead of a CDN (_config.yml: mathjax_path, nb_ipywidgets_js).
+LOCAL_SCRIPTS = tuple(REPO_ROOT / "book" / "_static" / f for f in ("mathjax/tex-mml-chtml.js", "widgets/require.js",
+                                                                   "widgets/embed-amd.js"))
 _LOG_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Traceback \(most recent call last\)")
 
 
@@ -212,10 +215,25 @@ def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_o
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = saved_backend
+    tag_for_html(partial)
     partial.replace(chapter.executed)
     print(f"[book] chapter {chapter.number} done in {time.perf_counter() - start:.0f} s -> "
           f"{chapter.executed.relative_to(REPO_ROOT)}", flush=True)
     return chapter.executed
+
+
+def tag_for_html(path: Path) -> None:
+    """Tag the executed notebook at ``path`` so that the book leaves out its ``parameters`` cell and papermill's
+    injected ``# Parameters`` cell (``remove-cell``): the page states the profile and parameters in the one line
+    ``setup_chapter`` prints. The downloadable notebook keeps both cells."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def toc_chapters() -> list[Path]:
@@ -231,6 +249,10 @@ def build(strict: bool = True) -> Path:
         names = ", ".join(p.stem for p in missing)
         raise BookError(f"chapters not executed yet: {names}. Run `python -m lib run all --profile book` "
                         "(or --profile smoke) first.")
+    absent = [str(p) for p in LOCAL_SCRIPTS if not p.is_file()]
+    if absent:
+        raise BookError(f"the scripts the book serves locally are missing ({', '.join(absent)}); `make install` "
+                        "copies them from the npm registry (package.json)")
     exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or shutil.which("jupyter-book")
     if exe is None:
         raise BookError("jupyter-book is not installed; `pip install -r requirements.txt`")

@@ -94,3 +94,26 @@ def test_a_stuck_cell_reruns_the_chapter_once_then_fails(monkeypatch):
     monkeypatch.setattr(cli, "_execute", lambda *args: (_ for _ in ()).throw(CellTimeoutError("timed out")))
     with pytest.raises(cli.BookError, match="ran past 300 s"):
         cli.run_chapter(chapter, "smoke", {})
+
+
+def test_build_refuses_a_book_without_its_local_scripts(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "toc_chapters", lambda: [])
+    monkeypatch.setattr(cli, "LOCAL_SCRIPTS", (tmp_path / "mathjax" / "tex-mml-chtml.js",))
+    with pytest.raises(cli.BookError, match="make install"):
+        cli.build()
+
+
+def test_tag_for_html_removes_only_the_parameter_cells(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("profile = 'book'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("# Parameters\nprofile = 'smoke'", metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("ch = setup_chapter(...)", metadata={"tags": ["hide-input"]}),
+        nbformat.v4.new_markdown_cell("# Title")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    cli.tag_for_html(path)
+    cli.tag_for_html(path)  # idempotent
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
+    assert tags == [["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["hide-input"], []]

@@ -51,5 +51,9 @@ book: install
 	$(PY) -m lib.pipeline.cli run all --profile book
 	$(PY) -m lib.pipeline.cli build
 
+## the student edition of the executed book: every exercise, no solution (in _build/student/_build/html)
+student: install
+	$(PY) -m lib.pipeline.cli build --student
+
 clean:
 	rm -rf _build book/chapters .cache/results

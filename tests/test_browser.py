@@ -4,8 +4,8 @@ the machine or failed, an image that did not load, TeX left unrendered after Mat
 missing page, a widget output with nothing rendered, or a code line cut off at the right edge. One full-page
 screenshot per chapter goes to ``_build/screenshots/`` (ignored by git).
 
-The unmarked tests check the checker on small hand-written pages; the ``book`` tests run after the strict build of
-``tests/test_book.py`` (same marker, collected after it). Without Chromium or Playwright every test here is skipped
+The unmarked tests check the checker on small hand-written pages; the ``book`` tests run after the strict builds of
+``tests/test_book.py`` (the book and its student edition; same marker, collected after it). Without Chromium or Playwright every test here is skipped
 with the reason (``make chromium`` installs Chromium where apt-get is available).
 """
 
@@ -162,34 +162,38 @@ def _pages(html: Path) -> list[Path]:
     return sorted(p for p in html.rglob("*.html") if not ({"_static", "_sources", "_images"} & set(p.parts)))
 
 
-@pytest.fixture(scope="module")
-def built_book() -> Path:
-    """``_build/html`` as the strict build of ``tests/test_book.py`` left it (built here if it is missing)."""
-    if not (HTML / "index.html").is_file():
-        cli.build(strict=True)
-    return HTML
+def built(student: bool = False) -> Path:
+    """The HTML of the book (or of its student edition) as the strict builds of ``tests/test_book.py`` left it, built
+    here if it is missing."""
+    html = cli.html_dir(student)
+    if not (html / "index.html").is_file():
+        cli.build(strict=True, student=student)
+    return html
 
 
 @pytest.mark.book
-def test_every_page_renders_offline(browser, built_book):
+@pytest.mark.parametrize("student", [False, True], ids=["book", "student-edition"])
+def test_every_page_renders_offline(browser, student):
+    html = built(student)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pages = _pages(built_book)
+    pages = _pages(html)
     assert any("chapters" in p.parts for p in pages)
     report = {}
     for page in pages:
-        shot = SCREENSHOTS / f"{page.stem}.png" if "chapters" in page.parts else None
+        shot = SCREENSHOTS / f"{page.stem}.png" if "chapters" in page.parts and not student else None
         problems = check_page(browser, page, shot)
         if problems:
-            report[str(page.relative_to(built_book))] = problems
+            report[str(page.relative_to(html))] = problems
     assert not report, "\n".join(f"{page}:\n  " + "\n  ".join(p[:300] for p in probs) for page, probs in report.items())
-    assert {p.stem for p in pages if "chapters" in p.parts} <= {p.stem for p in SCREENSHOTS.glob("*.png")}
+    if not student:
+        assert {p.stem for p in pages if "chapters" in p.parts} <= {p.stem for p in SCREENSHOTS.glob("*.png")}
 
 
 @pytest.mark.book
-def test_the_check_fails_without_the_local_mathjax(browser, built_book, tmp_path):
+def test_the_check_fails_without_the_local_mathjax(browser, tmp_path):
     """The same book with ``_static/mathjax`` removed: its pages keep raw TeX and the script fails to load."""
     broken = tmp_path / "html"
-    shutil.copytree(built_book, broken, ignore=lambda folder, names: ["mathjax"] if folder.endswith("_static") else [])
+    shutil.copytree(built(), broken, ignore=lambda folder, names: ["mathjax"] if folder.endswith("_static") else [])
     problems = check_page(browser, broken / "book" / "notation.html")
     assert any(p.startswith("unrendered TeX") for p in problems), problems
     assert any(p.startswith("failed request") and "mathjax" in p for p in problems), problems

@@ -117,3 +117,16 @@ def test_tag_for_html_removes_only_the_parameter_cells(tmp_path):
     cli.tag_for_html(path)  # idempotent
     tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
     assert tags == [["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["hide-input"], []]
+
+
+def test_student_config_hides_the_solutions_and_keeps_the_rest():
+    import yaml
+
+    book = yaml.safe_load((cli.REPO_ROOT / "_config.yml").read_text())
+    student = yaml.safe_load(cli.student_config().read_text())
+    assert book["sphinx"]["config"]["hide_solutions"] is False
+    assert student["sphinx"]["config"]["hide_solutions"] is True
+    assert student["sphinx"]["config"]["html_copy_source"] is False
+    for key in ("title", "parse", "execute", "bibtex_bibfiles"):
+        assert student[key] == book[key]
+    assert cli.html_dir(student=True) == cli.STUDENT_DIR / "_build" / "html"

@@ -27,12 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib.pipeline.profiles import PROFILES
+from lib.pipeline.results import git_commit
+from lib.pipeline.status import METADATA_KEY, status_markdown
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EXECUTED = REPO_ROOT / "book" / "chapters"
 BUILD_DIR = REPO_ROOT / "_build"
 STUDENT_DIR = BUILD_DIR / "student"
+STATUS_PAGE = REPO_ROOT / "book" / "status.md"
 # What the pages load from book/_static/ instead of a CDN (_config.yml: mathjax_path, nb_ipywidgets_js).
 LOCAL_SCRIPTS = tuple(REPO_ROOT / "book" / "_static" / f for f in ("mathjax/tex-mml-chtml.js", "widgets/require.js",
                                                                    "widgets/embed-amd.js"))
@@ -218,6 +221,7 @@ def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_o
         else:
             os.environ["MPLBACKEND"] = saved_backend
     tag_for_html(partial)
+    record_commit(partial)
     partial.replace(chapter.executed)
     print(f"[book] chapter {chapter.number} done in {time.perf_counter() - start:.0f} s -> "
           f"{chapter.executed.relative_to(REPO_ROOT)}", flush=True)
@@ -236,6 +240,22 @@ def tag_for_html(path: Path) -> None:
         if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
     nbformat.write(nb, path)
+
+
+def record_commit(path: Path) -> None:
+    """Write the commit the chapter ran at into the executed notebook's metadata, for the status page."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata[METADATA_KEY] = {"commit": git_commit()}
+    nbformat.write(nb, path)
+
+
+def write_status_page() -> Path:
+    """``book/status.md`` (ignored by git): how every executed chapter was made (lib/pipeline/status.py)."""
+    executed = [(ch.number, ch.title, ch.source, ch.executed) for ch in chapters() if ch.executed.is_file()]
+    STATUS_PAGE.write_text(status_markdown(executed))
+    return STATUS_PAGE
 
 
 def toc_chapters() -> list[Path]:
@@ -277,6 +297,7 @@ def build(strict: bool = True, student: bool = False) -> Path:
     if absent:
         raise BookError(f"the scripts the book serves locally are missing ({', '.join(absent)}); `make install` "
                         "copies them from the npm registry (package.json)")
+    write_status_page()
     exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or shutil.which("jupyter-book")
     if exe is None:
         raise BookError("jupyter-book is not installed; `pip install -r requirements.txt`")

@@ -12,3 +12,9 @@ def test_setup_prints_the_profile_and_every_resolved_parameter(capsys):
     ch = setup_chapter("chXX", "smoke", TABLE, device="cpu", n=25)
     assert capsys.readouterr().out == "chXX at profile 'smoke': n=25, models=lenet; device cpu\n"
     assert ch.describe() == "chXX at profile 'smoke': n=25, models=lenet; device cpu"
+
+
+def test_a_chapter_key_adds_the_command_that_reruns_it():
+    ch = setup_chapter("ch07", "book", TABLE, device="cpu")
+    assert ch.describe() == ("ch07 at profile 'book': n=100, models=lenet,fc; device cpu; "
+                             "rerun: python -m lib run 7 --profile book")

@@ -197,3 +197,16 @@ def test_the_check_fails_without_the_local_mathjax(browser, tmp_path):
     problems = check_page(browser, broken / "book" / "notation.html")
     assert any(p.startswith("unrendered TeX") for p in problems), problems
     assert any(p.startswith("failed request") and "mathjax" in p for p in problems), problems
+
+
+@pytest.mark.book
+def test_search_works_offline(browser):
+    """Sphinx's search index answers a query on the built book without a server or a network."""
+    page = browser.new_page()
+    try:
+        page.goto((built() / "search.html").resolve().as_uri() + "?q=diffeomorphism")
+        page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+        hits = page.eval_on_selector_all("#search-results ul.search li a", "links => links.map((a) => a.href)")
+    finally:
+        page.close()
+    assert any("02_relative_stability" in h for h in hits), hits

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lib.pipeline.profiles import PROFILES
 from lib.pipeline.results import git_commit
-from lib.pipeline.status import METADATA_KEY, status_markdown
+from lib.pipeline.status import METADATA_KEY, status_markdown, write_map_figure
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -36,6 +36,7 @@ EXECUTED = REPO_ROOT / "book" / "chapters"
 BUILD_DIR = REPO_ROOT / "_build"
 STUDENT_DIR = BUILD_DIR / "student"
 STATUS_PAGE = REPO_ROOT / "book" / "status.md"
+MAP_FIGURES = REPO_ROOT / "book" / "_generated"  # one figure per chapter for the intro's map (ignored by git)
 # What the pages load from book/_static/ instead of a CDN (_config.yml: mathjax_path, nb_ipywidgets_js).
 LOCAL_SCRIPTS = tuple(REPO_ROOT / "book" / "_static" / f for f in ("mathjax/tex-mml-chtml.js", "widgets/require.js",
                                                                    "widgets/embed-amd.js"))
@@ -258,6 +259,11 @@ def write_status_page() -> Path:
     return STATUS_PAGE
 
 
+def write_map_figures() -> list[Path]:
+    """``book/_generated/NN_slug.png``: one figure of every executed chapter, shown on the intro's map."""
+    return [write_map_figure(ch.executed, MAP_FIGURES / f"{ch.stem}.png") for ch in chapters() if ch.executed.is_file()]
+
+
 def toc_chapters() -> list[Path]:
     """The executed notebooks the table of contents points at (entries under ``book/chapters/``)."""
     toc = (REPO_ROOT / "_toc.yml").read_text()
@@ -298,6 +304,7 @@ def build(strict: bool = True, student: bool = False) -> Path:
         raise BookError(f"the scripts the book serves locally are missing ({', '.join(absent)}); `make install` "
                         "copies them from the npm registry (package.json)")
     write_status_page()
+    write_map_figures()
     exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or shutil.which("jupyter-book")
     if exe is None:
         raise BookError("jupyter-book is not installed; `pip install -r requirements.txt`")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 
 from lib.pipeline.status import METADATA_KEY, committed_records, rerun_command, run_record, status_markdown
 
@@ -42,6 +43,38 @@ def test_status_page_has_a_row_per_chapter(tmp_path):
     source = tmp_path / "02_x.py"
     source.write_text("print('no committed results')\n")
     page = status_markdown([(2, "Relative stability", source, _executed(tmp_path))])
-    assert ("| 2 | Relative stability | `book` | `seed=3` | cuda:0 | 123 s | 2026-11-30 07:00 | `abc123def456` | "
-            "`python -m lib run 2 --profile book -p seed=3` |") in page
+    assert ("| [2. Relative stability](chapters/02_x) | `book` | `seed=3` | cuda:0 | 123 s | 2026-11-30 07:00 | "
+            "`abc123def456` |") in page
+    assert "python -m lib run 2 --profile book -p seed=3" in page
     assert "No chapter reads committed results" in page
+
+
+def _png(colour: tuple[int, int, int]) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 3), colour).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_map_figure_prefers_the_tagged_cell_then_the_first_image(tmp_path):
+    from PIL import Image
+
+    from lib.pipeline.status import write_map_figure
+
+    def image_cell(colour, tags=()):
+        out = nbformat.v4.new_output("display_data", data={"image/png": _png(colour), "text/plain": "<Figure>"})
+        return nbformat.v4.new_code_cell("plt.show()", outputs=[out], metadata={"tags": list(tags)})
+
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[image_cell((255, 0, 0)), image_cell((0, 0, 255), ["map-figure"])]),
+                   path)
+    assert Image.open(write_map_figure(path, tmp_path / "tagged.png")).getpixel((0, 0)) == (0, 0, 255)
+    nbformat.write(nbformat.v4.new_notebook(cells=[image_cell((255, 0, 0)), image_cell((0, 0, 255))]), path)
+    assert Image.open(write_map_figure(path, tmp_path / "first.png")).getpixel((0, 0)) == (255, 0, 0)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
+    with pytest.raises(ValueError, match="no image output"):
+        write_map_figure(path, tmp_path / "none.png")

@@ -41,6 +41,12 @@ MAP_FIGURES = REPO_ROOT / "book" / "_generated"  # one figure per chapter for th
 LOCAL_SCRIPTS = tuple(REPO_ROOT / "book" / "_static" / f for f in ("mathjax/tex-mml-chtml.js", "widgets/require.js",
                                                                    "widgets/embed-amd.js"))
 _LOG_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Traceback \(most recent call last\)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Sphinx colours its log: "\x1b[91mWARNING: ..." has no word boundary
+
+
+def log_problems(log: str) -> list[str]:
+    """The lines of a build log that report a warning, an error or a traceback (colour codes removed)."""
+    return [line for line in _ANSI.sub("", log).splitlines() if _LOG_PROBLEM.search(line)]
 
 
 class BookError(Exception):
@@ -319,7 +325,7 @@ def build(strict: bool = True, student: bool = False) -> Path:
     log = proc.stdout + proc.stderr
     log_path.write_text(log)
     print(log)
-    problems = [line for line in log.splitlines() if _LOG_PROBLEM.search(line)]
+    problems = log_problems(log)
     if proc.returncode != 0 or (strict and problems):
         shown = "\n".join(problems[:30])
         raise BookError(f"the book build failed (exit {proc.returncode}, {len(problems)} warning/error lines; "

@@ -130,3 +130,11 @@ def test_student_config_hides_the_solutions_and_keeps_the_rest():
     for key in ("title", "parse", "execute", "bibtex_bibfiles"):
         assert student[key] == book[key]
     assert cli.html_dir(student=True) == cli.STUDENT_DIR / "_build" / "html"
+
+
+def test_log_problems_sees_coloured_warnings():
+    log = ("building [html]\n\x1b[91mWARNING: image file not readable: _generated/x.png\x1b[39;49;00m\n"
+           "reading sources... [100%] book/intro\nTraceback (most recent call last):\n")
+    assert cli.log_problems(log) == ["WARNING: image file not readable: _generated/x.png",
+                                     "Traceback (most recent call last):"]
+    assert cli.log_problems("build succeeded.\nno WARNINGS here: WARNINGS is not a word of the pattern\n") == []

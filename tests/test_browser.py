@@ -46,7 +46,7 @@ async () => {
   const widgetViews = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')];
   const rendered = (s) => [...s.parentElement.children].some(
       (e) => e !== s && e.tagName !== 'SCRIPT' && e.getBoundingClientRect().height > 0);
-  for (let i = 0; i < 100 && !widgetViews.every(rendered); i++) { await settle(100); }
+  for (let i = 0; i < 200 && !widgetViews.every(rendered); i++) { await settle(100); }  // up to 20 s
   const images = [...document.images];
   images.forEach((img) => { img.loading = 'eager'; });
   await Promise.all(images.map((img) => img.decode().catch(() => null)));

@@ -10,7 +10,7 @@ export GG_DATA_ROOT := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: install test book run clean
+.PHONY: install test book run clean student chromium
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,29 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed
+# The scripts the HTML book loads (MathJax, RequireJS, the ipywidgets HTML manager), pinned in package-lock.json and
+# copied with their licences into book/_static/ (ignored by git), so that the book renders with no network.
+ASSETS  := book/_static
+WIDGETS := node_modules/@jupyter-widgets/html-manager
+$(ASSETS)/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(ASSETS)/mathjax $(ASSETS)/widgets
+	mkdir -p $(ASSETS)/widgets
+	cp -r node_modules/mathjax/es5 $(ASSETS)/mathjax
+	cp node_modules/mathjax/LICENSE $(ASSETS)/mathjax/LICENSE
+	cp node_modules/requirejs/require.js $(ASSETS)/widgets/
+	cp $(WIDGETS)/LICENSE $(WIDGETS)/dist/embed-amd.js $(WIDGETS)/dist/*.woff* $(WIDGETS)/dist/*.ttf \
+	   $(WIDGETS)/dist/*.eot $(WIDGETS)/dist/*.svg $(ASSETS)/widgets/
+	touch $@
+
+install: $(VENV)/.installed $(ASSETS)/.installed
+
+## Debian's Chromium for tests/test_browser.py (needs apt-get and root; elsewhere install Chromium yourself)
+chromium:
+	@if command -v chromium >/dev/null; then echo "chromium: $$(command -v chromium)"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "*** cannot install Chromium here (no apt-get or not root): tests/test_browser.py will be SKIPPED ***"; fi
 
 ## unit tests of lib + every chapter at the smoke profile (papermill) + the strict book build
 test: install
@@ -28,6 +50,10 @@ test: install
 book: install
 	$(PY) -m lib.pipeline.cli run all --profile book
 	$(PY) -m lib.pipeline.cli build
+
+## the student edition of the executed book: every exercise, no solution (in _build/student/_build/html)
+student: install
+	$(PY) -m lib.pipeline.cli build --student
 
 clean:
 	rm -rf _build book/chapters .cache/results

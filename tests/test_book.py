@@ -38,6 +38,34 @@ def test_book_builds_strictly():
     assert 'id="lib.measures.intrinsic_dimension.mle_dimension"' in (html / "book/api/measures.html").read_text()
 
 
+def _count(page: str, css_class: str) -> int:
+    return page.count(f'<div class="{css_class}')
+
+
+@pytest.mark.book
+def test_every_chapter_has_three_exercises_with_folded_solutions():
+    html = cli.html_dir()
+    for chapter in CHAPTERS:
+        page = (html / f"book/chapters/{chapter.stem}.html").read_text()
+        exercises, solutions = _count(page, "exercise admonition"), _count(page, "solution dropdown admonition")
+        assert exercises >= 3 and solutions == exercises, (chapter.stem, exercises, solutions)
+        # the parameter cells are left out of the page: it opens on the chapter's text
+        assert "# Parameters" not in page and "profile = " not in page, chapter.stem
+
+
+@pytest.mark.book
+def test_student_edition_has_the_exercises_and_no_solution():
+    index = cli.build(strict=True, student=True)
+    html = index.parent
+    assert html == cli.html_dir(student=True)
+    for chapter in CHAPTERS:
+        page = (html / f"book/chapters/{chapter.stem}.html").read_text()
+        assert _count(page, "exercise admonition") >= 3, chapter.stem
+        assert 'class="solution' not in page, chapter.stem
+    # the executed notebooks hold the solutions: the student edition offers no source for download
+    assert not list(html.rglob("*.ipynb"))
+
+
 # Chapter 1's paper profile trains six deep architectures on every dataset: one epoch each is enough to take the path.
 PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "workers": 2}}
 

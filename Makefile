@@ -48,12 +48,12 @@ test: install
 
 ## every chapter at the book profile, then the HTML book in _build/html
 book: install
-	$(PY) -m lib.pipeline.cli run all --profile book
-	$(PY) -m lib.pipeline.cli build
+	$(PY) -m lib run all --profile book
+	$(PY) -m lib build
 
 ## the student edition of the executed book: every exercise, no solution (in _build/student/_build/html)
 student: install
-	$(PY) -m lib.pipeline.cli build --student
+	$(PY) -m lib build --student
 
 clean:
 	rm -rf _build book/chapters .cache/results

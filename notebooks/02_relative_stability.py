@@ -61,13 +61,15 @@ ch = setup_chapter("ch02", profile, {
               "width": 0.125, "n_train": 200, "n_test": 300, "n_probe": 100, "epochs": 1, "target": None,
               "seeds": 1, "sizes": (100, 200), "curve_models": ("resnet18",), "curve_deltas": (0.5, 1.0, 2.0),
               "phase_T": 5, "phase_c": (1, 3, 10), "phase_samples": 20,
-              "stripe": {"d": 10, "ps": (32, 64, 128), "h": 50, "seeds": 1, "n_test": 1000, "until": 0.9}},
+              "stripe": {"d": 10, "ps": (32, 64, 128), "h": 50, "seeds": 1, "n_test": 1000, "until": 0.9,
+                         "loss": "softhinge"}},
     "book": {"datasets": ("mnist", "kmnist"), "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
              "zoo": ("alexnet", "vgg11", "vgg11_bn"), "zoo_dataset": ("kmnist",), "width": 0.25, "n_train": 2000,
              "n_test": 2000, "n_probe": 500, "epochs": 16, "target": 0.99, "seeds": 1,
              "sizes": (250, 500, 1000, 2000), "curve_models": ("resnet18",), "curve_deltas": (0.3, 1.0, 3.0),
              "phase_T": 25, "phase_c": (1, 2, 3, 5, 8, 12, 18, 25, 35), "phase_samples": 100,
-             "stripe": {"d": 30, "ps": (128, 256, 512, 1024), "h": 250, "seeds": 1, "n_test": 5000, "until": 0.95}},
+             "stripe": {"d": 30, "ps": (128, 256, 512, 1024), "h": 250, "seeds": 1, "n_test": 5000, "until": 0.95,
+                        "loss": "softhinge"}},
     "paper": {"datasets": ("mnist", "kmnist", "fashionmnist", "cifar10"),
               "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
               "zoo": ("alexnet", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "resnet34",
@@ -78,7 +80,7 @@ ch = setup_chapter("ch02", profile, {
               "curve_deltas": (0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0, 4.0), "phase_T": 40,
               "phase_c": (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40), "phase_samples": 400,
               "stripe": {"d": 30, "ps": (128, 256, 512, 1024, 2048, 4096, 8192), "h": 10000, "seeds": 5,
-                         "n_test": 10000, "until": 1.0}},
+                         "n_test": 10000, "until": 1.0, "loss": "hinge"}},
 }, shrink=shrink, sizes=("width", "n_train", "n_test", "n_probe", "epochs", "seeds", "sizes", "curve_deltas",
                          "phase_T", "phase_c", "phase_samples", "stripe"),
    data_root=data_root, device=device, datasets=("datasets",), seeds=seeds, epochs=epochs, n_train=n_train,
@@ -497,7 +499,7 @@ show_table([{"reduction": v["reduction"], "noise radius": v["noise"], "R_f": v["
 # %% tags=["hide-input"]
 st = cfg.stripe
 stripe_configs = [dict(model="stripe", d=st["d"], p=p, h=st["h"], alpha=1e-6, seed=seed + r, n_test=st["n_test"],
-                       loss="softhinge" if cfg.profile != "paper" else "hinge", min_step=1e-2, max_steps=100_000,
+                       loss=st["loss"], min_step=1e-2, max_steps=100_000,
                        until=st["until"], radius=1.0) for p in st["ps"] for r in range(st["seeds"])]
 stripe_recs = [r["result"] for r in ch.sweep(stripe_configs, run_stripe_stability)]
 stripe_ps = sorted({r["p"] for r in stripe_recs})

@@ -29,7 +29,7 @@ data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
 device = "auto"  # str: unused here, this page trains nothing
 n_samples = None  # int > 0 | None: images shown per dataset (None: the profile's value)
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -108,7 +108,7 @@ show_table(summaries, floatfmt=".3f")
 #
 # A class-balanced sample of each dataset with images on disk, drawn with the page's seed.
 
-# %%
+# %% tags=["hide-input"]
 shown = [(s, next(sp for sp in ("test", "train", "all") if sp in s.splits and is_available(s.name, sp, root)))
          for s in image_sets if any(is_available(s.name, sp, root) for sp in s.splits)]
 ncols, per_row = 2, 8
@@ -173,7 +173,7 @@ else:
 # below samples the same points embedded in $\mathbb{R}^3$ and in $\mathbb{R}^{784}$: the pairwise distances agree up
 # to a single factor.
 
-# %%
+# %% tags=["hide-input"]
 fig = plt.figure(figsize=(12, 3.2))
 for i, (name, d) in enumerate([("gaussian", 2), ("hypercube", 2), ("sphere", 2), ("swiss_roll", 2)]):
     pts = load_dataset(name, "all", n=cfg.n_manifold, intrinsic_dim=d, ambient_dim=3, seed=seed).x.view(-1, 3)
@@ -225,11 +225,88 @@ interact(browse, name=Choice(available), sample_seed=Slider(0, 0, 50));
 # %% [markdown]
 # ## Exercises
 #
-# 1. Load `pneumoniamnist` train and validation splits and compare their class ratios. What would a classifier that
-#    always answers "pneumonia" score on each? Why does chapter 1 draw class-balanced samples?
-# 2. Resize MNIST digits from 28 to 14 and to 56 pixels. How does the mean distance between two random images change
-#    with the size? (Chapter 1's label sharpness $K_F$ is an inverse distance: predict how it scales.)
-# 3. Sample `sphere` with $d = 3$ in $\mathbb{R}^{10}$ and in $\mathbb{R}^{1000}$ with the same seed. Show that the
-#    nearest neighbour of every point is the same in both.
-# 4. Add a dataset to the registry (for example another MedMNIST flag, or a folder of PNG images) and check it with
-#    `split_summary`.
+# ```{exercise} Class ratios
+# :label: ch00-ex-ratios
+#
+# Load `pneumoniamnist` train and validation splits and compare their class ratios. What would a classifier that
+# always answers "pneumonia" score on each? Why does chapter 1 draw class-balanced samples?
+# ```
+#
+# ````{solution} ch00-ex-ratios
+# :class: dropdown
+#
+# ```python
+# for split in ("train", "val", "test"):
+#     counts = torch.bincount(load_dataset("pneumoniamnist", split, root=root).y)
+#     print(split, counts.tolist(), f"always 'pneumonia' (label 1): {counts[1] / counts.sum():.1%}")
+# ```
+#
+# The constant classifier scores the share of label 1 in each split: 389 of 524 validation images (74.2 %) and 390 of
+# 624 test images (62.5 %); the train split printed by the same loop is even more unbalanced. An accuracy of 70 % on
+# this dataset therefore says nothing, and a test loss or an accuracy measured on differently balanced samples is not
+# comparable across datasets. Chapter 1 draws class-balanced samples so that every binary task starts from the same
+# chance level (50 %) and its label sharpness $K_F$ is computed on as many images of each label.
+# ````
+#
+# ```{exercise} Distances and image size
+# :label: ch00-ex-resize
+#
+# Resize MNIST digits from 28 to 14 and to 56 pixels. How does the mean distance between two random images change
+# with the size? (Chapter 1's label sharpness $K_F$ is an inverse distance: predict how it scales.)
+# ```
+#
+# ````{solution} ch00-ex-resize
+# :class: dropdown
+#
+# ```python
+# g = torch.Generator().manual_seed(0)
+# for size in (14, 28, 56):
+#     x = load_dataset("mnist", "test", root=root, n=1000, size=size, seed=0).x.flatten(1)
+#     i, j = torch.randint(0, 1000, (2, 5000), generator=g)
+#     keep = i != j
+#     print(size, (x[i[keep]] - x[j[keep]]).norm(dim=1).mean())
+# ```
+#
+# The mean distance is about 3.8 at 14 px, 10.2 at 28 px and 18.4 at 56 px. A Euclidean distance sums over pixels: a
+# smooth image upsampled by 2 has 4 times as many pixels with the same values, so its distances double (28 to 56 px:
+# $\times 1.8$, a little less than 2 because bilinear interpolation smooths the strokes); downsampling averages neighbouring
+# pixels and loses the fine detail that separates digits, so 14 px shrinks distances by more than 2 ($\times 1/2.7$).
+# Since $K_F$ is the inverse of the smallest distance between images of different labels, it scales roughly like
+# $1/\text{side}$: about halved at 56 px and multiplied by 2 to 3 at 14 px. Comparing $K_F$ across datasets therefore
+# needs a common image size, as the paper and chapter 1 use.
+# ````
+#
+# ```{exercise} An isometric embedding
+# :label: ch00-ex-sphere
+#
+# Sample `sphere` with $d = 3$ in $\mathbb{R}^{10}$ and in $\mathbb{R}^{1000}$ with the same seed. Show that the
+# nearest neighbour of every point is the same in both.
+# ```
+#
+# ````{solution} ch00-ex-sphere
+# :class: dropdown
+#
+# `lib.data.manifolds.sphere` draws the points on $S^3 \subset \mathbb{R}^4$ first and then multiplies them by a
+# matrix $Q$ with orthonormal rows ($Q Q^\top = I_4$), so $\lVert xQ - x'Q\rVert^2 = (x - x')QQ^\top(x - x')^\top =
+# \lVert x - x'\rVert^2$: every pairwise distance, hence every nearest neighbour, is the same in any ambient dimension.
+# The same seed draws the same points before the (different) rotation.
+#
+# ```python
+# from lib.data.manifolds import sphere
+#
+# a = sphere(2000, 3, 10, torch.Generator().manual_seed(0))
+# b = sphere(2000, 3, 1000, torch.Generator().manual_seed(0))
+# da, db = torch.cdist(a, a), torch.cdist(b, b)
+# print((da - db).abs().max())                     # ~1e-7: rounding only
+# da.fill_diagonal_(float("inf")); db.fill_diagonal_(float("inf"))
+# print(bool((da.argmin(1) == db.argmin(1)).all()))  # True
+# ```
+#
+# This is why the estimators of chapter 1, which only see nearest-neighbour distances, must give the same intrinsic
+# dimension whatever the ambient dimension.
+# ````
+#
+# ### Project
+#
+# - Add a dataset to the registry (for example another MedMNIST flag, or a folder of PNG images) and check it with
+#   `split_summary`. DESIGN.md, *A new dataset*, lists the three steps.

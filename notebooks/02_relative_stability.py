@@ -40,7 +40,7 @@ epochs = None  # int > 0 | None: training epochs (None: from the profile)
 n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -61,13 +61,15 @@ ch = setup_chapter("ch02", profile, {
               "width": 0.125, "n_train": 200, "n_test": 300, "n_probe": 100, "epochs": 1, "target": None,
               "seeds": 1, "sizes": (100, 200), "curve_models": ("resnet18",), "curve_deltas": (0.5, 1.0, 2.0),
               "phase_T": 5, "phase_c": (1, 3, 10), "phase_samples": 20,
-              "stripe": {"d": 10, "ps": (32, 64, 128), "h": 50, "seeds": 1, "n_test": 1000, "until": 0.9}},
+              "stripe": {"d": 10, "ps": (32, 64, 128), "h": 50, "seeds": 1, "n_test": 1000, "until": 0.9,
+                         "loss": "softhinge"}},
     "book": {"datasets": ("mnist", "kmnist"), "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
              "zoo": ("alexnet", "vgg11", "vgg11_bn"), "zoo_dataset": ("kmnist",), "width": 0.25, "n_train": 2000,
              "n_test": 2000, "n_probe": 500, "epochs": 16, "target": 0.99, "seeds": 1,
              "sizes": (250, 500, 1000, 2000), "curve_models": ("resnet18",), "curve_deltas": (0.3, 1.0, 3.0),
              "phase_T": 25, "phase_c": (1, 2, 3, 5, 8, 12, 18, 25, 35), "phase_samples": 100,
-             "stripe": {"d": 30, "ps": (128, 256, 512, 1024), "h": 250, "seeds": 1, "n_test": 5000, "until": 0.95}},
+             "stripe": {"d": 30, "ps": (128, 256, 512, 1024), "h": 250, "seeds": 1, "n_test": 5000, "until": 0.95,
+                        "loss": "softhinge"}},
     "paper": {"datasets": ("mnist", "kmnist", "fashionmnist", "cifar10"),
               "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
               "zoo": ("alexnet", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "resnet34",
@@ -78,7 +80,7 @@ ch = setup_chapter("ch02", profile, {
               "curve_deltas": (0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0, 4.0), "phase_T": 40,
               "phase_c": (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40), "phase_samples": 400,
               "stripe": {"d": 30, "ps": (128, 256, 512, 1024, 2048, 4096, 8192), "h": 10000, "seeds": 5,
-                         "n_test": 10000, "until": 1.0}},
+                         "n_test": 10000, "until": 1.0, "loss": "hinge"}},
 }, shrink=shrink, sizes=("width", "n_train", "n_test", "n_probe", "epochs", "seeds", "sizes", "curve_deltas",
                          "phase_T", "phase_c", "phase_samples", "stripe"),
    data_root=data_root, device=device, datasets=("datasets",), seeds=seeds, epochs=epochs, n_train=n_train,
@@ -130,7 +132,7 @@ print(f"sampled check (n = 29, c = 3): mean squared centre displacement {centre:
 # increasing displacement $\delta$ for three cutoffs. Each title gives the probability, over 200 fields, that the map
 # $s \mapsto s - \tau(s)$ is a diffeomorphism (its Jacobian determinant positive everywhere, App. B).
 
-# %%
+# %% tags=["hide-input"]
 photo = demo_photo(160)
 deltas_shown, cuts_shown = (0.5, 2.0, 6.0, 20.0), (3, 10, 30)
 fig, axes = plt.subplots(len(cuts_shown), len(deltas_shown) + 1, figsize=(12, 7.6))
@@ -160,7 +162,7 @@ plt.show()
 # bijectivity fails when $\lVert\nabla\tau\rVert^2 \sim 1$, i.e. $T \sim (8/\pi^3)c^{-2}$), and displacements reach a
 # pixel above the line $\delta = 1$, which depends on the resolution $n$. The useful region lies between the two.
 
-# %%
+# %% tags=["hide-input"]
 Ts = np.logspace(-6, 0, cfg.phase_T)
 prob = phase_diagram(list(Ts), list(cfg.phase_c), cfg.phase_samples, seed=seed).numpy()
 fig, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -312,7 +314,7 @@ show_table([{"dataset": r["params"]["dataset"], "model": r["params"]["model"], "
 # clean reference too, so that only the deformation counts. The paper finds the two interpolations agree once
 # $\delta$ reaches about a pixel, and reports $R_f$ at $\delta = 1$; here we measure both at three sizes.
 
-# %%
+# %% tags=["hide-input"]
 curve_runs = [rec for rec in records[:len(main_cfgs)] if rec["params"]["curve_deltas"]]
 fig, axes = plt.subplots(1, len(curve_runs), figsize=(6.5 * len(curve_runs), 4.2), squeeze=False)
 for ax, rec in zip(axes[0], curve_runs):
@@ -346,7 +348,7 @@ plt.show()
 
 # ### Good architectures become relatively stable; primitive ones do not (Figs. 3 centre and 4)
 
-# %%
+# %% tags=["hide-input"]
 def rf_table(recs: list[dict], state: str) -> list[dict]:
     return combine_seeds(stability_rows(recs, state), ("dataset", "model", "c"))
 
@@ -377,7 +379,7 @@ show_table([{"dataset": d, "model": m, "R_f init (c=3)": init[(d, m, 3)]["R"], "
 # %% [markdown]
 # ### Stability to diffeomorphisms vs noise, and the training set size (Figs. 3 right and 6)
 
-# %%
+# %% tags=["hide-input"]
 size_recs = records[len(main_cfgs) + len(zoo_cfgs):]
 size_rows = combine_seeds(stability_rows(size_recs, "trained"), ("P", "c"))
 size_init = combine_seeds(stability_rows(size_recs, "init"), ("P", "c"))
@@ -418,7 +420,7 @@ plt.show()
 # $\log\epsilon_t = \log a + \tfrac12\log R_f$, and the free power law, on the architecture zoo trained on
 # the zoo dataset.
 
-# %%
+# %% tags=["hide-input"]
 zoo_recs = ([rec for rec in main_recs if rec["params"]["dataset"] == zoo_dataset]
             + records[len(main_cfgs):len(main_cfgs) + len(zoo_cfgs)])
 zoo = [r for r in rf_table(zoo_recs, "trained") if r["c"] == 3]
@@ -447,7 +449,7 @@ print(f"one-parameter fit a = {math.exp(log_a):.3f} (paper 0.2-0.24); free power
 # %% [markdown]
 # ### Relative stability builds up with depth (App. Fig. 14)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(cfg.models), figsize=(3.6 * len(cfg.models), 3.6), squeeze=False)
 for ax, m in zip(axes[0], cfg.models):
     recs = [rec for rec in main_recs if rec["params"]["model"] == m and rec["params"]["dataset"] == datasets[0]]
@@ -494,10 +496,10 @@ show_table([{"reduction": v["reduction"], "noise radius": v["noise"], "R_f": v["
 # the same gradient flow and stopping rule) aligns its first-layer weights with $x_1$; the weights left in the
 # invariant directions shrink as $1/\sqrt P$, so the prediction is $R_f \sim 1/P$.
 
-# %%
+# %% tags=["hide-input"]
 st = cfg.stripe
 stripe_configs = [dict(model="stripe", d=st["d"], p=p, h=st["h"], alpha=1e-6, seed=seed + r, n_test=st["n_test"],
-                       loss="softhinge" if cfg.profile != "paper" else "hinge", min_step=1e-2, max_steps=100_000,
+                       loss=st["loss"], min_step=1e-2, max_steps=100_000,
                        until=st["until"], radius=1.0) for p in st["ps"] for r in range(st["seeds"])]
 stripe_recs = [r["result"] for r in ch.sweep(stripe_configs, run_stripe_stability)]
 stripe_ps = sorted({r["p"] for r in stripe_recs})
@@ -622,17 +624,127 @@ paper_vs_here(rows)
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Cutoff rules.** Compute $S(c)$ for the paper's rule $i^2 + j^2 \le c^2$ and for the code's
-#    $\sqrt{i^2+j^2} < c + \frac12$. For which $c$ do they differ, and by how much does the true $\delta$ at "$\delta=1$"
-#    change?
-# 2. **A provably stable layer.** Replace `AvgPool2d(7)` in Section 2 by a Gaussian blur of width $s$ followed by
-#    subsampling. How does $R_f$ scale with $s$? Relate the answer to the spectrum of the max-entropy field.
-# 3. **Noise matching.** With the `mean` noise radius, $R_f$ of the identity network is no longer 1. Why, and in which
-#    direction does it move?
-# 4. **Data augmentation.** Train the ResNet with `lib.measures.diffeomorphisms.deform` as augmentation (`train(..., augment=...)`).
-#    Does $R_f$ fall faster with $P$? Does the test error follow the $\sqrt{R_f}$ law?
-# 5. **Seeds.** Rerun the zoo with `-p seeds=3`. How large are the error bars on $\log R_f$ compared with the spread
-#    across architectures?
+# ```{exercise} Cutoff rules
+# :label: ch02-ex-cutoff
+#
+# Compute $S(c)$ for the paper's rule $i^2 + j^2 \le c^2$ and for the code's $\sqrt{i^2+j^2} < c + \frac12$. For
+# which $c$ do they differ, and by how much does the true $\delta$ at "$\delta=1$" change?
+# ```
+#
+# ````{solution} ch02-ex-cutoff
+# :class: dropdown
+#
+# At "$\delta = 1$" the temperature comes from the asymptotic Eq. (3), $T = 4/(\pi n^2 \ln c)$, while the true mean
+# squared displacement is $\delta^2 = 2n^2 T S(c)$, so the true size is $\delta = \sqrt{8 S(c)/(\pi \ln c)}$ whatever
+# $n$.
+#
+# ```python
+# from lib.measures.diffeomorphisms import centre_mode_sum  # the code's rule
+#
+# def s_paper(c: int) -> float:
+#     return sum(1 / (i * i + j * j) for i in range(1, c + 1, 2) for j in range(1, c + 1, 2) if i * i + j * j <= c * c)
+#
+# for c in range(2, 16):
+#     s_code, s_text = centre_mode_sum(c), s_paper(c)
+#     print(c, s_code, s_text, math.sqrt(8 * s_code / (math.pi * math.log(c))), math.sqrt(8 * s_text / (math.pi * math.log(c))))
+# ```
+#
+# | $c$ | $S(c)$, code | $S(c)$, paper's text | true $\delta$, code | true $\delta$, text |
+# |---|---|---|---|---|
+# | 2 | 0.500 | 0.500 | 1.355 | 1.355 |
+# | 3 | 0.700 | 0.500 | 1.274 | 1.077 |
+# | 4 | 0.756 | 0.700 | 1.178 | 1.134 |
+# | 5 | 0.833 | 0.756 | 1.148 | 1.093 |
+# | 6 | 0.891 | 0.891 | 1.125 | 1.125 |
+# | 7 | 0.951 | 0.891 | 1.116 | 1.080 |
+# | 8 | 0.986 | 0.986 | 1.099 | 1.099 |
+# | 9 | 1.059 | 1.013 | 1.108 | 1.083 |
+# | 10 | 1.089 | 1.070 | 1.097 | 1.088 |
+# | 15 | 1.237 | 1.220 | 1.079 | 1.071 |
+#
+# The rules agree at $c = 2, 6, 8$ and differ at every other $c$ up to 15 (and at $c = 1$, where the text's rule keeps
+# no mode at all): the code also keeps the odd modes just outside the circle, such as $(1, 3)$ and $(3, 1)$ at
+# $c = 3$ ($1 + 9 = 10 > 9$ but $\sqrt{10} < 3.5$). The largest difference is at the paper's $c = 3$: "$\delta = 1$" is
+# really 1.27 px with the code's rule and 1.08 px with the text's, an 18 % larger displacement; at $c = 5$ it is 5 % and
+# at $c = 15$ under 1 %. Both rules give $\delta > 1$ because $S(c)$ exceeds its asymptote $\frac{\pi}{8}\ln c$ at small $c$.
+# ````
+#
+# ```{exercise} Noise matching
+# :label: ch02-ex-noise
+#
+# With the `mean` noise radius, $R_f$ of the identity network $f(x) = x$ is no longer 1. Why, and in which direction
+# does it move? Check with `perturb` and `stability_statistics` on MNIST.
+# ```
+#
+# ````{solution} ch02-ex-noise
+# :class: dropdown
+#
+# For $f(x) = x$ the numerators are the squared sizes of the perturbations themselves: $\lVert\tau x - x\rVert^2 =
+# r_x^2$ for the diffeomorphism and $\lVert\eta\rVert^2$ for the noise, and the normaliser cancels. With `per_image`
+# matching $\lVert\eta_x\rVert = r_x$ for every image, so the two numerators are equal point by point and $R_f = 1$ for
+# any reduction. With `mean` matching every $\eta$ has the norm $\bar r = \langle r\rangle$, so
+#
+# - with means, $R_f = \langle r^2\rangle / \langle r\rangle^2 \ge 1$ by Jensen's inequality (the ratio is
+#   $1 + \mathrm{Var}(r)/\bar r^2$): it moves **up**, by the spread of the displacement sizes across images;
+# - with medians, $R_f = \mathrm{median}(r)^2/\bar r^2$, which moves **down** when the sizes are skewed to the right
+#   (median below the mean), as they are here.
+#
+# ```python
+# from lib.data import load_dataset
+# from lib.measures.relative_stability import perturb, stability_statistics
+#
+# x = load_dataset("mnist", "test", root=root, n=500, seed=0).x
+# T = temperature_for_delta(1.0, 3, 28)
+# for noise in ("per_image", "mean"):
+#     b = perturb(x, T, 3, noise=noise, generator=torch.Generator().manual_seed(0))
+#     flat = [b[k].flatten(1) for k in ("clean", "diffeo", "noisy")]
+#     print(noise, stability_statistics(*flat, "mean")["R"], stability_statistics(*flat, "median")["R"])
+# # per_image 1.0 1.0
+# # mean      1.072 0.968   (<r^2>/<r>^2 = 1.072, median(r)/<r> = 0.984)
+# ```
+#
+# The identity is the reference "no invariance at all" network; only `per_image` matching keeps it at exactly 1,
+# which is one reason the authors' code matches each image's noise to its own deformation.
+# ````
+#
+# ```{exercise} How many modes does the cutoff keep?
+# :label: ch02-ex-modes
+#
+# The gradient norm of a field is $\langle\lVert\nabla\tau\rVert^2\rangle = \frac{\pi^2}{2} T N_c$ with $N_c$ kept modes,
+# and the chapter quotes the limit $\frac{\pi^3}{8} c^2 T$ "as the quarter disc fills". Count $N_c$ for $c = 3, 5, 15$
+# with `mode_count` and compare with the limit. Which $c$ is furthest from it, and why can the ratio be above 1?
+# ```
+#
+# ````{solution} ch02-ex-modes
+# :class: dropdown
+#
+# The limit replaces $N_c$, the number of integer points $(i, j)$ with $i, j \ge 1$ inside the circle, by the quarter
+# disc's area $\pi c^2/4$; the ratio of the exact to the asymptotic gradient norm is $4N_c/(\pi c^2)$.
+#
+# ```python
+# from lib.measures.diffeomorphisms import mode_count
+#
+# for c in (1, 2, 3, 4, 5, 10, 15):
+#     print(c, mode_count(c), 4 * mode_count(c) / (math.pi * c * c))
+# ```
+#
+# $N_c = 6, 19, 172$ at $c = 3, 5, 15$, ratios 0.85, 0.97 and 0.97. Two corrections of opposite sign compete: the
+# code's circle has radius $R = c + \frac12$, which adds area, while the quarter disc's area also counts about half a
+# row of points along each axis, which are not modes ($i, j \ge 1$); together $N_c \approx \pi R^2/4 - R$ (6.1 at
+# $c = 3$, 173 at $c = 15$). At $c = 3$ the missing axes win (ratio 0.85, the furthest from the limit among the
+# paper's cutoffs); the count also fluctuates with the lattice points near the circle, which puts the ratio above 1 at
+# $c = 1$ (one mode, $4/\pi = 1.27$) and $c = 4$ (13 modes, 1.03). For the paper's cutoffs 3, 5 and 15 the asymptote
+# is within 15 % of the exact gradient norm.
+# ````
+#
+# ### Projects
+#
+# - **A provably stable layer.** Replace `AvgPool2d(7)` in Section 2 by a Gaussian blur of width $s$ followed by
+#   subsampling. How does $R_f$ scale with $s$? Relate the answer to the spectrum of the max-entropy field.
+# - **Data augmentation.** Train the ResNet with `lib.measures.diffeomorphisms.deform` as augmentation
+#   (`train(..., augment=...)`). Does $R_f$ fall faster with $P$? Does the test error follow the $\sqrt{R_f}$ law?
+# - **Seeds.** Rerun the zoo with `-p seeds=3`. How large are the error bars on $\log R_f$ compared with the spread
+#   across architectures?
 
 # %% [markdown]
 # ## Explore: temperature, cutoff and displacement

@@ -41,7 +41,7 @@ loss = None  # "hinge" | "softhinge" | None: hinge (the paper) or softhinge (the
 until = None  # float in (0, 1] | None: fitted fraction at which every flow stops (1.0: all points, the paper); None: from the profile
 workers = 2  # int in [0, inf): processes for the sweeps (0: serial)
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -129,7 +129,7 @@ print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, 
 # (network and kernels alike) once 95% of the training set has $yF \ge 1$; the `paper` profile uses the hinge and
 # waits for every point.
 
-# %%
+# %% tags=["hide-input"]
 g = torch.Generator().manual_seed(seed)
 x_demo, y_demo = invariant_data("stripe", 400, 2, generator=g)
 fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -149,7 +149,7 @@ plt.show()
 # few fixed points on the $x_1$ axis, zeros of $d\,C_b^\pm(z) + z\,C_1^\pm(z)$ (Eq. 6, $p \to \infty$), which
 # `stripe_fixed_points` computes from Gaussian integrals. We follow 60 neurons in $d = 2$.
 
-# %%
+# %% tags=["hide-input"]
 g = torch.Generator().manual_seed(seed)
 x_tr, y_tr = invariant_data("stripe", cfg.traj_p, 2, generator=g)
 net = OneHiddenLayer(2, cfg.width, generator=g)
@@ -200,7 +200,7 @@ show_table([{"side": "x_1 > z" if fp["side"] > 0 else "x_1 < z", "z*": fp["z"], 
 # Once points start to be fitted the fixed points move to fit the stripe (Fig. 4). The network's decision function
 # $\mathrm{sign}\,F(x)$ at three moments of the same run: it is (nearly) invariant along $x_2$ from $t^*$ on.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(decisions), figsize=(4.2 * len(decisions), 3.8), squeeze=False)
 for ax, (m, (t, fitted, F)) in zip(axes[0], sorted(decisions.items())):
     ax.contourf(grid[:, 0].reshape(121, 121), grid[:, 1].reshape(121, 121), torch.sign(F), levels=[-2, 0, 2],
@@ -222,7 +222,7 @@ plt.show()
 # on the data, $\Theta_0$ on the data with $x_\perp \to x_\perp/\Lambda^*$, and the NTK at the end of feature
 # training on an independent training set. Points are medians over seeds (the paper: 20 realisations).
 
-# %%
+# %% tags=["hide-input"]
 configs = [dict(model="stripe", d=d, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test, device=DEVICE, **FLOW)
            for d in cfg.dims for p in cfg.ps for r in range(cfg.seeds)]
 records = [r["result"] for r in ch.sweep(configs, run_learning)]
@@ -290,7 +290,7 @@ show_table([{"loss": v["params"]["loss"], "p": v["params"]["p"], "network steps"
 # $\Lambda^2 = (d-1)\sum_n\omega_{n,1}^2/\sum_n\lVert\omega_{n,\perp}\rVert^2$ (Eq. 9) is 1 at initialisation and
 # grows exponentially until the compressing regime saturates it at $\Lambda^* = \Lambda(t^*) \sim \sqrt p$.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 d0 = cfg.dims[0]
 for p, color in zip((cfg.ps[1], cfg.ps[-1]), ("C0", "C1")):
@@ -349,7 +349,7 @@ show_table(cyl_fits + [{"model": "cylinder", "d": 3, "regime": "Lambda* vs p (sl
 # the test error moves from the feature plateau to the frozen-kernel value, $t^*$ grows like $\log(1/\alpha)$ for
 # small $\alpha$ and falls like $1/\alpha$ for large $\alpha$, and $\Lambda$ drops to 1.
 
-# %%
+# %% tags=["hide-input"]
 alpha_configs = [dict(model="stripe", d=10, p=cfg.alpha_p, h=cfg.width, alpha=a, seed=seed, n_test=cfg.n_test,
                       device=DEVICE, **FLOW) for a in cfg.alphas]
 alpha_records = [r["result"] for r in ch.sweep(alpha_configs, run_learning)]
@@ -424,7 +424,7 @@ plt.show()
 # one seed; the `paper` profile restores $h = 10$, float64, `1e-3`, the authors' continuous momentum
 # ($\tau = h$), $p$ from 42 to 6,944 and 5 seeds (GPU hours).
 
-# %%
+# %% tags=["hide-input"]
 mnist = [r["result"] for r in mnist_sweep.result()]  # started with the chapter (first cell), largest p first
 ch.close()
 MNIST_KERNELS = {"init_ntk": "NTK at initialisation", "final_ntk": "NTK after training",
@@ -560,17 +560,109 @@ paper_vs_here(rows)
 # %% [markdown]
 # ## Exercises
 #
-# 1. *Lazy vs feature in one plot.* Rerun Section 6 with more $\alpha$ values and mark where $t^*$ changes from
-#    $\log(1/\alpha)$ to $1/\alpha$ scaling. Where does the test error change?
-# 2. *Compression by hand.* Train the frozen initial NTK on data compressed by $\Lambda = 1, 2, 4, \dots, 64$ at fixed
-#    $p$. Compare the error's dependence on $\Lambda$ with the prediction $\Lambda^{-2(d-1)/(3d-2)}$.
-# 3. *The paper's hinge.* Rerun with `-p loss=hinge -p until=1.0` (the paper's loss, every point fitted) at a few
-#    $p$. How much longer do the flows take, and do the exponents move?
-# 4. *More invariants.* For the stripe, increase $d$ at fixed $p$: how do the lazy and feature errors change?
-# 5. *Kernel PCA at more ranks.* Extend Section 7 to the top 50 eigenvectors; where does the label's projection go?
-# 6. *The paper's CNN.* Call `run_parity` for $p = 256$ with the paper's settings (`h=10`, `dtype="float64"`,
-#    `max_dgrad=1e-3`, `tau=10.0`; copy the rest from `mnist_configs`) and compare with the book's row. Does the
-#    frozen final NTK still match the network? How much longer does the flow take, and which test limits its steps?
+# ```{exercise} Compression explains the feature exponent
+# :label: ch03-ex-exponents
+#
+# A frozen kernel on data whose invariant directions are divided by $\Lambda$ has a test error that falls like
+# $\Lambda^{-2(d-1)/(3d-2)}$ at fixed $p$, on top of the lazy $p^{-\beta_{\rm lazy}}$. Show that with $\Lambda \sim
+# \sqrt p$ this gives exactly $\beta_{\rm feature}$ for the stripe. Tabulate both exponents for $d = 2, 3, 5, 10, 100$
+# with `lazy_exponent` and `feature_exponent`: by how much does feature learning improve the exponent, and what are
+# the limits at large $d$?
+# ```
+#
+# ````{solution} ch03-ex-exponents
+# :class: dropdown
+#
+# With $\Lambda = C\sqrt p$ the compressed-kernel error is $p^{-\beta_{\rm lazy}}\,(C\sqrt p)^{-2(d-1)/(3d-2)} \propto
+# p^{-\beta_{\rm lazy} - (d-1)/(3d-2)}$, and
+#
+# $$\beta_{\rm lazy} + \frac{d-1}{3d-2} = \frac{d + d - 1}{3d-2} = \frac{2d-1}{3d-2} = \beta_{\rm feature}.$$
+#
+# ```python
+# for d in (2, 3, 5, 10, 100):
+#     print(d, lazy_exponent(d), feature_exponent(d), feature_exponent(d) - lazy_exponent(d), (d - 1) / (3 * d - 2))
+# ```
+#
+# | $d$ | 2 | 3 | 5 | 10 | 100 | $\infty$ |
+# |---|---|---|---|---|---|---|
+# | $\beta_{\rm lazy}$ | 0.500 | 0.429 | 0.385 | 0.357 | 0.336 | 1/3 |
+# | $\beta_{\rm feature}$ | 0.750 | 0.714 | 0.692 | 0.679 | 0.668 | 2/3 |
+# | gain $(d-1)/(3d-2)$ | 0.250 | 0.286 | 0.308 | 0.321 | 0.332 | 1/3 |
+#
+# The gain grows with $d$ and the ratio $\beta_{\rm feature}/\beta_{\rm lazy} = (2d-1)/d$ goes from 1.5 at $d = 2$ to
+# 2 at large $d$: the lazy exponent suffers from the $d - 1$ useless directions (it tends to $1/3$), and compressing
+# them by $\sqrt p$ recovers most of what a one-dimensional problem would give. The last column is the "gain" column
+# computed independently, equal to the difference of the two exponents for every $d$.
+# ````
+#
+# ```{exercise} The amplification factor at initialisation
+# :label: ch03-ex-lambda
+#
+# Eq. (9) defines $\Lambda^2 = (d-1)\sum_n\omega_{n,1}^2/\sum_n\lVert\omega_{n,\perp}\rVert^2$. Show that $\Lambda \approx 1$
+# at initialisation and estimate its fluctuation for $h$ neurons; check with `amplification` on 200 networks with
+# $d = 10$, $h = 1000$. Then multiply the first component of every $\omega_n$ by 3: what is $\Lambda$?
+# ```
+#
+# ````{solution} ch03-ex-lambda
+# :class: dropdown
+#
+# At initialisation the $\omega_{n,i}$ are independent standard Gaussians. $\sum_n \omega_{n,1}^2$ is a $\chi^2_h$
+# variable, $h(1 \pm \sqrt{2/h})$, and $\sum_n\lVert\omega_{n,\perp}\rVert^2$ a $\chi^2_{h(d-1)}$, $h(d-1)(1 \pm
+# \sqrt{2/(h(d-1))})$, so $\Lambda^2 \approx 1 \pm \sqrt{\frac{2}{h}\frac{d}{d-1}}$ and $\Lambda \approx 1 \pm
+# \frac12\sqrt{\frac{2}{h}\frac{d}{d-1}}$: $\pm 0.0236$ for $d = 10$, $h = 1000$. Scaling $\omega_{n,1}$ by 3 multiplies the
+# numerator by 9 and leaves the denominator alone, so $\Lambda$ is multiplied by exactly 3.
+#
+# ```python
+# from lib.measures.amplification import amplification
+# from lib.nets.one_hidden_layer import OneHiddenLayer
+#
+# lams = torch.tensor([amplification(OneHiddenLayer(10, 1000, generator=torch.Generator().manual_seed(s)))
+#                      for s in range(200)])
+# print(lams.mean(), lams.std())             # 1.002, 0.0235 (predicted 0.0236)
+# net = OneHiddenLayer(10, 1000, generator=torch.Generator().manual_seed(0))
+# before = amplification(net)
+# with torch.no_grad():
+#     net.omega[:, 0] *= 3
+# print(before, amplification(net) / before)  # 1.016, 3.0
+# ```
+#
+# So a measured $\Lambda^*$ of 10 or more after training (Section 4) is hundreds of standard deviations away from
+# initialisation: the network has really aligned its weights with the informative direction.
+# ````
+#
+# ```{exercise} More invariant directions
+# :label: ch03-ex-dims
+#
+# For the stripe, increase $d$ at fixed $p$. How should the lazy and the feature errors change, according to the
+# exponents? What limits the comparison at fixed $p$?
+# ```
+#
+# ````{solution} ch03-ex-dims
+# :class: dropdown
+#
+# At fixed $p$ the error is $A_d\,p^{-\beta(d)}$. From the table of {ref}`ch03-ex-exponents`, going from $d = 2$ to
+# $d = 10$ lowers $\beta_{\rm lazy}$ from 0.50 to 0.36 but $\beta_{\rm feature}$ only from 0.75 to 0.68: every added
+# invariant direction costs the lazy regime a visible part of its exponent (a curse of dimensionality that tends to
+# $1/3$), while the feature regime, which compresses those directions, barely notices them. At $p = 1024$ the exponent
+# change alone multiplies the lazy error by $1024^{0.143} \approx 2.7$ and the feature error by $1024^{0.071}
+# \approx 1.6$. The comparison at one $p$ also depends on the prefactors $A_d$, which the theory does not give (the
+# boundary of the stripe and the sampling of $x_\perp$ change with $d$); the exponents are only read off learning
+# curves over several $p$, as in Section 3, which is how the prediction should be tested: run Section 3 at two values
+# of $d$ (the `paper` profile's `dims` are 5 and 10) and compare the fitted slopes, not single errors.
+# ````
+#
+# ### Projects
+#
+# - *Lazy vs feature in one plot.* Rerun Section 6 with more $\alpha$ values and mark where $t^*$ changes from
+#   $\log(1/\alpha)$ to $1/\alpha$ scaling. Where does the test error change?
+# - *Compression by hand.* Train the frozen initial NTK on data compressed by $\Lambda = 1, 2, 4, \dots, 64$ at fixed
+#   $p$. Compare the error's dependence on $\Lambda$ with the prediction $\Lambda^{-2(d-1)/(3d-2)}$.
+# - *The paper's hinge.* Rerun with `-p loss=hinge -p until=1.0` (the paper's loss, every point fitted) at a few
+#   $p$. How much longer do the flows take, and do the exponents move?
+# - *Kernel PCA at more ranks.* Extend Section 7 to the top 50 eigenvectors; where does the label's projection go?
+# - *The paper's CNN.* Call `run_parity` for $p = 256$ with the paper's settings (`h=10`, `dtype="float64"`,
+#   `max_dgrad=1e-3`, `tau=10.0`; copy the rest from `mnist_configs`) and compare with the book's row. Does the
+#   frozen final NTK still match the network? How much longer does the flow take, and which test limits its steps?
 
 # %% [markdown]
 # ## Interactive: from lazy to feature on a 2-D stripe

@@ -37,7 +37,7 @@ epochs = None  # int > 0 | None: training epochs per encoder (None: from the pro
 n_walk = None  # int > 0 | None: MNIST test images walked by noise (None: from the profile)
 train_set = None  # "mnist5k" | "mnist" | None: mnist5k (always available) or mnist (the 60k training split; needs data)
 
-# %%
+# %% tags=["hide-input"]
 import time
 from functools import partial
 
@@ -181,7 +181,7 @@ show_table([{"method": TITLES[r["method"]], "dim": r["embedding_dim"], "optimize
 # **Fig. 2 (white noise).** The distance to the original representation as the noise grows, one panel per embedding
 # size, averaged over the walked images (bands: standard error).
 
-# %%
+# %% tags=["hide-input"]
 def curve_panels(alteration: str, key: str, xlabel: str, ylabel: str, x_values) -> None:
     dims = sorted({r["embedding_dim"] for r in records})
     fig, axes = plt.subplots(1, len(dims), figsize=(3.6 * len(dims), 3.2), sharey=True, squeeze=False)
@@ -262,7 +262,7 @@ show_table([{"method": a["method"], "D_RC noise": a["mean"], "P_RC noise": b["me
 #
 # **Fig. 3.** RMQM under white noise for every encoder (paper's Eq. 4, and the released code's variant).
 
-# %%
+# %% tags=["hide-input"]
 dims = sorted({r["embedding_dim"] for r in records})
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
 width = 0.8 / len(METHODS)
@@ -285,7 +285,7 @@ plt.show()
 # reference set and half as queries) and Omniglot (Lake et al.'s twenty 20-way one-shot runs). The paper pools
 # Omniglot and Caltech-101 and finds r = 0.75.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 correlations = {}
 for ax, variant in zip(axes, ("paper", "code")):
@@ -420,17 +420,109 @@ paper_vs_here([
 # %% [markdown]
 # ## Exercises
 #
-# 1. *Straight rays.* Rerun Section 3 with `noise_walk(..., redraw=False)` (one noise direction per image). Which
-#    characteristic changes most, and why does fresh noise at each step inflate $P_{RC}$?
-# 2. *Which term drives RMQM?* For each encoder, split Eq. 4 into $D$, $1/D_{RC}$ and $1/P_{RC}$. Does the
-#    correlation of Fig. 4 survive if you drop the distance term? If you keep only it?
-# 3. *Normalisation.* Recompute the characteristics with `normalize=False` (raw embeddings). Why must the distance
-#    term be normalised for RMQM to compare encoders with different embedding scales?
-# 4. *The authors' PGD.* Implement their "path": for each $j$, restart the attack from $x$ and run $j$ steps, with a
-#    random rotation of up to 15 degrees before the encoder. Measure the cost ratio against `pgd_path` and how much
-#    $D$ changes.
-# 5. *Linear probes vs 1-NN.* Train a logistic regression on the KMNIST embeddings instead of 1-NN. Does RMQM still
-#    predict the ranking?
+# The solutions work on synthetic walks $\varphi_0, \dots, \varphi_J$ in an embedding space, so that every number can be
+# checked by hand; `walk_distances` and `manifold_characteristics` are the functions the chapter applies to real
+# encoders.
+#
+# ```{exercise} Normalisation
+# :label: ch04-ex-normalise
+#
+# Recompute the characteristics of a walk with `normalize=False` (raw embeddings) after multiplying every embedding by
+# 10. Which characteristics change? Why must the distance term be normalised for RMQM to compare encoders with
+# different embedding scales?
+# ```
+#
+# ````{solution} ch04-ex-normalise
+# :class: dropdown
+#
+# ```python
+# from lib.measures.manifold_quality import manifold_characteristics, walk_distances
+#
+# g = torch.Generator().manual_seed(0)
+# phi0 = torch.randn(200, 1, 64, generator=g, dtype=torch.float64)
+# walk = torch.cat([phi0, phi0 + (0.05 * torch.randn(200, 100, 64, generator=g, dtype=torch.float64)).cumsum(1)], 1)
+# for scale in (1.0, 10.0):
+#     for normalize in (False, True):
+#         print(scale, normalize, manifold_characteristics(*walk_distances(scale * walk, normalize=normalize)))
+# ```
+#
+# | scale, normalised | $D$ | $D_{RC}$ | $P_{RC}$ | RMQM |
+# |---|---|---|---|---|
+# | 1, no | 2.685 | 0.0372 | 0.0999 | 3.702 |
+# | 10, no | 26.85 | 0.0372 | 0.0999 | 4.170 |
+# | 1 or 10, yes | 0.318 | 0.0366 | 0.1008 | 3.652 |
+#
+# $D$ is a distance, so it scales with the embeddings; $D_{RC}$ and $P_{RC}$ are ratios of distances and do not. On
+# raw embeddings RMQM can therefore be raised at will by multiplying an encoder's last layer by a constant, which
+# changes no nearest neighbour and no 1-NN accuracy: the comparison of Fig. 4 would rank encoders by the scale of their
+# outputs. Normalising every embedding to unit length makes the whole metric invariant to that scale ($D \le 2$ on the
+# unit sphere), at the price of ignoring how far from the origin the representations lie.
+# ````
+#
+# ```{exercise} A straight walk
+# :label: ch04-ex-straight
+#
+# Take a walk that moves in a straight line at constant speed, $\varphi_j = \varphi_0 + j\,v$ for $j = 0, \dots, J$, and
+# compute $D$, $D_{RC}$ and $P_{RC}$ (Eqs. 1-3, raw embeddings) by hand. What is its RMQM? Check with $J = 100$.
+# ```
+#
+# ````{solution} ch04-ex-straight
+# :class: dropdown
+#
+# The distance to the start is $d(0, j) = j\lVert v\rVert$ and the step is $d(j-1, j) = \lVert v\rVert$. Hence
+# $D = \frac1J\sum_{j=1}^J j\lVert v\rVert = \frac{J+1}{2}\lVert v\rVert$;
+# $D_{RC} = \frac1J\sum_{j=1}^J \frac{j - (j-1)}{j} = \frac{H_J}{J}$ with the harmonic number $H_J = \sum_{j \le J} 1/j$
+# (0.0519 for $J = 100$, independent of $v$); and every successive step has the same length, so $P_{RC} = 0$ and
+# $\text{RMQM} = \ln(1 + D + 1/D_{RC} + 1/P_{RC}) = \infty$.
+#
+# ```python
+# from lib.measures.manifold_quality import manifold_characteristics, walk_distances
+#
+# J, v = 100, 0.01 * torch.randn(1, 1, 64, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+# phi0 = torch.randn(5, 1, 64, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+# line = phi0 + torch.arange(J + 1, dtype=torch.float64)[None, :, None] * v
+# c = manifold_characteristics(*walk_distances(line, normalize=False))
+# print(c["D"], (J + 1) / 2 * v.norm())                     # equal
+# print(c["D_RC"], sum(1 / j for j in range(1, J + 1)) / J)  # 0.05187 twice
+# print(c["P_RC"], c["RMQM"])                               # ~1e-15 (rounding), ~34: "infinite"
+# ```
+#
+# In floating point $P_{RC}$ is of the order of $10^{-15}$, so RMQM comes out near 34 instead of
+# $\infty$. The perfectly even walk is the metric's ideal; real encoders score finite values because their steps
+# vary in length.
+# ````
+#
+# ```{exercise} Which term drives RMQM?
+# :label: ch04-ex-terms
+#
+# Split Eq. (4), $\text{RMQM} = \ln(1 + D + 1/D_{RC} + 1/P_{RC})$, into its terms for normalised embeddings. How large
+# can the distance term be compared with the others? What happens to RMQM if you drop it, or keep only it?
+# ```
+#
+# ````{solution} ch04-ex-terms
+# :class: dropdown
+#
+# With normalised embeddings every distance is at most 2, so $D \le 2$. The relative changes are small for any walk
+# that moves away steadily: $D_{RC} = H_J/J \approx 0.05$ for the straight walk of {ref}`ch04-ex-straight` with
+# $J = 100$, and 0.037 for the noisy walk of {ref}`ch04-ex-normalise`, whose $P_{RC}$ is 0.10. Their inverses are then
+# $1/D_{RC} \approx 27$ and $1/P_{RC} \approx 10$, so the argument of the logarithm is about $1 + 0.32 + 27.3 + 9.9 =
+# 38.5$ (RMQM 3.652). Dropping $D$ changes RMQM by $\ln(38.5/38.2) = 0.008$; by the bound $D \le 2$ it can never change
+# it by more than $\ln(1 + 2/(1 + 1/D_{RC} + 1/P_{RC}))$, under 0.06 here. Keeping only $D$ gives $\ln 1.32 = 0.28$,
+# which has nothing left of the metric: RMQM ranks encoders by how *evenly* their representations move along the
+# walk (mostly $D_{RC}$), not by how far. On the chapter's encoders, compute the same split from its tables of $D$,
+# $D_{RC}$ and $P_{RC}$: the correlation of Fig. 4 can only survive without the distance term if it is carried by
+# the relative changes.
+# ````
+#
+# ### Projects
+#
+# - *Straight rays.* Rerun Section 3 with `noise_walk(..., redraw=False)` (one noise direction per image). Which
+#   characteristic changes most, and why does fresh noise at each step inflate $P_{RC}$?
+# - *The authors' PGD.* Implement their "path": for each $j$, restart the attack from $x$ and run $j$ steps, with a
+#   random rotation of up to 15 degrees before the encoder. Measure the cost ratio against `pgd_path` and how much
+#   $D$ changes.
+# - *Linear probes vs 1-NN.* Train a logistic regression on the KMNIST embeddings instead of 1-NN. Does RMQM still
+#   predict the ranking?
 
 # %% [markdown]
 # ## Interactive: walk one digit

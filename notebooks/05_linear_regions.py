@@ -41,7 +41,7 @@ amplitude = 1.0  # float: a in the target a sin(nu * param)
 frequency = 3.0  # float > 0: nu
 noise = 0.1  # float in [0, inf): standard deviation of the Gaussian label noise
 
-# %%
+# %% tags=["hide-input"]
 import math
 
 import matplotlib.pyplot as plt
@@ -95,7 +95,7 @@ print(f"profile {cfg.profile}: {cfg.seeds} seeds, {cfg.epochs} epochs; target {a
 # affine map are also reported separately as *affine pieces*. The paper located boundaries with SLSQP, one root per
 # neuron and region; its counts are compared with ours in Section 6.
 
-# %%
+# %% tags=["hide-input"]
 torch.manual_seed(seed)
 demo = relu_layers(FCNet(2, (10, 16), 1))
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -129,7 +129,7 @@ plt.show()
 # and "directly from $t$" for distances; we train on points uniform in arc length (uniform on the manifold) and report
 # the distance both ways.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 2, figsize=(11, 8))
 for row, (name, psi, box) in enumerate([("circle", circle, (-1.6, 1.6, -1.6, 1.6)),
                                         ("tractrix", tractrix, (-3.2, 3.2, -1.6, 1.6))]):
@@ -168,7 +168,7 @@ plt.show()
 # maximum over epochs as in the paper's Fig. 5), and at points uniform on the curve, and the exact distance *along the
 # curve* (Theorem 3's geodesic distance) from the crossings.
 
-# %%
+# %% tags=["hide-input"]
 toy_cfgs = [toy_config(m, 2, (10, 16), r) for m in ("circle", "tractrix") for r in range(cfg.seeds)]
 toy = ch.sweep(toy_cfgs, run_toy)
 by_manifold = {m: [rec for rec in toy if rec["params"]["manifold"] == m] for m in ("circle", "tractrix")}
@@ -229,7 +229,7 @@ show_table([{"manifold": m, "regions": v["regions"].mean(), "affine pieces": v["
 # network. Hanin & Rolnick's bounds for a full-dimensional set grow with $n_\text{in}$; the paper's bounds for a
 # manifold do not.
 
-# %%
+# %% tags=["hide-input"]
 nin_cfgs = [toy_config("circle", n, (10, 16), r) for n in cfg.n_in for r in range(cfg.nin_seeds)]
 nin = ch.sweep(nin_cfgs, run_toy)
 rows = []
@@ -261,7 +261,7 @@ plt.show()
 # Three networks with two hidden layers, (5, 8), (10, 16) and (20, 32) neurons, on both manifolds: the number of
 # regions divided by the number of neurons (the paper uses 30 seeds; the `paper` profile does too).
 
-# %%
+# %% tags=["hide-input"]
 arch_cfgs = [toy_config(m, 2, a, r) for a in cfg.archs for m in ("circle", "tractrix") for r in range(cfg.arch_seeds)]
 arch = ch.sweep(arch_cfgs, run_toy)
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -292,7 +292,7 @@ show_table(arch_rows, floatfmt=".2f")
 # every epoch we count its regions along the decoded curves (on the manifold) and along the straight lines between the
 # same endpoints (off it), as a log density: log(regions / curve length).
 
-# %%
+# %% tags=["hide-input"]
 img = ch.sweep([{"name": "image-manifold", "n_vae": cfg.n_vae, "vae_epochs": cfg.vae_epochs, "latent": 8,
                  "n_train": cfg.img_train, "widths": [256, 64], "epochs": cfg.img_epochs, "lr": 0.01,
                  "momentum": 0.5, "batch_size": 32, "n_curves": cfg.img_curves, "n_points": 100, "seed": seed,
@@ -394,16 +394,125 @@ print(f"-> here the {more} has more regions per unit length; the paper reports m
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Grazing boundaries.** Construct a one-hidden-layer network whose boundary line is tangent to the circle. How
-#    many vertices does the polyline need before the count is right? Why can the count only go up by two at a time?
-# 2. **Activation regions vs affine pieces.** Find a network for which `pieces < regions` along a curve. Which neurons
-#    are responsible? (Hint: a neuron that is never "good", in the paper's sense.)
-# 3. **C_M.** Compute the mean of $\lVert P_T \nabla z\rVert / \lVert\nabla z\rVert$ for random networks on circles
-#    of radius 0.5, 1 and 2. How does the number of regions scale with the radius, and why?
-# 4. **Uniform in what?** Redo Fig. 5 for the tractrix with points uniform in $t$ and uniform in arc length. Which
-#    one reproduces the paper's curve, and which one does Theorem 3 talk about?
-# 5. **Off the manifold.** In Section 5, replace the VAE's latent line by a random curve of the same length in pixel
-#    space. Is its density of regions closer to the on- or the off-manifold curve?
+# ```{exercise} Grazing boundaries
+# :label: ch05-ex-grazing
+#
+# Construct a one-hidden-layer network with one neuron whose boundary line $x_1 = 1 - \varepsilon$ nearly grazes the unit
+# circle ($\varepsilon = 10^{-3}$). Approximate the circle by a closed polyline of $m$ equal segments with the point
+# $\theta = 0$ in the middle of a segment. How many segments does the polyline need before the count is right? Why can
+# the number of crossings along a closed curve only go up by two at a time?
+# ```
+#
+# ````{solution} ch05-ex-grazing
+# :class: dropdown
+#
+# The line cuts the circle at $\theta = \pm\arccos(1 - \varepsilon) \approx \pm\sqrt{2\varepsilon} = \pm 0.0447$: two
+# crossings. The polygon's edge around $\theta = 0$ lies at distance $\cos(\pi/m)$ from the centre, so the polyline
+# reaches the line only if $\cos(\pi/m) > 1 - \varepsilon$, i.e. $m > \pi/\arccos(1 - \varepsilon) = 70.2$: 71 segments
+# at least, where a polyline of 70 sees no crossing at all.
+#
+# ```python
+# from lib.measures.linear_regions import circle, count_along_polylines
+#
+# eps = 1e-3
+# layers = [(torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([-(1 - eps)], dtype=torch.float64)),
+#           (torch.tensor([[1.0]], dtype=torch.float64), torch.tensor([0.0], dtype=torch.float64))]
+# for m in (50, 70, 71, 1000):
+#     theta = math.pi / m + 2 * math.pi * torch.arange(m + 1, dtype=torch.float64) / m   # closed polyline
+#     print(m, int(count_along_polylines(layers, circle(theta)[None]).crossings[0]))      # 0, 0, 2, 2
+# ```
+#
+# Along a closed curve each neuron's preactivation is a continuous function that returns to its starting value, so it
+# changes sign an even number of times (generically). A finer polyline can only reveal or lose such pairs of sign
+# changes, here both crossings at once, so every count along a closed curve is even and moves by two. Grazing
+# boundaries are why the chapter's curves use many vertices: a count is a lower bound until the polyline is fine
+# enough near every boundary that nearly touches the curve.
+# ````
+#
+# ```{exercise} Regions and radius
+# :label: ch05-ex-radius
+#
+# Count the crossings along circles of radius $r = 0.25, 0.5, 1, 2, 4, 8$ and 100 for 20 random networks with hidden
+# widths (10, 16), as in the chapter's toy experiments, and for one hidden layer of 16. How does the number scale
+# with the radius, and why?
+# ```
+#
+# ````{solution} ch05-ex-radius
+# :class: dropdown
+#
+# ```python
+# from lib.measures.linear_regions import circle, count_along_polylines, relu_layers
+# from lib.nets.classifiers import FCNet
+#
+# theta = 2 * math.pi * torch.arange(2001, dtype=torch.float64) / 2000
+# for widths in ((10, 16), (16,)):
+#     for r in (0.25, 0.5, 1, 2, 4, 8, 100):
+#         counts = []
+#         for seed in range(20):
+#             torch.manual_seed(seed)
+#             counts.append(int(count_along_polylines(relu_layers(FCNet(2, widths, 1)), r * circle(theta)[None]).crossings[0]))
+#         print(widths, r, sum(counts) / 20)
+# ```
+#
+# | $r$ | 0.25 | 0.5 | 1 | 2 | 4 | 8 | 100 |
+# |---|---|---|---|---|---|---|---|
+# | widths (10, 16) | 7.8 | 16.4 | 31.1 | 41.9 | 47.7 | 50.9 | 51.6 |
+# | width 16 | 5.2 | 11.5 | 22.9 | 28.9 | 31.3 | 31.9 | 32.0 |
+#
+# Up to $r \approx 1$ the count doubles with the radius: near the origin the boundaries have a roughly constant density
+# per unit length, so crossings grow with the circumference $2\pi r$. Beyond, they saturate. A boundary of the first
+# layer is a line at distance $|b_n|/\lVert w_n\rVert$ from the origin, and PyTorch's initialisation draws $w$ and $b$
+# from the same small interval, so these distances are of order 1; a circle crosses a line twice exactly when its
+# radius exceeds that distance, and for a single hidden layer the count tends to $2h = 32$. Deeper boundaries are bent
+# lines that also become straight rays far from the origin, so the deeper network saturates too (near 52). Counting
+# regions "per unit length" therefore only makes sense at the scale of the data, which is why the chapter compares
+# curves of the same length at the same scale.
+# ````
+#
+# ```{exercise} One hidden layer: upper bounds
+# :label: ch05-ex-bounds
+#
+# For a network with one hidden layer of $h$ neurons on $\mathbb{R}^2$, show that a straight segment crosses at most
+# $h + 1$ regions and a closed convex curve at most $2h$ boundaries. Check both with `count_along_polylines` for
+# $h = 16$.
+# ```
+#
+# ````{solution} ch05-ex-bounds
+# :class: dropdown
+#
+# With one hidden layer every boundary is a line $\{w_n\cdot x + b_n = 0\}$, one per neuron. A segment meets a line at
+# most once (unless it lies on it), so it crosses at most $h$ boundaries and visits at most $h + 1$ regions; a convex
+# closed curve meets a line at most twice, so at most $2h$ crossings. The bounds are reached when every line cuts the
+# curve: by the previous exercise that happens for a circle larger than all the lines' distances to the origin.
+#
+# ```python
+# from lib.measures.linear_regions import circle, count_along_polylines, relu_layers
+# from lib.nets.classifiers import FCNet
+#
+# torch.manual_seed(0)
+# layers = relu_layers(FCNet(2, (16,), 1))
+# segment = torch.tensor([[[-100.0, -37.0], [100.0, 53.0]]], dtype=torch.float64)
+# print(count_along_polylines(layers, segment).regions)                # 16 <= 17: one line is (nearly) parallel
+# theta = 2 * math.pi * torch.arange(2001, dtype=torch.float64) / 2000
+# print(count_along_polylines(layers, 100 * circle(theta)[None]).crossings)  # 32 = 2h
+# ```
+#
+# Deeper networks break these bounds: a boundary of layer 2 bends wherever a layer-1 neuron switches, so a line can
+# cross it many times, which is where the exponential number of regions of deep networks can come from. At
+# initialisation few of these bends are used: the circle of radius 100 of {ref}`ch05-ex-radius` crosses about 52 boundaries
+# for widths (10, 16), close to two per neuron.
+# ````
+#
+# ### Projects
+#
+# - **Activation regions vs affine pieces.** Find a network for which `pieces < regions` along a curve. Which neurons
+#   are responsible? (Hint: a neuron that is never "good", in the paper's sense.)
+# - **C_M.** Compute the mean of $\lVert P_T \nabla z\rVert / \lVert\nabla z\rVert$ for random networks on circles of
+#   radius 0.5, 1 and 2, and relate it to the counts of {ref}`ch05-ex-radius`.
+# - **Uniform in what?** Redo Fig. 5 for the tractrix with points uniform in $t$ and uniform in arc length. Which
+#   one reproduces the paper's curve, and which one does Theorem 3 talk about?
+# - **Off the manifold.** In Section 5, replace the VAE's latent line by a random curve of the same length in pixel
+#   space. Is its density of regions closer to the on- or the off-manifold curve?
 
 # %% [markdown]
 # ## Explore: regions of a random network on the circle

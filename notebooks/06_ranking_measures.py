@@ -38,7 +38,7 @@ workers = 2  # int in [0, inf): processes for the sweep (0: run in this kernel)
 max_epochs = None  # int > 0 | None: training budget per network if the stopping rule is not met (None: the profile's)
 resamples = None  # int > 0 | None: bootstrap resamples of the intervals (None: the profile's)
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -140,7 +140,7 @@ print(f"axes that vary: {AXES_HERE}; data: {records[0]['result']['data']}")
 # %% [markdown]
 # How each hyperparameter moves the gap, averaged over the rest of the grid: the effects the measures must predict.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(AXES_HERE), figsize=(2.4 * len(AXES_HERE), 2.8), sharey=True)
 for ax, axis in zip(np.atleast_1d(axes), AXES_HERE):
     values = sorted({r[axis] for r in converged})
@@ -174,7 +174,7 @@ print(f"Best by Psi: {best['measure']} (Psi = {best['Psi']:.2f}, tau = {best['ta
 # The granulated view per axis: which hyperparameter change each measure gets right ($\psi_i > 0$, blue) or wrong
 # (red). A measure can rank the zoo well overall while failing an axis entirely.
 
-# %%
+# %% tags=["hide-input", "map-figure"]
 psi_cols = [f"psi_{a}" for a in AXES_HERE]
 grid = np.array([[r[c] for c in psi_cols] for r in ranking])
 fig, ax = plt.subplots(figsize=(1.2 * len(AXES_HERE) + 3, 0.32 * len(ranking) + 1.2))
@@ -197,7 +197,7 @@ plt.show()
 # The robust view of {cite:t}`dziugaite2020robust`: for each measure, the sign-error of every environment (dots) and
 # its worst case (bar). 0.5 is a coin toss; a measure that *explains* the gap should stay well below it everywhere.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(8, 0.32 * len(ranking) + 1.2))
 order = sorted(ranking, key=lambda r: r["sign_error_max"])
 settings = [{a: r[a] for a in (*AXES, "seed")} for r in converged]
@@ -220,7 +220,7 @@ plt.show()
 # %% [markdown]
 # The best and the worst measure by $\Psi$ against the gap, coloured by the hyperparameter that moves the gap most.
 
-# %%
+# %% tags=["hide-input"]
 effects = {a: abs(np.mean([r["gap"] for r in converged if r[a] == max(r2[a] for r2 in converged)])
                   - np.mean([r["gap"] for r in converged if r[a] == min(r2[a] for r2 in converged)]))
            for a in AXES_HERE}
@@ -312,15 +312,101 @@ print(f"- Axes that barely move the gap (mean change < 0.005 between their value
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Orientation.** Flip the orientation of `G_f` in `MEASURES` and rerun Section 3 (the sweep is cached, only the
-#    ranking is recomputed). Which of $\tau$, $\Psi$ and the sign-error change, and how?
-# 2. **One axis at a time.** Compute $\tau$ within the networks of one training-set size only. Does the ranking of
-#    the measures change? Relate the difference to $\psi_{n_\text{train}}$.
-# 3. **The trivial measure.** Add the number of parameters of each network as a measure. What $\tau$ and $\Psi$ does
-#    it get, and what does that say about the other measures' scores on the width and depth axes?
-# 4. **Seeds as an axis.** Run with two seeds (`seeds` in the profile table) and compute $\psi$ over the seed axis.
-#    A measure with $\psi_\text{seed}$ near 0 cannot tell apart networks that differ only by their initialisation;
-#    what does the gap do between seeds?
+# ```{exercise} Kendall's tau by hand
+# :label: ch06-ex-tau
+#
+# Four networks have measures $\mu = (1, 2, 3, 4)$ and gaps $g = (0.1, 0.3, 0.2, 0.4)$. Compute Kendall's $\tau$ of
+# Eq. (3) by hand, then with `lib.measures.rank_correlation.kendall_tau`.
+# ```
+#
+# ````{solution} ch06-ex-tau
+# :class: dropdown
+#
+# Of the $\binom42 = 6$ pairs, only networks 2 and 3 are ordered differently by the measure ($2 < 3$) and by the gap
+# ($0.3 > 0.2$): 5 concordant pairs, 1 discordant. Each unordered pair appears twice among the $n(n-1) = 12$ ordered
+# pairs, so $\tau = (2 \cdot 5 - 2 \cdot 1)/12 = 2/3$.
+#
+# ```python
+# kendall_tau([1, 2, 3, 4], [0.1, 0.3, 0.2, 0.4])   # 0.6666...
+# ```
+# ````
+#
+# ```{exercise} Orientation
+# :label: ch06-ex-orientation
+#
+# The chapter multiplies each measure by its paper's orientation before ranking. What happens to $\tau$, to every
+# $\psi_i$ and $\Psi$, and to the sign-error of each environment if the orientation of one measure (say `G_f`) is
+# flipped? Check on this run's table.
+# ```
+#
+# ````{solution} ch06-ex-orientation
+# :class: dropdown
+#
+# Flipping $\mu \to -\mu$ flips $\operatorname{sign}(\mu_i - \mu_j)$ for every pair, so every pair's contribution to
+# Eq. (3) changes sign: $\tau \to -\tau$, and likewise each group's $\tau$, so $\psi_i \to -\psi_i$ and
+# $\Psi \to -\Psi$. A pair with different gaps that was predicted right is now predicted wrong and vice versa, so each
+# environment's sign-error $e \to 1 - e$ (when no two networks of the environment have equal measures). The robust
+# view is therefore *not* symmetric: the worst environment of the flipped measure is $1 - $ the best of the original.
+#
+# ```python
+# mu = np.array([r["G_f"] for r in converged])
+# flipped = sign_errors(settings, mu, gaps, AXES_HERE)           # orientation +1 instead of -1
+# original = sign_errors(settings, -mu, gaps, AXES_HERE)
+# print(kendall_tau(mu, gaps), -kendall_tau(-mu, gaps))          # equal
+# print({a: (flipped[a], 1 - original[a]) for a in AXES_HERE})  # equal pairs
+# ```
+# ````
+#
+# ```{exercise} The trivial measure
+# :label: ch06-ex-trivial
+#
+# Take the number of parameters of each network as a "measure". Without running anything, bound its granulated
+# $\Psi$ on this chapter's six-axis grid. Then compute its $\tau$, its $\psi_i$ and $\Psi$.
+# ```
+#
+# ````{solution} ch06-ex-trivial
+# :class: dropdown
+#
+# The number of parameters of an MLP with $L$ hidden layers of width $w$ on 784 inputs with 2 outputs is
+# $P = 784w + w + (L-1)(w^2 + w) + 2w + 2$: it depends on width and depth only. In a group where $n_\text{train}$,
+# the learning rate, the batch size or the weight decay varies, all networks have the same $P$, every pair is a tie
+# and the group's $\tau$ is 0. So $\psi_i = 0$ on four of the six axes and $|\Psi| \le 2/6 = 1/3$, whatever the gaps:
+# a measure must track the axes that move the gap to score well, which is the point of granulating.
+#
+# ```python
+# P = np.array([784 * r["width"] + r["width"] + (r["depth"] - 1) * (r["width"] ** 2 + r["width"]) + 2 * r["width"] + 2
+#               for r in converged], dtype=float)
+# print(kendall_tau(P, gaps), granulated_tau(settings, P, gaps, AXES_HERE))
+# ```
+# ````
+#
+# ```{exercise} A coin as a measure
+# :label: ch06-ex-coin
+#
+# A measure drawn at random, independent of everything, has an expected sign-error of 0.5 in every environment. What
+# is its expected *worst* sign-error on this chapter's book grid (64 networks, six environments of 32 pairs each)?
+# What does that say about reading the worst-case column of Section 3?
+# ```
+#
+# ````{solution} ch06-ex-coin
+# :class: dropdown
+#
+# Each environment's sign-error is a mean of 32 fair coin flips (pairs that differ in one axis alone), and the worst of
+# six such means is biased upwards. Simulating it:
+#
+# ```python
+# rng = np.random.default_rng(0)
+# book = zoo({"width": (128, 512), "depth": (1, 3), "n_train": (500, 2000), "lr": (0.01, 0.05),
+#             "batch_size": (32, 128), "weight_decay": (0.0, 5e-4)})
+# S = [{a: net[a] for a in (*AXES, "seed")} for net in book]
+# g = rng.standard_normal(len(S))
+# worst = [sign_errors(S, rng.standard_normal(len(S)), g, AXES)["max"] for _ in range(500)]
+# print(np.mean(worst), np.quantile(worst, [0.05, 0.95]))   # about 0.61, 90% of draws in [0.50, 0.72]
+# ```
+#
+# A coin's worst environment is at about 0.6, so a worst-case sign-error near 0.6 is no evidence against a measure,
+# and only values well below 0.5 (or a mean sign-error well below 0.5) show a measure predicting every intervention.
+# ````
 
 # %% [markdown]
 # ## Explore: a measure against the gap

@@ -70,8 +70,39 @@ def test_book_builds_strictly():
     assert 'id="lib.measures.intrinsic_dimension.mle_dimension"' in (html / "book/api/measures.html").read_text()
 
 
-# Chapter 1's paper profile trains six deep architectures on every dataset: one epoch each is enough to take the path.
-PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "workers": 2}}
+def _count(page: str, css_class: str) -> int:
+    return page.count(f'<div class="{css_class}')
+
+
+@pytest.mark.book
+def test_every_chapter_has_three_exercises_with_folded_solutions():
+    html = cli.html_dir()
+    for chapter in CHAPTERS:
+        page = (html / f"book/chapters/{chapter.stem}.html").read_text()
+        exercises, solutions = _count(page, "exercise admonition"), _count(page, "solution dropdown admonition")
+        assert exercises >= 3 and solutions == exercises, (chapter.stem, exercises, solutions)
+        # the parameter cells are left out of the page: it opens on the chapter's text
+        assert "# Parameters" not in page and "profile = " not in page, chapter.stem
+
+
+@pytest.mark.book
+def test_student_edition_has_the_exercises_and_no_solution():
+    index = cli.build(strict=True, student=True)
+    html = index.parent
+    assert html == cli.html_dir(student=True)
+    for chapter in CHAPTERS:
+        page = (html / f"book/chapters/{chapter.stem}.html").read_text()
+        assert _count(page, "exercise admonition") >= 3, chapter.stem
+        assert 'class="solution' not in page, chapter.stem
+    # the executed notebooks hold the solutions: the student edition offers no source for download
+    assert not list(html.rglob("*.ipynb"))
+
+
+# Beyond the smoke sizes, what keeps each shrunk paper run to minutes: chapter 1 trains two of its six deep
+# architectures (ResNet-50's bottleneck blocks and a VGG; chapter 2's zoo trains ResNet-34, VGG-16 and VGG-19) for one
+# epoch; chapter 3's flows stop at 90% of the points fitted (the hinge loss makes them stiff near 100%).
+PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "models": "resnet50,vgg13", "workers": 2},
+               "03_compressing_invariants": {"until": 0.9}}
 
 
 @pytest.mark.book
@@ -87,8 +118,7 @@ def test_paper_profile_runs_shrunk(chapter, tmp_path, monkeypatch):
     out = tmp_path / f"{chapter.stem}.ipynb"
     params = {"profile": "paper", "shrink": True, "device": "cpu", **PAPER_EXTRA.get(chapter.stem, {})}
     pm.execute_notebook(cli._read_notebook(chapter.source), str(out), kernel_name="python3", cwd=str(cli.REPO_ROOT),
-                        parameters=params, progress_bar=False,
-                        execution_timeout=cli.CELL_TIMEOUT["smoke"])
+                        parameters=params, progress_bar=False, execution_timeout=1200)
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors

@@ -102,10 +102,10 @@ def test_one_experiment_module_per_chapter():
 
 
 def test_tests_follow_the_wings():
-    """tests/<wing>/test_<module>[_<topic>].py for every test of a lib module; only the book's end-to-end test and
-    this one sit at the top."""
+    """tests/<wing>/test_<module>[_<topic>].py for every test of a lib module; only the book's end-to-end tests (the
+    build, the built book in a browser) and this one sit at the top."""
     top = sorted(p.name for p in (REPO / "tests").glob("test_*.py"))
-    assert top == ["test_book.py", "test_layout.py"], top
+    assert top == ["test_book.py", "test_browser.py", "test_layout.py"], top
     for folder in (REPO / "tests").iterdir():
         if folder.is_dir() and folder.name != "__pycache__":
             assert folder.name in WINGS, f"tests/{folder.name} is not a wing of lib"

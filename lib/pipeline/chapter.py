@@ -10,6 +10,7 @@ and the datasets it needs, so that a notebook's first code cell holds only the c
 from __future__ import annotations
 
 import concurrent.futures as cf
+import re
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from types import SimpleNamespace
@@ -42,6 +43,14 @@ class Chapter:
     device: torch.device
     present: dict[str, list[str]] = field(default_factory=dict)
     executor: cf.Executor | None = None
+
+    def describe(self) -> str:
+        """One line for the page: the profile and every resolved parameter the chapter runs with, the device, and the
+        command that reruns the chapter (for keys ``chNN``)."""
+        values = ", ".join(f"{name}={value}" for name, value in vars(self.cfg).items() if name != "profile")
+        line = f"{self.key} at profile {self.cfg.profile!r}: {values}; device {self.device}"
+        number = re.fullmatch(r"ch(\d+)", self.key)
+        return line + (f"; rerun: python -m lib run {int(number[1])} --profile {self.cfg.profile}" if number else "")
 
     def sweep(self, configs: Iterable[dict], fn: Callable[[dict], object], progress: bool = True) -> list[dict]:
         """:func:`~lib.pipeline.results.run_sweep` of ``fn`` over ``configs`` in this chapter's store and workers."""
@@ -108,4 +117,6 @@ def setup_chapter(key: str, profile: str, table: dict[str, dict], *, data_root: 
     # Results computed on a stand-in are stored apart (never mistaken for, nor overwriting, those of the real data).
     label = "+".join([f"{cfg.profile}-shrunk" if shrink else cfg.profile,
                       *(f"{stand_in}-for-{name}" for name, stand_in in stand_ins.items())])
-    return Chapter(key, cfg, ResultStore(key, label), root, pick_device(device), found, executor)
+    chapter = Chapter(key, cfg, ResultStore(key, label), root, pick_device(device), found, executor)
+    print(chapter.describe(), flush=True)
+    return chapter

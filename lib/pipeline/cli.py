@@ -4,6 +4,7 @@
     python -m lib run 2 --profile book -p n_test=500
     python -m lib run all --profile smoke
     python -m lib build
+    python -m lib build --student
 
 Chapters are the jupytext files ``notebooks/NN_slug.py``. ``run`` validates the chapter, the profile and every
 ``-p name=value`` against the declared type and range of the parameter in the notebook's ``parameters`` cell
@@ -29,12 +30,26 @@ from lib.pipeline.parameters import Parameter, ParameterError, read_parameters
 from lib.pipeline.profiles import PROFILES
 from lib.pipeline.watchdog import StallWatchdog
 from lib.pipeline.widgets import HEADLESS_ENV
+from lib.pipeline.results import git_commit
+from lib.pipeline.status import METADATA_KEY, status_markdown, write_map_figure
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EXECUTED = REPO_ROOT / "book" / "chapters"
 BUILD_DIR = REPO_ROOT / "_build"
+STUDENT_DIR = BUILD_DIR / "student"
+STATUS_PAGE = REPO_ROOT / "book" / "status.md"
+MAP_FIGURES = REPO_ROOT / "book" / "_generated"  # one figure per chapter for the intro's map (ignored by git)
+# What the pages load from book/_static/ instead of a CDN (_config.yml: mathjax_path, nb_ipywidgets_js).
+LOCAL_SCRIPTS = tuple(REPO_ROOT / "book" / "_static" / f for f in ("mathjax/tex-mml-chtml.js", "widgets/require.js",
+                                                                   "widgets/embed-amd.js"))
 _LOG_PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE)\b|Traceback \(most recent call last\)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Sphinx colours its log: "\x1b[91mWARNING: ..." has no word boundary
+
+
+def log_problems(log: str) -> list[str]:
+    """The lines of a build log that report a warning, an error or a traceback (colour codes removed)."""
+    return [line for line in _ANSI.sub("", log).splitlines() if _LOG_PROBLEM.search(line)]
 
 
 class BookError(Exception):
@@ -219,6 +234,8 @@ def _execute(chapter: Chapter, profile: str, overrides: dict[str, object], log_o
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+    tag_for_html(partial)
+    record_commit(partial)
     partial.replace(chapter.executed)
     print(f"[book] chapter {chapter.number} done in {time.perf_counter() - start:.0f} s -> "
           f"{chapter.executed.relative_to(REPO_ROOT)}", flush=True)
@@ -261,36 +278,102 @@ def prepare_data(selected: list[Chapter], profile: str, overrides: dict[str, obj
               flush=True)
 
 
+def tag_for_html(path: Path) -> None:
+    """Tag the executed notebook at ``path`` so that the book leaves out its ``parameters`` cell and papermill's
+    injected ``# Parameters`` cell (``remove-cell``): the page states the profile and parameters in the one line
+    ``setup_chapter`` prints. The downloadable notebook keeps both cells."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
+def record_commit(path: Path) -> None:
+    """Write the commit the chapter ran at into the executed notebook's metadata, for the status page."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata[METADATA_KEY] = {"commit": git_commit()}
+    nbformat.write(nb, path)
+
+
+def write_status_page() -> Path:
+    """``book/status.md`` (ignored by git): how every executed chapter was made (lib/pipeline/status.py)."""
+    executed = [(ch.number, ch.title, ch.source, ch.executed) for ch in chapters() if ch.executed.is_file()]
+    STATUS_PAGE.write_text(status_markdown(executed))
+    return STATUS_PAGE
+
+
+def write_map_figures() -> list[Path]:
+    """``book/_generated/NN_slug.png``: one figure of every executed chapter, shown on the intro's map."""
+    return [write_map_figure(ch.executed, MAP_FIGURES / f"{ch.stem}.png") for ch in chapters() if ch.executed.is_file()]
+
+
 def toc_chapters() -> list[Path]:
     """The executed notebooks the table of contents points at (entries under ``book/chapters/``)."""
     toc = (REPO_ROOT / "_toc.yml").read_text()
     return [REPO_ROOT / f"{m}.ipynb" for m in re.findall(r"file:\s*(book/chapters/[\w\-]+)", toc)]
 
 
-def build(strict: bool = True) -> Path:
-    """Build the HTML book with Jupyter Book 1; with ``strict``, any warning or error in the log fails the build."""
+def student_config() -> Path:
+    """``_build/student/_config.yml``: the book's configuration with sphinx-exercise's ``hide_solutions`` on, so that
+    the student edition has the exercises and not one solution, and without the pages' sources (``_sources/``: the
+    executed notebooks, which hold the solutions) and without the download button that would point at them."""
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    config["sphinx"]["config"].update(hide_solutions=True, html_copy_source=False,
+                                      html_theme_options={"use_download_button": False})
+    STUDENT_DIR.mkdir(parents=True, exist_ok=True)
+    path = STUDENT_DIR / "_config.yml"
+    path.write_text("# Generated by `python -m lib build --student` from _config.yml; do not edit.\n"
+                    + yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def html_dir(student: bool = False) -> Path:
+    """Where ``build`` writes the HTML: ``_build/html``, or ``_build/student/_build/html`` for the student edition."""
+    return STUDENT_DIR / "_build" / "html" if student else BUILD_DIR / "html"
+
+
+def build(strict: bool = True, student: bool = False) -> Path:
+    """Build the HTML book with Jupyter Book 1; with ``strict``, any warning or error in the log fails the build.
+    With ``student``, build the student edition (no solutions) into ``_build/student/`` instead."""
     missing = [p for p in toc_chapters() if not p.is_file()]
     if missing:
         names = ", ".join(p.stem for p in missing)
         raise BookError(f"chapters not executed yet: {names}. Run `python -m lib run all --profile book` "
                         "(or --profile smoke) first.")
+    absent = [str(p) for p in LOCAL_SCRIPTS if not p.is_file()]
+    if absent:
+        raise BookError(f"the scripts the book serves locally are missing ({', '.join(absent)}); `make install` "
+                        "copies them from the npm registry (package.json)")
+    write_status_page()
+    write_map_figures()
     exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or shutil.which("jupyter-book")
     if exe is None:
         raise BookError("jupyter-book is not installed; `pip install -r requirements.txt`")
     cmd = [exe, "build", str(REPO_ROOT), "--builder", "html", "--keep-going"] + (["-W", "-n"] if strict else [])
-    BUILD_DIR.mkdir(exist_ok=True)
-    log_path = BUILD_DIR / "build.log"
+    if student:
+        cmd += ["--config", str(student_config()), "--path-output", str(STUDENT_DIR)]
+    out = STUDENT_DIR if student else BUILD_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "build.log"
     print("[book] " + " ".join(cmd), flush=True)
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     log_path.write_text(log)
     print(log)
-    problems = [line for line in log.splitlines() if _LOG_PROBLEM.search(line)]
+    problems = log_problems(log)
     if proc.returncode != 0 or (strict and problems):
         shown = "\n".join(problems[:30])
         raise BookError(f"the book build failed (exit {proc.returncode}, {len(problems)} warning/error lines; "
                         f"full log: {log_path}):\n{shown}")
-    index = BUILD_DIR / "html" / "index.html"
+    index = html_dir(student) / "index.html"
     print(f"[book] built {index}")
     return index
 
@@ -353,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--yes", action="store_true", help="run the paper profile even where no GPU is found")
     b = sub.add_parser("build", help="build the HTML book from the executed chapters")
     b.add_argument("--no-strict", action="store_true", help="do not fail on warnings")
+    b.add_argument("--student", action="store_true",
+                   help="the student edition: exercises without their solutions, in _build/student/_build/html")
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
@@ -366,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             for ch, overrides in plans:
                 run_chapter(ch, args.profile, overrides, log_output=not args.quiet)
         else:
-            build(strict=not args.no_strict)
+            build(strict=not args.no_strict, student=args.student)
     except BookError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""setup_chapter: the one set-up call of every notebook."""
+"""setup_chapter: the one set-up call of every notebook, and the one line a page shows instead of its parameter
+cells."""
 
 from __future__ import annotations
 
@@ -46,6 +47,22 @@ def test_bad_set_ups_are_refused_with_the_reason(kwargs, error, match, tmp_path)
     with pytest.raises(error, match=match):
         setup_chapter("chXX", "smoke", TABLE, data_root=str(tmp_path), **kwargs)  # an empty data root
 
+PRINT_TABLE = {"smoke": {"n": 10, "models": "lenet"}, "book": {"n": 100, "models": "lenet,fc"},
+         "paper": {"n": 1000, "models": "resnet18"}}
+
+
+def test_setup_prints_the_profile_and_every_resolved_parameter(capsys):
+    ch = setup_chapter("chXX", "smoke", PRINT_TABLE, device="cpu", n=25)
+    assert capsys.readouterr().out == "chXX at profile 'smoke': n=25, models=lenet; device cpu\n"
+    assert ch.describe() == "chXX at profile 'smoke': n=25, models=lenet; device cpu"
+
+
+def test_a_chapter_key_adds_the_command_that_reruns_it():
+    ch = setup_chapter("ch07", "book", PRINT_TABLE, device="cpu")
+    assert ch.describe() == ("ch07 at profile 'book': n=100, models=lenet,fc; device cpu; "
+                             "rerun: python -m lib run 7 --profile book")
+
+
 
 MNIST_TABLE = {"smoke": {"datasets": ("mnist",)}, "book": {"datasets": ("mnist",)}, "paper": {"datasets": ("mnist",)}}
 
@@ -62,4 +79,4 @@ def test_a_stand_in_is_announced_and_its_results_are_stored_apart(empty_root, mo
 def test_without_stand_ins_nothing_is_announced(data_root, monkeypatch, capsys):
     monkeypatch.setenv(registry.STAND_IN_ENV, "1")  # allowed, but MNIST is on disk
     ch = setup_chapter("ch99", "smoke", MNIST_TABLE, data_root=str(data_root), datasets=("datasets",))
-    assert capsys.readouterr().out == "" and ch.store.folder.name == "smoke"
+    assert "Data:" not in capsys.readouterr().out and ch.store.folder.name == "smoke"

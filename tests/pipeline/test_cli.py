@@ -138,6 +138,50 @@ def test_prepare_data_fetches_through_the_mirror_then_nothing(data_root, empty_r
     assert capsys.readouterr().out == "" and len(handler.requests) == 2
 
 
+def test_build_refuses_a_book_without_its_local_scripts(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "toc_chapters", lambda: [])
+    monkeypatch.setattr(cli, "LOCAL_SCRIPTS", (tmp_path / "mathjax" / "tex-mml-chtml.js",))
+    with pytest.raises(cli.BookError, match="make install"):
+        cli.build()
+
+
+def test_tag_for_html_removes_only_the_parameter_cells(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("profile = 'book'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("# Parameters\nprofile = 'smoke'", metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("ch = setup_chapter(...)", metadata={"tags": ["hide-input"]}),
+        nbformat.v4.new_markdown_cell("# Title")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    cli.tag_for_html(path)
+    cli.tag_for_html(path)  # idempotent
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
+    assert tags == [["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["hide-input"], []]
+
+
+def test_student_config_hides_the_solutions_and_keeps_the_rest():
+    import yaml
+
+    book = yaml.safe_load((cli.REPO_ROOT / "_config.yml").read_text())
+    student = yaml.safe_load(cli.student_config().read_text())
+    assert book["sphinx"]["config"]["hide_solutions"] is False
+    assert student["sphinx"]["config"]["hide_solutions"] is True
+    assert student["sphinx"]["config"]["html_copy_source"] is False
+    for key in ("title", "parse", "execute", "bibtex_bibfiles"):
+        assert student[key] == book[key]
+    assert cli.html_dir(student=True) == cli.STUDENT_DIR / "_build" / "html"
+
+
+def test_log_problems_sees_coloured_warnings():
+    log = ("building [html]\n\x1b[91mWARNING: image file not readable: _generated/x.png\x1b[39;49;00m\n"
+           "reading sources... [100%] book/intro\nTraceback (most recent call last):\n")
+    assert cli.log_problems(log) == ["WARNING: image file not readable: _generated/x.png",
+                                     "Traceback (most recent call last):"]
+    assert cli.log_problems("build succeeded.\nno WARNINGS here: WARNINGS is not a word of the pattern\n") == []
+
+
 def test_the_paper_profile_asks_before_running_on_a_cpu(monkeypatch):
     import torch
 

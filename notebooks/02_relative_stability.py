@@ -205,7 +205,7 @@ plt.show()
 # Probes are 500 held-out images, one diffeomorphism and one noise vector each. At initialisation BatchNorm layers
 # normalise with batch statistics (as in the authors' code: their running statistics are still placeholders).
 #
-# **Validation.** The tests (`tests/test_stability.py`, `tests/test_diffeo.py`) check: the identity network has
+# **Validation.** The tests (`tests/measures/test_relative_stability.py`, `tests/measures/test_diffeomorphisms.py`) check: the identity network has
 # $R_f = 1$ exactly with per-image noise matching; the three reductions equal a brute-force NumPy computation; the
 # noise of a linear network matches $\mathbb E\lVert W\eta\rVert^2 = r^2\lVert W\rVert_F^2/d$; the sampler's centre
 # displacement matches $2n^2TS(c)$ and its gradient norm $\frac{\pi^2}{2}TN_c$; the batched bilinear remap equals the

@@ -107,7 +107,7 @@ print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, 
 # forces the weights to move far to fit (feature regime), a large one lets infinitesimal moves suffice (lazy regime,
 # a kernel method with the initial NTK $\Theta_0$). The hinge loss is minimised by full-batch gradient flow,
 # Eq. (2), integrated with the authors' adaptive step (`lib.training.gradient_flow`), until every training point has
-# $yF \ge 1$. Two checks with exact answers (in `tests/test_invariant_learning.py`): ReLU is homogeneous, so
+# $yF \ge 1$. Two checks with exact answers (in `tests/training/test_gradient_flow.py`): ReLU is homogeneous, so
 # $\beta_n^2 - \lVert\omega_n\rVert^2 - b_n^2$ is conserved by the flow; and the NTK in closed form,
 #
 # $$\Theta(x, x') = \frac{1}{h^2}\sum_n\Big[\sigma(z_n)\sigma(z_n') + \beta_n^2\sigma'(z_n)\sigma'(z_n')

@@ -30,8 +30,9 @@ def imported_modules(source: str) -> list[tuple[int, str]]:
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             found.append((node.lineno, "." * node.level + (node.module or "") if node.level else node.module))
-            if node.module == "lib":  # from lib import measures
-                found += [(node.lineno, f"lib.{alias.name}") for alias in node.names]
+            if node.level == 0 and node.module and node.module.split(".")[0] == "lib" and node.module.count(".") < 2:
+                # from lib import measures / from lib.experiments import linear_regions: the names are modules
+                found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
     return found
 
 
@@ -82,6 +83,7 @@ def test_imports_only_go_downwards():
     ("lib/measures/ntk.py", "from .statistics import pearson\n", "relative import"),
     ("lib/experiments/linear_regions.py", "from lib.experiments.manifold_quality import run_encoder\n",
      "one chapter's experiment"),
+    ("lib/experiments/linear_regions.py", "from lib.experiments import manifold_quality\n", "one chapter's experiment"),
 ])
 def test_the_rule_catches_an_upward_import(path, source, expected):
     problems = violations(path, source)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import time
 from functools import partial
 
@@ -37,10 +38,10 @@ from lib.data import balanced_indices, image_pool, present
 from lib.measures.adversarial import fgsm_loss_penalty
 from lib.measures.complexity import inverse_margin, pac_bayes_flatness, path_norm, spectral_norms
 from lib.measures.diffeomorphisms import temperature_for_delta
-from lib.measures.intrinsic_dimension import mle_dimension
+from lib.measures.intrinsic_dimension import intrinsic_dimensions
 from lib.measures.linear_regions import count_along_polylines, hyperplane_distance, relu_layers
 from lib.measures.manifold_quality import manifold_characteristics, measure_walks, noise_walk
-from lib.measures.ntk import empirical_ntk, kernel_alignment
+from lib.measures.ntk import empirical_ntk, pca_summary
 from lib.measures.rank_correlation import (bootstrap_interval, granulated_interval, granulated_tau, kendall_tau,
                                           sign_errors)
 from lib.measures.relative_stability import relative_stability
@@ -49,31 +50,39 @@ from lib.pipeline.device import describe_device, pick_device
 from lib.training.supervised import evaluate, train
 
 AXES = ("width", "depth", "n_train", "lr", "batch_size", "weight_decay")
-# name: (chapter, what it is, orientation). Orientation +1: the measure's paper predicts a LARGER value for a
-# network that generalizes WORSE; -1: the reverse. Tau is reported for orientation x measure, so a measure that
-# predicts as its paper says has tau > 0.
-MEASURES: dict[str, tuple[str, str, int]] = {
-    "d_repr": ("1", "intrinsic dimension of the penultimate representation (MLE, k = 20)", 1),
-    "fgsm_penalty": ("1", "FGSM test-loss penalty at eps = 2/255", 1),
-    "R_f": ("2", "relative stability to diffeomorphisms R_f = D_f / G_f", 1),
-    "D_f": ("2", "stability to diffeomorphisms D_f", 1),
-    "G_f": ("2", "stability to noise G_f", -1),
-    "ntk_alignment": ("3", "alignment of the trained NTK with the labels", -1),
-    "ntk_alignment_gain": ("3", "NTK alignment gained in training", -1),
-    "rm_D": ("4", "mean distance moved by noise walks on the representation manifold, D", 1),
-    "rmqm": ("4", "representation manifold quality metric, RMQM", -1),
-    "region_density": ("5", "linear regions per unit length between test images", 1),
-    "boundary_distance": ("5", "mean distance of test images to the nearest region boundary", -1),
-    "path_norm": ("Jiang", "path norm", 1),
-    "log_prod_spec": ("Jiang", "log product of squared spectral norms", 1),
-    "log_sum_spec": ("Jiang", "log sum of squared spectral norms", 1),
-    "log_prod_fro": ("Jiang", "log product of squared Frobenius norms", 1),
-    "inverse_margin": ("Jiang", "1 / (10th percentile of the output margin)^2", 1),
-    "pacbayes_flatness": ("Jiang", "magnitude-aware PAC-Bayes flatness 1 / sigma'^2", 1),
+# name: (chapter, what it is, orientation, claim). Orientation +1: a LARGER value for a network that generalizes
+# WORSE; -1: the reverse. Tau is reported for orientation x measure, so tau > 0 means the measure ranks the networks
+# in its orientation. ``claim`` is what the measure's paper says about generalization, or "" where the paper makes
+# no such claim (the orientation is then the usual reading of the quantity, and no verdict is drawn for it).
+MEASURES: dict[str, tuple[str, str, int, str]] = {
+    "d_repr": ("1", "intrinsic dimension of the penultimate representation of the training set (TwoNN)", 1,
+               "test loss grows with d_repr (Konz & Mazurowski, Thm. 4 and Fig. 4)"),
+    "fgsm_penalty": ("1", "FGSM loss penalty at eps = 2/255 on training points", 1, ""),
+    "R_f": ("2", "relative stability to diffeomorphisms R_f = D_f / G_f", 1,
+            "test error grows with R_f (Petrini et al., Fig. 5)"),
+    "D_f": ("2", "stability to diffeomorphisms D_f", 1, ""),
+    "G_f": ("2", "stability to noise G_f", -1, ""),
+    "ntk_mi": ("3", "information I(phi_1; y) of the trained NTK's top eigenvector about the label (bits)", -1,
+               "feature learning makes the NTK's top eigenvectors informative of the label (Paccolat et al., Fig. 9)"),
+    "ntk_mi_gain": ("3", "gain of I(phi_1; y) from initialisation to the end of training (bits)", -1,
+                    "the same, as a change from the initial kernel"),
+    "rm_D": ("4", "mean distance D moved by noise walks on the representation manifold", -1,
+             "encoders whose representations move far and evenly transfer best (van der Merwe et al.)"),
+    "rm_D_RC": ("4", "relative changes D_RC of the noise walks (spikes)", 1, "RMQM penalises spiky walks"),
+    "rm_P_RC": ("4", "relative changes of consecutive steps P_RC (spikes)", 1, "RMQM penalises spiky walks"),
+    "rmqm": ("4", "representation manifold quality metric RMQM", -1,
+             "higher RMQM, better transfer (van der Merwe et al., Sec. 5)"),
+    "region_density": ("5", "mean log density of linear regions along segments between training images", 1, ""),
+    "boundary_distance": ("5", "mean distance of training images to the nearest region boundary", -1, ""),
+    "path_norm": ("Jiang", "path norm", 1, "a complexity measure: larger, worse (Jiang et al.)"),
+    "log_prod_spec": ("Jiang", "log product of squared spectral norms", 1, "Jiang et al. find it correlates negatively"),
+    "log_sum_spec": ("Jiang", "log sum of squared spectral norms", 1, "Jiang et al. find it correlates negatively"),
+    "log_prod_fro": ("Jiang", "log product of squared Frobenius norms", 1, "a complexity measure: larger, worse"),
+    "inverse_margin": ("Jiang", "1 / (10th percentile of the training margins)^2", 1,
+                       "a complexity measure: larger, worse"),
+    "pacbayes_flatness": ("Jiang", "magnitude-aware PAC-Bayes flatness 1 / sigma'^2", 1,
+                          "among the best predictors of Jiang et al."),
 }
-# What Jiang et al. report for the anchors (their Table 5, CIFAR-10 and SVHN, tau over all networks; granulated
-# Psi): which measure ranks first; compared with our ranking in the chapter, where a number is comparable.
-JIANG_BEST = "pacbayes_flatness"
 
 
 def zoo(grid: dict[str, tuple], seeds: tuple[int, ...] = (0,)) -> list[dict]:
@@ -121,8 +130,10 @@ class LogitDifference(nn.Module):
         return out[..., 1] - out[..., 0]
 
 
-def _ntk_alignment(model: FCNet, x: torch.Tensor, y: torch.Tensor) -> float:
-    return kernel_alignment(empirical_ntk(LogitDifference(model).eval(), x, chunk=64), 2.0 * y - 1.0)
+def _ntk_information(model: FCNet, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Chapter 3's kernel-PCA summary of the NTK of the logit difference: I(phi_1; y) of the top eigenvector."""
+    K = empirical_ntk(LogitDifference(model).eval(), x, chunk=64).double()
+    return pca_summary(K, 2.0 * y.double() - 1.0, top=1)["mi"][0]
 
 
 def segments(x: torch.Tensor, pairs: int, generator: torch.Generator) -> torch.Tensor:
@@ -131,30 +142,30 @@ def segments(x: torch.Tensor, pairs: int, generator: torch.Generator) -> torch.T
     return x.flatten(1)[idx].to(torch.float64)
 
 
-def measure_net(model: FCNet, init: FCNet, x_tr: torch.Tensor, y_tr: torch.Tensor, x_te: torch.Tensor,
-                y_te: torch.Tensor, params: dict) -> dict[str, float]:
-    """Every measure of ``MEASURES`` for a trained ``model`` (and its initialisation ``init``), on subsets of
-    the training and test sets of the sizes in ``params`` (``n_measure``, ``n_kernel``, ``n_walk``, ``walk_steps``,
-    ``n_segments``, ``n_boundary``, ``flatness_samples``)."""
+def measure_net(model: FCNet, init: FCNet, x_tr: torch.Tensor, y_tr: torch.Tensor, params: dict) -> dict[str, float]:
+    """Every measure of ``MEASURES`` for a trained ``model`` (and its initialisation ``init``), on the TRAINING set
+    only, as Jiang et al. require of a generalization measure (the test set is what the gap is measured on): subsets
+    of the sizes in ``params`` (``n_measure``, ``n_kernel``, ``n_walk``, ``walk_steps``, ``n_segments``,
+    ``n_boundary``, ``flatness_samples``). Each measure is the function its chapter uses."""
     g = torch.Generator().manual_seed(params["seed"])
     n = params["n_measure"]
-    x_m, y_m, x_t, y_t = x_tr[:n], y_tr[:n], x_te[:n], y_te[:n]
-    out = {"d_repr": mle_dimension(extract_features(model, x_m), 20, duplicates="drop")}
-    out["fgsm_penalty"] = fgsm_loss_penalty(model, x_t, y_t, (2 / 255,))[0]["loss_penalty"]
-    stab = relative_stability(model, x_t, temperature_for_delta(1.0, 3, x_t.shape[-1]), 3, seed=params["seed"])
+    x_m, y_m = x_tr[:n], y_tr[:n]
+    out = {"d_repr": intrinsic_dimensions(extract_features(model, x_m), 20, duplicates="drop")["twonn"]}
+    out["fgsm_penalty"] = fgsm_loss_penalty(model, x_m, y_m, (2 / 255,))[0]["loss_penalty"]
+    stab = relative_stability(model, x_m, temperature_for_delta(1.0, 3, x_m.shape[-1]), 3, seed=params["seed"])
     out.update(R_f=stab["R"], D_f=stab["D"], G_f=stab["G"])
     xk, yk = x_tr[:params["n_kernel"]], y_tr[:params["n_kernel"]]
-    out["ntk_alignment"] = _ntk_alignment(model, xk, yk)
-    out["ntk_alignment_gain"] = out["ntk_alignment"] - _ntk_alignment(init, xk, yk)
+    out["ntk_mi"] = _ntk_information(model, xk, yk)
+    out["ntk_mi_gain"] = out["ntk_mi"] - _ntk_information(init, xk, yk)
     encoder = nn.Sequential(*list(model.net)[:-1])
-    walks = measure_walks(encoder, x_te[:params["n_walk"]], partial(noise_walk, steps=params["walk_steps"]), seed=0)
+    walks = measure_walks(encoder, x_tr[:params["n_walk"]], partial(noise_walk, steps=params["walk_steps"]), seed=0)
     rm = manifold_characteristics(*walks, variant="paper")
-    out.update(rm_D=rm["D"], rmqm=rm["RMQM"])
+    out.update(rm_D=rm["D"], rm_D_RC=rm["D_RC"], rm_P_RC=rm["P_RC"], rmqm=rm["RMQM"])
     layers = relu_layers(model)
-    curves = segments(x_te, params["n_segments"], g)
+    curves = segments(x_tr, params["n_segments"], g)
     regions = count_along_polylines(layers, curves)
-    out["region_density"] = float(regions.regions.sum() / regions.segment_lengths.sum())
-    probes = x_te[:params["n_boundary"]].flatten(1).double()
+    out["region_density"] = float(torch.log(regions.regions.double() / regions.segment_lengths).mean())
+    probes = x_tr[:params["n_boundary"]].flatten(1).double()
     out["boundary_distance"] = float(hyperplane_distance(layers, probes).mean())
     out["path_norm"] = path_norm(model)
     out.update(spectral_norms(model))
@@ -184,10 +195,13 @@ def run_net(params: dict) -> dict:
     model, init = model.cpu(), init.cpu()
     tr, te = evaluate(model, x_tr, y_tr), evaluate(model, x_te, y_te)
     start = time.perf_counter()
-    measures = measure_net(model, init, x_tr, y_tr, x_te, y_te, params)
+    converged = hist.stopped == "target"
+    # a network that missed the stopping rule is left out of the rankings: it is not measured (its margins can be
+    # negative, which some measures refuse)
+    measures = measure_net(model, init, x_tr, y_tr, params) if converged else None
     return {"train_error": 1 - tr["acc"], "test_error": 1 - te["acc"], "train_loss": tr["loss"],
-            "gap": (1 - te["acc"]) - (1 - tr["acc"]), "epochs": len(hist.epochs),
-            "converged": hist.stopped == "target", "measures": measures, "train_s": train_s,
+            "gap": (1 - te["acc"]) - (1 - tr["acc"]), "epochs": len(hist.epochs), "n_test": len(x_te),
+            "converged": converged, "measures": measures, "train_s": train_s,
             "measure_s": time.perf_counter() - start, "data": source, "device": describe_device(device)}
 
 
@@ -198,7 +212,7 @@ def zoo_table(records: list[dict]) -> list[dict]:
         r = rec["result"]
         rows.append({**{a: rec["params"][a] for a in (*AXES, "seed")}, "gap": r["gap"], "test_error": r["test_error"],
                      "train_error": r["train_error"], "epochs": r["epochs"], "converged": r["converged"],
-                     **r["measures"]})
+                     "n_test": r["n_test"], **(r["measures"] or {})})
     return rows
 
 
@@ -207,24 +221,38 @@ def varying_axes(rows: list[dict]) -> tuple[str, ...]:
     return tuple(a for a in AXES if len({r[a] for r in rows}) > 1)
 
 
+def gap_noise(rows: list[dict]) -> np.ndarray:
+    """Per network, the standard error of its test error from the finite test set, sqrt(e (1 - e) / n_test): the
+    noise within which two gaps cannot be told apart (the sign-error leaves such pairs out)."""
+    return np.array([math.sqrt(r["test_error"] * (1 - r["test_error"]) / r["n_test"]) for r in rows])
+
+
 def rank_measures(rows: list[dict], *, resamples: int = 1000, seed: int = 0) -> list[dict]:
-    """For every measure: Kendall's tau with the gap over all (converged) networks and its 95% bootstrap interval over
-    networks, the granulated psi per varying axis and Psi with a bootstrap interval over groups, and Dziugaite et
-    al.'s mean and worst sign-error over the axes; sorted by Psi, best first. Orientation as in ``MEASURES``."""
+    """For every measure: Kendall's tau with the gap over all converged networks and its 95% bootstrap interval over
+    networks; the granulated psi per varying axis and Psi with a bootstrap interval over groups; Dziugaite et al.'s
+    sign-error over environments (coupled pairs differing in one hyperparameter, pairs whose gaps differ by less than
+    the test-set noise of :func:`gap_noise` left out): its mean and its worst case (None where no pair is beyond
+    the noise). Sorted by Psi, best first;
+    orientation as in ``MEASURES``."""
     rows = [r for r in rows if r["converged"]]
     axes = varying_axes(rows)
     settings = [{a: r[a] for a in (*AXES, "seed")} for r in rows]
     gap = np.array([r["gap"] for r in rows])
+    noise = gap_noise(rows)
     out = []
-    for name, (chapter, _, sign) in MEASURES.items():
+    for name, (chapter, _, sign, claim) in MEASURES.items():
         mu = sign * np.array([r[name] for r in rows], dtype=float)
         psi = granulated_tau(settings, mu, gap, axes)
-        err = sign_errors(settings, mu, gap, axes)
+        try:
+            err = sign_errors(settings, mu, gap, axes, min_gap_difference=noise)
+        except ValueError:  # every coupled pair within the noise (tiny zoos): no environment to judge
+            err = {"mean": None, "max": None, "environments": []}
         tau = kendall_tau(mu, gap)
         tau_ci = bootstrap_interval(lambda i: kendall_tau(mu[i], gap[i]), len(rows), resamples=resamples, seed=seed)
         psi_ci = granulated_interval(settings, mu, gap, axes, resamples=resamples, seed=seed)
-        out.append({"measure": name, "chapter": chapter, "tau": tau, "tau_lo": tau_ci[0], "tau_hi": tau_ci[1],
-                    "Psi": psi["Psi"], "Psi_lo": psi_ci[0], "Psi_hi": psi_ci[1],
+        out.append({"measure": name, "chapter": chapter, "claim": claim, "tau": tau, "tau_lo": tau_ci[0],
+                    "tau_hi": tau_ci[1], "Psi": psi["Psi"], "Psi_lo": psi_ci[0], "Psi_hi": psi_ci[1],
                     **{f"psi_{a}": psi[a] for a in axes}, "sign_error_mean": err["mean"],
-                    "sign_error_max": err["max"]})
+                    "sign_error_max": err["max"], "environments": len(err["environments"]),
+                    **{f"sign_error_{a}": err[a] for a in axes if a in err}})
     return sorted(out, key=lambda r: -r["Psi"])

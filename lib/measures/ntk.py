@@ -202,19 +202,3 @@ def _mirror_lower_(m: torch.Tensor) -> torch.Tensor:
     m.tril_()
     m += m.tril(-1).T
     return m
-
-
-def kernel_alignment(K: torch.Tensor, y: torch.Tensor) -> float:
-    """Kernel-target alignment y^T K y / (||K||_F ||y||^2) of a Gram matrix K (p, p) with labels y (p,) = +-1
-    (Cristianini et al. 2002): 1 when K is proportional to y y^T, about 0 for a kernel blind to the labels. How much
-    of a kernel's geometry the labels explain; chapter 6 compares it at initialisation and after training (Paccolat
-    et al.'s Sec. 5: trained NTKs align with the task)."""
-    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] != len(y):
-        raise ValueError(f"K must be (p, p) with p = len(y) = {len(y)}, got {tuple(K.shape)}")
-    if not torch.isin(y, torch.tensor([-1, 1], dtype=y.dtype, device=y.device)).all():
-        raise ValueError("y must hold labels -1 and +1")
-    K, y = K.double(), y.double().to(K.device)
-    norm = torch.linalg.matrix_norm(K)
-    if norm == 0:
-        raise ValueError("the kernel is identically zero: its alignment is undefined")
-    return float(y @ K @ y / (norm * len(y)))

@@ -1,7 +1,8 @@
 """How well a complexity measure ranks networks by their generalization gap: Kendall's tau and the granulated tau
 Psi of Jiang, Neyshabur, Mobahi, Krishnan & Bengio, "Fantastic generalization measures and where to find them"
 (ICLR 2020, Eqs. 3-4), and the sign-error of Dziugaite et al., "In search of robust measures of generalization"
-(NeurIPS 2020), aggregated per environment with its worst case.
+(NeurIPS 2020) over environments (coupled pairs of networks that differ in one hyperparameter) with its worst
+case.
 
 A *zoo* is a list of networks, each with its hyperparameters (a dict ``{axis: value}``), its measure value ``mu``
 and its generalization gap ``g``; numbers are plain floats, and every function here is exact on small inputs
@@ -67,29 +68,44 @@ def granulated_tau(settings: Sequence[dict], mu: Sequence[float], gap: Sequence[
     return out
 
 
-def sign_errors(settings: Sequence[dict], mu: Sequence[float], gap: Sequence[float],
-                axes: Sequence[str]) -> dict[str, float]:
-    """Dziugaite et al.'s sign-error per environment. An environment is one hyperparameter change (an axis); its
-    sign-error is the fraction of pairs of networks that differ in that axis alone for which sign(mu_a - mu_b) !=
-    sign(g_a - g_b) (pairs with equal gaps are left out; a tie of the measure counts as an error, since it does not
-    predict the order). Returns ``{axis: error, ..., "mean": mean over environments, "max": the worst
-    environment}``; 0 is a measure that never mispredicts the effect of a change, 0.5 a coin."""
+def sign_errors(settings: Sequence[dict], mu: Sequence[float], gap: Sequence[float], axes: Sequence[str], *,
+                seed_key: str = "seed", min_gap_difference: float | Sequence[float] = 0.0) -> dict:
+    """Dziugaite et al.'s sign-error per environment. An environment is a pair of hyperparameter settings that differ
+    in one axis alone; its networks are coupled (the same seed), and its sign-error is the mean over seeds of
+    1[sign(mu_a - mu_b) != sign(g_a - g_b)] (a tie of the measure counts as an error: it does not predict the order).
+    Pairs whose gap difference is within noise, |g_a - g_b| <= ``min_gap_difference`` (a number, or one per pair of
+    networks given as an (n,) array of per-network noise scales that are added in quadrature), are left out, as
+    Dziugaite et al. drop environments whose gap difference Monte-Carlo noise could explain.
+
+    Returns ``{"environments": [{"axis", "error", "pairs"}, ...], "max": the robust (worst-case) sign-error,
+    "mean": the mean over environments, axis: the mean over that axis's environments, ...}``; 0 is a measure that
+    never mispredicts the effect of an intervention, 0.5 a coin. ValueError when no environment is left."""
     m, g = _finite_pair(mu, gap)
-    out = {}
+    noise = np.broadcast_to(np.asarray(min_gap_difference, dtype=float), m.shape)
+    envs: dict[tuple, list[int]] = defaultdict(list)
     for axis in axes:
-        wrong, total = 0, 0
         for idx in _groups(settings, axis):
             for a, b in itertools.combinations(idx, 2):
-                if g[a] == g[b]:
+                if settings[a].get(seed_key) != settings[b].get(seed_key):
                     continue
-                total += 1
-                wrong += int(np.sign(m[a] - m[b]) != np.sign(g[a] - g[b]))
-        if total == 0:
-            raise ValueError(f"no pair of networks differs in {axis!r} alone with different gaps")
-        out[axis] = wrong / total
-    errors = [out[a] for a in axes]
-    out["mean"], out["max"] = float(np.mean(errors)), float(np.max(errors))
+                if abs(g[a] - g[b]) <= np.hypot(noise[a], noise[b]):
+                    continue
+                key = (axis, *sorted((_without(settings[a], seed_key), _without(settings[b], seed_key))))
+                envs[key].append(int(np.sign(m[a] - m[b]) != np.sign(g[a] - g[b])))
+    if not envs:
+        raise ValueError("no pair of coupled networks differs in one axis alone by more than the gap's noise")
+    rows = [{"axis": key[0], "error": float(np.mean(v)), "pairs": len(v)} for key, v in envs.items()]
+    out: dict = {"environments": rows, "max": max(r["error"] for r in rows),
+                 "mean": float(np.mean([r["error"] for r in rows]))}
+    for axis in axes:
+        errs = [r["error"] for r in rows if r["axis"] == axis]
+        if errs:
+            out[axis] = float(np.mean(errs))
     return out
+
+
+def _without(setting: dict, key: str) -> tuple:
+    return tuple(sorted((k, v) for k, v in setting.items() if k != key))
 
 
 def bootstrap_interval(statistic: Callable[[np.ndarray], float], n: int, *, resamples: int = 1000,

@@ -39,11 +39,18 @@ def test_sets_are_disjoint_balanced_and_the_test_set_is_fixed():
 
 def test_one_network_end_to_end():
     out = run_net(TINY)
+    assert out["n_test"] == TINY["n_test"]
     assert out["converged"] and out["train_error"] == 0.0
     assert out["gap"] == pytest.approx(out["test_error"] - out["train_error"])
     assert set(out["measures"]) == set(MEASURES)
     assert all(math.isfinite(v) for v in out["measures"].values())
     assert out["measures"]["path_norm"] > 0 and 0 < out["measures"]["d_repr"] < 16
+    assert 0 <= out["measures"]["ntk_mi"] <= 1  # bits, binary labels
+
+
+def test_a_network_that_misses_the_stopping_rule_is_kept_unmeasured():
+    out = run_net({**TINY, "max_epochs": 1, "lr": 1e-4})
+    assert not out["converged"] and out["measures"] is None
     assert out["data"] in ("mnist", "mnist5k")
 
 
@@ -53,15 +60,17 @@ def test_rank_measures_orders_by_psi_and_orients_each_measure():
     for net in zoo({"width": (1, 2), "depth": (1, 2), "n_train": (1, 2), "lr": (1,), "batch_size": (1,),
                     "weight_decay": (1,)}):
         gap = net["width"] + 2 * net["depth"] - net["n_train"] + 0.01 * rng.standard_normal()
-        measures = {name: sign * gap + rng.standard_normal() for name, (_, _, sign) in MEASURES.items()}
+        measures = {name: sign * gap + rng.standard_normal() for name, (_, _, sign, _) in MEASURES.items()}
         measures["R_f"] = gap  # oriented +1: perfect
         measures["G_f"] = gap  # oriented -1: perfectly wrong
-        rows.append({**net, "gap": gap, "test_error": gap, "train_error": 0.0, "epochs": 1, "converged": True,
+        rows.append({**net, "gap": gap, "test_error": 0.1, "train_error": 0.0, "epochs": 1, "converged": True,
+                     "n_test": 1000,
                      **measures})
     assert varying_axes(rows) == ("width", "depth", "n_train")
     ranking = rank_measures(rows, resamples=50)
     assert ranking[0]["measure"] == "R_f" and ranking[0]["Psi"] == 1.0 and ranking[0]["tau"] == 1.0
-    assert ranking[-1]["measure"] == "G_f" and ranking[-1]["Psi"] == -1.0
+    assert ranking[0]["sign_error_max"] == 0.0 and ranking[0]["environments"] == 3 * 4
+    assert ranking[-1]["measure"] == "G_f" and ranking[-1]["Psi"] == -1.0 and ranking[-1]["sign_error_max"] == 1.0
     assert [r["Psi"] for r in ranking] == sorted((r["Psi"] for r in ranking), reverse=True)
 
 

@@ -60,8 +60,23 @@ def test_granulated_tau_by_brute_force():
 def test_sign_errors_per_environment_and_worst_case():
     settings, mu, gap = zoo()
     err = sign_errors(settings, mu, gap, ("width", "depth", "lr"))
+    # environments: width 3 values -> 3 pairs x 4 groups; depth 1 pair x 6; lr 1 pair x 6 (one seed: errors 0 or 1)
+    assert len(err["environments"]) == 12 + 6 + 6
     assert err["width"] == 0.0 and err["depth"] == 0.0 and err["lr"] == 1.0
-    assert err["max"] == 1.0 and err["mean"] == pytest.approx(1 / 3)
+    assert err["max"] == 1.0 and err["mean"] == pytest.approx(6 / 24)
+
+
+def test_sign_errors_average_over_seeds_and_drop_pairs_within_noise():
+    settings = [{"w": w, "seed": s} for w in (1, 2) for s in (0, 1, 2, 3)]
+    gap = np.array([0.1, 0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.105])
+    mu = np.array([1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 0.0, 2.0])  # seed 2 mispredicts
+    err = sign_errors(settings, mu, gap, ("w",))
+    assert err["environments"] == [{"axis": "w", "error": 0.25, "pairs": 4}] and err["max"] == 0.25
+    # seed 3's gap difference (0.005) is within noise 0.01 per network: left out
+    err = sign_errors(settings, mu, gap, ("w",), min_gap_difference=0.01)
+    assert err["environments"] == [{"axis": "w", "error": pytest.approx(1 / 3), "pairs": 3}]
+    with pytest.raises(ValueError, match="no pair of coupled networks"):
+        sign_errors(settings, mu, gap, ("w",), min_gap_difference=1.0)
 
 
 def test_bad_inputs_are_refused_with_the_reason():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import pickle
 
@@ -10,8 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib.data import (SPECS, DatasetNotFoundError, balanced_indices, convert_channels, data_roots, load_dataset,
-                      registry, resize)
+from lib.data import DatasetNotFoundError, balanced_indices, convert_channels, data_roots, load_dataset, resize
 from lib.data.manifolds import MANIFOLDS, random_orthonormal
 from lib.data.readers import read_idx
 

@@ -324,8 +324,8 @@ print(f"- Geometric measures with a larger Psi than the best anchor ({anchors[0]
 print(f"- Measures of chapters 1-5 whose paper claims a link to generalization but which rank the networks the other "
       f"way round (Psi interval below 0): {neg or 'none'}. Their papers make no claim for {unclaimed}: their "
       "orientation is a reading, not a prediction.")
-print(f"- Anchors with Psi below 0 (interval): {neg_anchors or 'none'}; Jiang et al. also find norm products "
-      "predicting the wrong way on their zoo.")
+print(f"- Anchors with Psi below 0 (interval): {neg_anchors or 'none'}; Jiang et al. also find products of spectral "
+      "norms negatively correlated with the gap on their zoo.")
 print(f"- The hyperparameter that moves the gap most is {main_axis}; the measures with psi > 0.5 on it: "
       f"{[r['measure'] for r in ranking if r[f'psi_{main_axis}'] > 0.5] or 'none'}.")
 print(f"- {len(rows) - len(converged)} of {len(rows)} networks missed the stopping rule and are left out.")

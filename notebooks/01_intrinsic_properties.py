@@ -25,7 +25,32 @@
 # so datasets with a sharper labeling (the paper finds this typical of medical images) generalize worse at the same
 # $d_\text{data}$ and $N$, and their models are more vulnerable to adversarial attack: the expected robustness radius
 # scales as $\Omega(1/K_F)$ (Theorem 3). The intrinsic dimension $d_\text{repr}$ of the final hidden representations
-# obeys a similar law and is bounded by $d_\text{data}$ (Theorem 5).
+# obeys a similar law and is bounded by $d_\text{data}$ (Theorem 5):
+#
+# ```{prf:theorem} Adversarial robustness and label sharpness (Theorem 3 of the paper)
+# :label: ch01-thm-robustness
+# :nonumber:
+#
+# Let $f$ be $K_f$-Lipschitz on $\mathbb{R}^n$. For a sufficiently large training set, the lower bound for the
+# expected robustness radius of $f$ scales as $\hat R(f) \simeq \Omega(1/K_F)$.
+# ```
+#
+# ```{prf:theorem} Representation and data intrinsic dimension (Theorem 5 of the paper)
+# :label: ch01-thm-repr
+# :nonumber:
+#
+# Take the loss bounds as estimates, $L \approx K_L \max(K_f, K_F) N^{-1/d_\text{data}}$ and
+# $L \approx K_L N^{-1/d_\text{repr}}$. Then $d_\text{repr} \lesssim d_\text{data}$.
+# ```
+#
+# ```{prf:proof}
+# Equating the two estimates gives $N^{-1/d_\text{data}} \approx N^{-1/d_\text{repr}} / \max(K_f, K_F)$; taking
+# logarithms, $\frac{1}{d_\text{data}} \ln N \approx \frac{1}{d_\text{repr}} \ln N + \ln \max(K_f, K_F)$. When
+# $K_f, K_F \le 1$ the last term is $\le 0$, so $1/d_\text{data} \lesssim 1/d_\text{repr}$, i.e.
+# $d_\text{repr} \lesssim d_\text{data}$. A classifier's decisions do not change when $f$ is rescaled to the
+# 1-Lipschitz $f/K_f$, and $K_F \simeq K_f$ (the paper's Theorem 2), so that case is the general one; the measured
+# $K_F$ are also all far below 1 (Section 2 below).
+# ```
 #
 # This chapter builds the three measurements, validates them on data with known answers, and then runs the paper's
 # experiment on the natural and medical datasets of the data root.

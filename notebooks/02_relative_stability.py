@@ -110,11 +110,27 @@ print(f"profile {cfg.profile}: datasets {datasets}, zoo on {zoo_dataset}, P = {c
 # **Cutoff rule.** We keep the modes with $\sqrt{i^2+j^2} < c + \tfrac12$, as the authors' library does and as every
 # published $R_f$ was computed; the paper's text writes $i^2+j^2 \le c^2$, which at $c = 3$ drops $(1,3)$ and $(3,1)$.
 #
-# **Size in pixels.** At the centre $u = v = \tfrac12$, $\sin(i\pi/2)^2$ is 1 for odd $i$ and 0 for even $i$, so
-# the mean squared displacement in pixels of an $n \times n$ image is exactly
-# $\delta^2 = 2n^2T\,S(c)$ with $S(c) = \sum_{i,j\text{ odd}} (i^2+j^2)^{-1}$, and $S(c) \simeq \frac{\pi}{8}\ln c$
-# gives Eq. (3), $\delta^2 = \frac{\pi}{4}n^2T\ln c$. The authors set "$\delta = 1$" with the asymptotic formula,
-# so we do too (`temperature_for_delta`); the printout shows the true size that implies.
+# **Size in pixels.**
+#
+# ```{prf:proposition} Displacement of a typical diffeomorphism (Eq. 3)
+# :label: ch02-prop-delta
+# :nonumber:
+#
+# At the centre of an $n \times n$ image the mean squared displacement in pixels is exactly
+# $\delta^2 = 2n^2T\,S(c)$ with $S(c) = \sum_{i,j\text{ odd}} (i^2+j^2)^{-1}$ over the kept modes, and
+# $S(c) \simeq \frac{\pi}{8}\ln c$ for large $c$, so $\delta^2 \simeq \frac{\pi}{4}n^2T\ln c$ (Eq. 3).
+# ```
+#
+# ```{prf:proof}
+# At $u = v = \tfrac12$, $\sin(i\pi/2)^2$ is 1 for odd $i$ and 0 for even $i$. The coefficients are independent with
+# variance $T/(i^2+j^2)$, so $\langle\tau_u^2\rangle = \langle\tau_v^2\rangle = T\,S(c)$ in units of the image
+# side, and $\delta^2 = n^2\langle\tau_u^2 + \tau_v^2\rangle = 2n^2T\,S(c)$. The odd lattice points have density
+# $\tfrac14$; a quarter ring of radius $r$ and width $dr$ holds $\tfrac14\cdot\tfrac{\pi}{2}r\,dr$ of them, each
+# contributing $1/r^2$, so $S(c) \simeq \frac{\pi}{8}\int_1^c \frac{dr}{r} = \frac{\pi}{8}\ln c$.
+# ```
+#
+# The authors set "$\delta = 1$" with the asymptotic formula, so we do too (`temperature_for_delta`); the printout
+# shows the true size that implies.
 
 # %%
 n = 28

@@ -553,12 +553,12 @@ def load_dataset(name: str, split: str = "test", *, root: str | os.PathLike | No
         classes: keep only these labels and renumber them 0, 1, ... in the given order (``(3, 5)``: a binary task).
         size: resize to ``size`` x ``size`` (or (H, W)); channels: convert to 1 or 3 channels.
         download: fetch missing files into the first data root from the official source or ``$GG_DATA_MIRROR``
-            (:mod:`lib.data.fetch`, checksum-verified); never done silently.
+        (:mod:`lib.data.fetch`, checksum-verified); never done silently.
+        intrinsic_dim, ambient_dim: for the synthetic manifolds only (``n`` points, default 1000).
 
     A split that is missing (and not downloaded) is read from the spec's ``stand_in`` when ``$GG_USE_STAND_INS`` is 1
     (``python -m lib run`` sets it offline); the result's ``stand_in`` and ``provenance()`` say so. Raises
     :class:`DatasetNotFoundError` (files, roots searched, fetch command) when neither is there.
-        intrinsic_dim, ambient_dim: for the synthetic manifolds only (``n`` points, default 1000).
     """
     spec = get_spec(name)
     _check_split(spec, split)

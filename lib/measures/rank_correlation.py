@@ -73,7 +73,7 @@ def sign_errors(settings: Sequence[dict], mu: Sequence[float], gap: Sequence[flo
     """Dziugaite et al.'s sign-error per environment. An environment is a pair of hyperparameter settings that differ
     in one axis alone; its networks are coupled (the same seed), and its sign-error is the mean over seeds of
     1[sign(mu_a - mu_b) != sign(g_a - g_b)] (a tie of the measure counts as an error: it does not predict the order).
-    Pairs whose gap difference is within noise, |g_a - g_b| <= ``min_gap_difference`` (a number, or one per pair of
+    Pairs whose gap difference is within noise, ``abs(g_a - g_b) <= min_gap_difference`` (a number, or one per pair of
     networks given as an (n,) array of per-network noise scales that are added in quadrature), are left out, as
     Dziugaite et al. drop environments whose gap difference Monte-Carlo noise could explain.
 

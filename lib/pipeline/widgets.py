@@ -4,7 +4,7 @@ A notebook's widget cell is one call::
 
     interact(explore, d=Slider(5, 1, 20), manifold=Choice(["sphere", "torus"]))
 
-With a frontend attached (a person running the notebook in Jupyter), this is :func:`ipywidgets.interact` with an
+With a frontend attached (a person running the notebook in Jupyter), this is ``ipywidgets.interact`` with an
 ``IntSlider``/``FloatSlider``/``Dropdown`` per control. Without one (``python -m lib run``, which sets
 ``GG_HEADLESS=1`` in the kernel's environment, or a plain Python process), no widget is created, so no widget comm
 is ever opened: ``explore`` is called once at the controls' values and its figure is the cell's output, under a

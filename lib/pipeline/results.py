@@ -24,6 +24,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -76,11 +77,16 @@ def _read_source(path: Path) -> str:
     return path.read_text()
 
 
+_AST_LOCK = threading.Lock()
+
+
 def _lib_imports(source: str) -> set[str]:
     """Every ``lib`` module a source imports, at any depth: ``from lib.a import b`` gives ``lib.a`` and, when b is
     a module, ``lib.a.b``; parents (``lib``, ``lib.a``) are included since importing runs their ``__init__``."""
     found = set()
-    for node in ast.walk(ast.parse(source)):
+    with _AST_LOCK:  # CPython 3.11: two threads parsing at once can fail ("AST constructor recursion depth mismatch")
+        tree = ast.parse(source)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -18,7 +18,7 @@ def markdown_table(rows: Sequence[dict], columns: Sequence[str] | None = None, f
     if not rows:
         raise ValueError("markdown_table needs at least one row")
     columns = list(columns or rows[0].keys())
-    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    head = "| " + " | ".join(_fmt(c, floatfmt) for c in columns) + " |\n|" + "---|" * len(columns) + "\n"
     return head + "\n".join("| " + " | ".join(_fmt(r.get(c), floatfmt) for c in columns) + " |" for r in rows)
 
 

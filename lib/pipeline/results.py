@@ -31,9 +31,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from lib.data.registry import stand_ins_in_use
+from lib.pipeline.widgets import progress_bar
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED_RESULTS = REPO_ROOT / "book" / "results"
@@ -251,7 +251,7 @@ def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Resu
     redo = [c for c in configs if not store.has(c) or not (store.keep_other_code or store.is_current(c, code))]
     todo = list({store.path(c): c for c in redo}.values())  # equal configurations run once
     failures: list[tuple[dict, BaseException]] = []
-    bar = tqdm(total=len(todo), desc=f"sweep {store.chapter}/{store.profile}", disable=not progress or not todo,
+    bar = progress_bar(total=len(todo), desc=f"sweep {store.chapter}/{store.profile}", disable=not progress or not todo,
                leave=False)
     if executor is None:
         for params in todo:

@@ -83,6 +83,17 @@ class Choice:
         return ipywidgets.Dropdown(options=list(self.options), value=self.value)
 
 
+def progress_bar(*args: Any, **kwargs: Any) -> Any:
+    """A tqdm progress bar: the notebook bar (an ipywidget) where a person's frontend shows it, the plain text bar
+    otherwise, so that a headless run opens no widget comm for its progress either and its HTML keeps no stale,
+    hidden widget. Arguments as ``tqdm.tqdm``."""
+    if frontend_attached():
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm(*args, **kwargs)
+
+
 def frontend_attached() -> bool:
     """Whether a person's frontend can show widgets: inside a Jupyter kernel and not marked headless.
 

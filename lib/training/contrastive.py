@@ -17,10 +17,10 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from lib.pipeline.checks import as_labels
 from lib.pipeline.device import pick_device
+from lib.pipeline.widgets import progress_bar
 from lib.training.supervised import make_optimizer
 
 METHODS = ("cross_entropy", "nt_xent", "triplet_supervised", "triplet_ss", "triplet_entropy")
@@ -152,7 +152,7 @@ def train_encoder(encoder: nn.Module, method: str, x: torch.Tensor, y: torch.Ten
     gen = torch.Generator().manual_seed(seed)
     aug = torch.Generator(device).manual_seed(seed + 1)
     losses = []
-    for _ in tqdm(range(epochs), desc=f"train {method}", disable=not progress, leave=False):
+    for _ in progress_bar(range(epochs), desc=f"train {method}", disable=not progress, leave=False):
         total, batches = 0.0, torch.randperm(len(x), generator=gen).split(batch_size)
         opt.zero_grad(set_to_none=True)
         for i, idx in enumerate(batches):

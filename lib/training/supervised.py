@@ -14,10 +14,10 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from lib.nets.classifiers import eval_mode, model_device
 from lib.pipeline.device import pick_device
+from lib.pipeline.widgets import progress_bar
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -120,7 +120,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if lr_schedule else None
     gen = torch.Generator().manual_seed(seed)
     history, best = History(), (float("inf"), None)
-    bar = tqdm(range(1, epochs + 1), desc="train", disable=not progress, leave=False)
+    bar = progress_bar(range(1, epochs + 1), desc="train", disable=not progress, leave=False)
     for epoch in bar:
         start, total_loss, correct = time.perf_counter(), 0.0, 0
         model.train()

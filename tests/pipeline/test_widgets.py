@@ -131,3 +131,15 @@ def test_widget_cells_never_stall_headless(monkeypatch, tmp_path):
         assert "image/png" in {k for o in out.cells[1].outputs for k in o.get("data", {})}
         assert "sphere: d = 5, n = 1000, k = 20" in "".join(o.get("text", "") for o in out.cells[2].outputs)
     assert slowest < 60, f"the slowest run took {slowest:.0f} s"
+
+
+def test_headless_progress_bars_are_plain_text(monkeypatch):
+    """A headless run opens no widget comm for its progress bars either (tqdm's notebook bar is an ipywidget)."""
+    from tqdm.std import tqdm as text_bar
+
+    from lib.pipeline.widgets import HEADLESS_ENV, progress_bar
+
+    monkeypatch.setenv(HEADLESS_ENV, "1")
+    bar = progress_bar(total=3, disable=True)
+    assert type(bar) is text_bar
+    bar.close()

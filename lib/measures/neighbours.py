@@ -1,12 +1,12 @@
 """Exact k-nearest neighbours of a point cloud, the shared first step of the intrinsic-dimension estimators.
 
-Points are a tensor of shape (N, ...) flattened to (N, D); the search runs on the tensor's device in chunks. The
+Points are a tensor of shape (N, ...) flattened to (N, D); the search runs on the tensor's device in blocks. The
 cloud is centred first (distances do not change; the matmul form loses no digits to a common offset). Candidates
-are ranked with the matmul form ||b||^2 - 2 a.b in ``rank_dtype`` (fast; float32 by default on CUDA). A rounding
-bound of the matmul form (:func:`matmul_error_bound`) decides which candidate distances must be recomputed from
-the differences in float64 and proves that no point outside the candidates can be closer than the k-th returned
-neighbour; rows where the proof fails get more candidates. The result is exact to a proven relative 5e-11 whatever
-the offset and dtype.
+are ranked with the matmul form ||a||^2 + ||b||^2 - 2 a.b in ``rank_dtype`` (float32 by default: twice the speed of
+float64 GEMMs), each pair of row blocks multiplied once, and their distances recomputed in float64. A rounding bound
+of the matmul form (:func:`matmul_error_bound`) proves that no point outside the candidates can be closer than the
+k-th returned neighbour; rows where the proof fails get more candidates. The result is exact to a proven relative
+5e-11 whatever the offset and dtype.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from lib.pipeline.checks import as_points
 _UNIT_ROUNDOFF = {torch.float64: 2.0 ** -53, torch.float32: 2.0 ** -24}
 _TF32_UNIT_ROUNDOFF = 2.0 ** -11  # 10 mantissa bits
 SQUARED_RTOL = 1e-10  # proven relative accuracy of every returned squared distance (5e-11 on distances)
+_BLOCK_ROWS = 2048  # rows of a block of the symmetric search (fastest of 2048 / 4096 / 6700 at N = 20,000 on 2 cores)
+_GATHER_ROWS = 32  # rows whose candidates are gathered at once on the CPU (the block stays in cache)
 
 
 def chunk_rows(n_rows: int, n_cols: int, budget_bytes: int) -> int:
@@ -62,21 +64,141 @@ def _pair_distances(X64: torch.Tensor, a: torch.Tensor, b: torch.Tensor, budget_
                      or [X64.new_empty(0)])
 
 
+def _blocks(n: int, kc: int, budget_bytes: int, itemsize: int) -> list[tuple[int, int]]:
+    """Row blocks ``(start, stop)`` of the symmetric search: ``_BLOCK_ROWS`` rows (fewer when a square block would
+    exceed ``budget_bytes``), never fewer than ``kc + 1`` (a block's own points give each of its rows ``kc``
+    candidates); a last block smaller than that is merged into the one before."""
+    size = max(kc + 1, min(_BLOCK_ROWS, int((budget_bytes / itemsize) ** 0.5)))
+    starts = list(range(0, n, size))
+    if len(starts) > 1 and n - starts[-1] < kc + 1:
+        starts.pop()
+    return list(zip(starts, starts[1:] + [n]))
+
+
+def _ranked_candidates(Xr: torch.Tensor, sq: torch.Tensor, kc: int, budget_bytes: int
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``kc`` smallest computed values of ``sq[a] + sq[b] - 2 a.b`` (b != a) of every row ``a``, ascending, and
+    their indices b: two (N, kc) tensors.
+
+    Symmetric blocked search: the product of each pair of row blocks is computed once and serves both (half the
+    GEMM of a row-by-row search). Diagonal blocks come first: the ``kc``-th smallest value of a row among its own
+    block's points is a threshold its final ``kc``-th value cannot exceed, so of an off-diagonal block only the
+    entries below their row's (or column's) threshold are kept, a few per row instead of a top-k of every block
+    (the top-k where more than 4 kc per row beat the thresholds). When a row block has kept more than 8 kc
+    entries per row, they are reduced to each row's best ``kc`` and its thresholds tightened, so memory stays
+    O(N kc) whatever N. Every entry left out has a computed value at least the returned ``kc``-th one."""
+    n, device = len(Xr), Xr.device
+    blocks = _blocks(n, kc, budget_bytes, Xr.element_size())
+    threshold = torch.empty(n, dtype=Xr.dtype, device=device)
+    # per row block: kept entries (row, col, value), rows non-decreasing within each piece, and their count
+    kept: list[list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] = [[] for _ in blocks]
+    count = [0] * len(blocks)
+
+    def compact(p: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reduce row block ``p``'s kept entries to each row's ``kc`` smallest; returns them as (rows, kc) values and
+        columns, ascending, and tightens the thresholds."""
+        a0, a1 = blocks[p]
+        row, col, value = (torch.cat(t) for t in zip(*kept[p]))
+        counts = torch.bincount(row - a0, minlength=a1 - a0)
+        if int(counts.max()) * (a1 - a0) * (Xr.element_size() + 8) <= budget_bytes:  # a padded table, row top-k
+            if len(kept[p]) > 1:  # pieces are each sorted by row, not their concatenation
+                order = row.argsort(stable=True)
+                row, col, value = row[order], col[order], value[order]
+            slot = torch.arange(len(row), device=device) - (torch.cumsum(counts, 0) - counts)[row - a0]
+            table = torch.full((a1 - a0, int(counts.max())), float("inf"), dtype=Xr.dtype, device=device)
+            index = torch.zeros(table.shape, dtype=torch.long, device=device)
+            table[row - a0, slot] = value
+            index[row - a0, slot] = col
+            vals, order = table.topk(kc, dim=1, largest=False)
+            cols = index.gather(1, order)
+        else:  # too wide for a table (a few rows with very many entries): sort by (row, value)
+            order = value.argsort(stable=True)
+            order = order[row[order].argsort(stable=True)]
+            first = torch.cumsum(counts, 0) - counts
+            take = order[(first[:, None] + torch.arange(kc, device=device)).flatten()]
+            vals, cols = value[take].view(-1, kc), col[take].view(-1, kc)
+        kept[p] = [(torch.arange(a0, a1, device=device).repeat_interleave(kc), cols.flatten(), vals.flatten())]
+        count[p] = len(kept[p][0][0])
+        threshold[a0:a1] = vals[:, -1]
+        return vals, cols
+
+    def keep(p: int, rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor) -> None:
+        kept[p].append((rows, cols, values))
+        count[p] += len(rows)
+        if count[p] > 8 * kc * (blocks[p][1] - blocks[p][0]):
+            compact(p)
+
+    def keep_block(S: torch.Tensor, p: int, c0: int, transposed: bool = False) -> None:
+        """Keep the entries of block ``S`` (of ``S.T`` when ``transposed``) for the rows of block ``p`` (columns
+        from c0) below their thresholds, or the top-kc of each row when there are more than 4 kc per row."""
+        r0, r1 = blocks[p]
+        limit = threshold[r0:r1]
+        # the mask is taken on S itself: nonzero of a transposed view is slow
+        r, c = (S < (limit[None, :] if transposed else limit[:, None])).nonzero(as_tuple=True)
+        if len(r) <= 4 * kc * (r1 - r0):
+            if transposed:
+                order = c.argsort(stable=True)
+                r, c = r[order], c[order]
+                keep(p, c + r0, r + c0, S[r, c])
+            else:
+                keep(p, r + r0, c + c0, S[r, c])
+            return
+        v, i = (S.T if transposed else S).topk(min(kc, S.shape[0 if transposed else 1]), dim=1, largest=False)
+        keep(p, torch.arange(r0, r1, device=device).repeat_interleave(v.shape[1]), i.flatten() + c0, v.flatten())
+
+    def block(a0: int, a1: int, b0: int, b1: int) -> torch.Tensor:
+        return torch.addmm(sq[a0:a1, None] + sq[None, b0:b1], Xr[a0:a1], Xr[b0:b1].T, alpha=-2.0)
+
+    for p, (a0, a1) in enumerate(blocks):
+        S = block(a0, a1, a0, a1)
+        S.fill_diagonal_(float("inf"))  # self excluded, duplicates kept
+        v, i = S.topk(kc, dim=1, largest=False)
+        keep(p, torch.arange(a0, a1, device=device).repeat_interleave(kc), i.flatten() + a0, v.flatten())
+        threshold[a0:a1] = v[:, -1]
+    for p, (a0, a1) in enumerate(blocks):
+        for q in range(p + 1, len(blocks)):
+            b0, b1 = blocks[q]
+            S = block(a0, a1, b0, b1)
+            keep_block(S, p, b0)  # candidates of rows a0:a1
+            keep_block(S, q, a0, transposed=True)  # candidates of rows b0:b1
+    vals, cols = zip(*(compact(p) for p in range(len(blocks))))
+    return torch.cat(vals), torch.cat(cols)
+
+
+def _candidate_distances(X64: torch.Tensor, centred: torch.Tensor, sq64: torch.Tensor, bound64: torch.Tensor,
+                         rows: torch.Tensor, cand: torch.Tensor, budget_bytes: int) -> torch.Tensor:
+    """float64 distances (len(rows), kc) from ``rows`` to their candidates ``cand``: the matmul form of the centred
+    points in float64 where its rounding bound ``bound64`` is within ``SQUARED_RTOL`` of the value, the
+    differences of the points elsewhere (near-duplicates). The candidates' points are gathered a few rows at a
+    time on the CPU (the gathered block stays in cache), ``budget_bytes`` at a time on CUDA."""
+    m, kc = cand.shape
+    dim = centred.shape[1]
+    step = chunk_rows(m, kc * dim, budget_bytes) if centred.is_cuda else _GATHER_ROWS
+    dots = torch.cat([torch.bmm(centred.index_select(0, cand[s:s + step].flatten()).view(-1, kc, dim),
+                                centred[rows[s:s + step], :, None])[..., 0] for s in range(0, m, step)]
+                     or [centred.new_empty(0, kc)])
+    sq_dist = sq64[rows, None] + sq64[cand] - 2 * dots
+    dist = sq_dist.clamp_min(0.0).sqrt()
+    loose = (bound64[rows, None] >= SQUARED_RTOL * sq_dist.clamp_min(0.0)).nonzero(as_tuple=True)
+    dist[loose] = _pair_distances(X64, rows[loose[0]], cand[loose], budget_bytes)
+    return dist
+
+
 def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = None, margin: int = 8,
                   budget_bytes: int = 1 << 28) -> tuple[torch.Tensor, torch.Tensor]:
     """Distances (float64, ascending) and indices of the ``k`` nearest neighbours of every point, self excluded.
 
     ``X``: (N, ...) real, finite; returns two (N, k) tensors on ``X``'s device, float64 distances and int64
-    indices. Duplicates are kept (distance 0). The ranking uses the matmul form in ``rank_dtype`` (default float64
-    on the CPU, float32 on CUDA) on the centred cloud, keeping ``k + margin`` candidates per point. A candidate's
-    squared distance is taken from the matmul form where its rounding bound (:func:`matmul_error_bound`) is at
-    most ``SQUARED_RTOL`` of it, and recomputed from the differences in float64 elsewhere (near-duplicates, and
-    every candidate of a float32 ranking). A point's result is accepted when its k-th distance is at most the
+    indices. Duplicates are kept (distance 0). The ranking uses the matmul form in ``rank_dtype`` (default float32,
+    float64 where float32 squares could overflow) on the centred cloud, in a symmetric blocked search
+    (:func:`_ranked_candidates`) that keeps ``k + margin`` candidates per point. A candidate's squared distance is
+    recomputed in float64, by the matmul form where its float64 rounding bound (:func:`matmul_error_bound`) is at
+    most ``SQUARED_RTOL`` of it and from the differences elsewhere (near-duplicates). A point's result is accepted when its k-th distance is at most the
     smallest distance any non-candidate can have given the bound; otherwise its candidate list is doubled until it
     is (at most N - 1, the brute force). Every returned distance is therefore that of an exact search to a proven
     relative error of ``SQUARED_RTOL / 2`` (5e-11), whatever the offset or dtype of ``X``; among equidistant
     neighbours the indices may differ from another exact search. Memory stays within about ``budget_bytes`` per
-    chunk.
+    block, plus O(N (k + margin)) for the candidates.
 
     Raises ValueError unless 1 <= k < N, for non-finite points, or an unsupported ``rank_dtype``.
     """
@@ -86,44 +208,52 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
         raise ValueError(f"k={k} nearest neighbours need 1 <= k < N={n}")
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
-    rank_dtype = rank_dtype or (torch.float32 if X.is_cuda else torch.float64)
-    u = unit_roundoff(rank_dtype, X.device)
     X64 = X.to(torch.float64)  # exact differences are taken here: centring would round away tiny ones
     centred = X64 - X64.mean(0)  # translation changes no distance; the matmul form then cancels no common offset
+    sq64 = (centred * centred).sum(1)
+    norms = sq64.sqrt()
+    if rank_dtype is None:  # float32 unless its squares could overflow
+        rank_dtype = torch.float32 if 16 * float(norms.max()) ** 2 < torch.finfo(torch.float32).max else torch.float64
+    u = unit_roundoff(rank_dtype, X.device)
     Xr = centred.to(rank_dtype)
     sq = (Xr * Xr).sum(1)
-    norms = centred.norm(dim=1)
     bound = matmul_error_bound(norms, float(norms.max()), dim, u, (dim + 8) * torch.finfo(rank_dtype).tiny)
-    kc0 = min(n - 1, k + margin)
-    dists, idxs = [], []
-    step = chunk_rows(n, n, budget_bytes)
-    for start in range(0, n, step):
-        rows = torch.arange(start, min(n, start + step), device=X.device)
-        # Rank by ||b||^2 - 2 a.b (one fused GEMM); the row's own ||a||^2 does not change the order.
-        partial = torch.addmm(sq[None, :], Xr[rows], Xr.T, alpha=-2.0)
-        partial[torch.arange(len(rows), device=X.device), rows] = float("inf")  # exclude self, keep duplicates
-        d_out = torch.empty(len(rows), k, dtype=torch.float64, device=X.device)
-        i_out = torch.empty(len(rows), k, dtype=torch.long, device=X.device)
-        todo, kc = torch.arange(len(rows), device=X.device), kc0
-        while len(todo):
-            vals, cand = partial[todo].topk(kc, dim=1, largest=False)
-            vals = vals.to(torch.float64) + sq[rows[todo], None].to(torch.float64)  # squared distances, rounded
-            err = bound[rows[todo], None]
-            dist = vals.clamp_min(0.0).sqrt()
-            # Recompute where the bound is not within SQUARED_RTOL of the value (zero values included): distances
-            # (not their squares, which could underflow) from the differences of the uncentred points.
-            loose = (err >= SQUARED_RTOL * vals.clamp_min(0.0)).nonzero(as_tuple=True)
-            dist[loose] = _pair_distances(X64, rows[todo][loose[0]], cand[loose], budget_bytes)
-            dist, order = dist.sort(dim=1)
-            if kc == n - 1:  # every other point is a candidate: nothing to prove
-                done = torch.ones(len(todo), dtype=torch.bool, device=X.device)
-            else:
-                # A non-candidate b has a computed value >= vals[:, -1], so its true squared distance is at least
-                # vals[:, -1] - err; the k-th returned one is at most dist[:, k-1]^2 (1 + SQUARED_RTOL).
-                done = dist[:, k - 1] ** 2 * (1 + SQUARED_RTOL) <= vals[:, -1] - err[:, 0]
-            d_out[todo[done]] = dist[done, :k]
-            i_out[todo[done]] = cand[done].gather(1, order[done])[:, :k]
-            todo, kc = todo[~done], min(n - 1, 2 * kc)
-        dists.append(d_out)
-        idxs.append(i_out)
-    return torch.cat(dists), torch.cat(idxs)
+    bound64 = matmul_error_bound(norms, float(norms.max()), dim, _UNIT_ROUNDOFF[torch.float64],
+                                 (dim + 8) * torch.finfo(torch.float64).tiny)
+    kc = min(n - 1, k + margin)
+    vals, cand = _ranked_candidates(Xr, sq, kc, budget_bytes)
+    d_out = torch.empty(n, k, dtype=torch.float64, device=X.device)
+    i_out = torch.empty(n, k, dtype=torch.long, device=X.device)
+    todo = torch.arange(n, device=X.device)
+    while True:
+        dist = _candidate_distances(X64, centred, sq64, bound64, todo, cand, budget_bytes)
+        dist, order = dist.sort(dim=1)
+        if kc == n - 1:  # every other point is a candidate: nothing to prove
+            done = torch.ones(len(todo), dtype=torch.bool, device=X.device)
+        else:
+            # A non-candidate b has a computed value >= vals[:, -1], so its true squared distance is at least
+            # vals[:, -1] - err; the k-th returned one is at most dist[:, k-1]^2 (1 + SQUARED_RTOL).
+            done = dist[:, k - 1] ** 2 * (1 + SQUARED_RTOL) <= vals[:, -1].to(torch.float64) - bound[todo]
+        d_out[todo[done]] = dist[done, :k]
+        i_out[todo[done]] = cand[done].gather(1, order[done])[:, :k]
+        todo, kc = todo[~done], min(n - 1, 2 * kc)
+        if not len(todo):
+            return d_out, i_out
+        vals, cand = _row_candidates(Xr, sq, todo, kc, budget_bytes)
+
+
+def _row_candidates(Xr: torch.Tensor, sq: torch.Tensor, rows: torch.Tensor, kc: int, budget_bytes: int
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``kc`` smallest computed values of ``sq[a] + sq[b] - 2 a.b`` (b != a) of the given ``rows`` against all
+    points, ascending, and their indices: the search for the few rows whose first candidates did not prove their
+    neighbours."""
+    step = chunk_rows(len(rows), len(Xr), budget_bytes)
+    vals, idxs = [], []
+    for s in range(0, len(rows), step):
+        r = rows[s:s + step]
+        S = torch.addmm(sq[r, None] + sq[None, :], Xr[r], Xr.T, alpha=-2.0)
+        S[torch.arange(len(r), device=Xr.device), r] = float("inf")
+        v, i = S.topk(kc, dim=1, largest=False)
+        vals.append(v)
+        idxs.append(i)
+    return torch.cat(vals), torch.cat(idxs)

@@ -106,6 +106,33 @@ def test_knn_widens_on_ties_at_the_kth_neighbour():
     assert torch.equal(d, brute_force(grid, 5))
 
 
+@pytest.mark.parametrize("budget_bytes", [1 << 28, 40_000, 4_000])
+def test_knn_symmetric_search_on_duplicates_and_blocks(budget_bytes):
+    """Clusters of exact duplicates (more tied entries below a row's threshold than a block's top-k keeps: the
+    top-k path) and a last block smaller than k + 1 rows (merged into the one before) give the brute force."""
+    g = torch.Generator().manual_seed(5)
+    centres = torch.randn(7, 5, generator=g, dtype=torch.float64)
+    X = torch.cat([centres.repeat_interleave(40, 0), torch.randn(103, 5, generator=g, dtype=torch.float64)])
+    X = X[torch.randperm(len(X), generator=g)]
+    d, i = knn_distances(X, 12, margin=2, budget_bytes=budget_bytes)
+    assert torch.allclose(d, brute_force(X, 12), rtol=SQUARED_RTOL / 2, atol=0)
+    assert torch.allclose((X[i] - X[:, None, :]).norm(dim=2), d, rtol=SQUARED_RTOL / 2, atol=0)
+    assert not (i == torch.arange(len(X))[:, None]).any()  # self never a neighbour, duplicates are
+
+
+@pytest.mark.parametrize("budget_bytes", [14_400, 40_000])
+def test_knn_symmetric_search_when_other_blocks_are_closer(budget_bytes):
+    """Rows whose own block is far (points on a sphere of radius 100) and another block much closer (a cluster at
+    its centre): more than 4 kc entries per row beat the thresholds, the block's top-k path is taken, and the
+    tables and sorts that reduce many kept pieces agree with the brute force."""
+    g = torch.Generator().manual_seed(6)
+    sphere = torch.nn.functional.normalize(torch.randn(60, 20, generator=g, dtype=torch.float64), dim=1) * 100
+    X = torch.cat([sphere, torch.randn(300, 20, generator=g, dtype=torch.float64)])
+    d, i = knn_distances(X, 4, margin=1, budget_bytes=budget_bytes)
+    assert torch.allclose(d, brute_force(X, 4), rtol=SQUARED_RTOL / 2, atol=0)
+    assert torch.allclose((X[i] - X[:, None, :]).norm(dim=2), d, rtol=SQUARED_RTOL / 2, atol=0)
+
+
 def test_knn_rejects_unsupported_rank_dtype():
     with pytest.raises(ValueError, match="rank_dtype must be torch.float32 or torch.float64"):
         knn_distances(torch.rand(10, 3), 2, rank_dtype=torch.float16)
@@ -155,11 +182,12 @@ def test_estimators_give_a_finite_value_or_a_clear_error(x, duplicates):
 
 
 @settings(max_examples=100, deadline=None)
-@given(_clouds(), st.sampled_from([torch.float32, torch.float64]))
-def test_knn_distances_equal_brute_force_on_degenerate_clouds(x, rank_dtype):
+@given(_clouds(), st.sampled_from([torch.float32, torch.float64]), st.sampled_from([1 << 28, 400]))
+def test_knn_distances_equal_brute_force_on_degenerate_clouds(x, rank_dtype, budget_bytes):
+    """Any cloud, one block or blocks of about 10 rows (the symmetric search, its thresholds and merged last block)."""
     X = torch.from_numpy(x)
     k = min(3, len(X) - 1)
-    d, _ = knn_distances(X, k, rank_dtype=rank_dtype, margin=0)
+    d, _ = knn_distances(X, k, rank_dtype=rank_dtype, margin=0, budget_bytes=budget_bytes)
     assert torch.allclose(d, brute_force(X, k), rtol=SQUARED_RTOL / 2, atol=1e-12 * float(X.abs().max()))
 
 

@@ -1,0 +1,150 @@
+"""Verdicts of the paper-vs-here tables: a claim of a paper against this run's estimate, by one stated criterion.
+
+An :class:`Estimate` is this run's value with a 95% interval over independent runs (seeds, networks, datasets or
+bootstrap resamples), or a single run's value (no interval; its verdict says "one run"). A :class:`Claim` is the
+paper's value as a range ``[low, high]`` (a point when low == high) and, where the claim has a direction, the
+``null`` value that means "no effect" (0 for a correlation, a slope or an exponent; 1 for a ratio).
+
+The criterion (:data:`CRITERION`, quoted by every chapter):
+
+- **reproduced**: the paper's range meets our interval (our value, for one run);
+- **same direction, different size**: our interval lies entirely on the paper's side of the null, but misses the
+  paper's range;
+- **not reproduced**: our interval contains the null or lies on the other side of it (or misses the paper's range,
+  for a claim without a direction);
+- **not comparable**: no estimate at this profile.
+
+:func:`comparison_row` turns a claim and an estimate into a row of :func:`lib.pipeline.report.paper_vs_here`;
+:func:`check_statement` prints a sentence of a chapter's text with the outcome of the check that backs it, so that
+a rerun that contradicts the text says so on the page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+REPRODUCED = "reproduced"
+SAME_DIRECTION = "same direction, different size"
+NOT_REPRODUCED = "not reproduced"
+NOT_COMPARABLE = "not comparable"
+CRITERION = ("Verdicts: *reproduced* when the paper's value (or range) meets our 95% interval; *same direction, "
+             "different size* when our interval lies on the paper's side of the no-effect value (0 for a correlation "
+             "or an exponent, 1 for a ratio) but misses the paper's value; *not reproduced* when our interval holds "
+             "the no-effect value or lies beyond it; *not comparable* when this profile does not measure it. A value "
+             "from a single run has no interval: its verdict is marked *(one run)*.")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """This run's value of a quantity, with a 95% interval ``[low, high]`` over ``runs`` independent runs (both None
+    for a single run). Raises ValueError for a non-finite value or bound, or ``low > value`` / ``value > high``."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+    runs: int = 1
+
+    def __post_init__(self) -> None:
+        bounds = [b for b in (self.low, self.high) if b is not None]
+        if (self.low is None) != (self.high is None):
+            raise ValueError(f"an interval needs both bounds, got low={self.low}, high={self.high}")
+        if not all(math.isfinite(v) for v in (self.value, *bounds)):
+            raise ValueError(f"estimate must be finite, got value={self.value}, interval={bounds}")
+        if bounds and not self.low <= self.value <= self.high:
+            raise ValueError(f"value {self.value} lies outside its interval [{self.low}, {self.high}]")
+        if self.runs < 1:
+            raise ValueError(f"runs must be >= 1, got {self.runs}")
+
+    @classmethod
+    def from_runs(cls, values: Sequence[float], *, level: float = 0.95, resamples: int = 2000,
+                  seed: int = 0) -> "Estimate":
+        """The mean of independent runs' ``values`` with its percentile-bootstrap interval (one value: no interval).
+
+        Raises ValueError for no values, non-finite ones, or ``level`` outside (0, 1)."""
+        x = np.asarray(values, dtype=float)
+        if x.ndim != 1 or len(x) == 0:
+            raise ValueError(f"values must be a non-empty 1-d sequence, got shape {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError(f"values must be finite, got {x.tolist()}")
+        if not 0 < level < 1:
+            raise ValueError(f"level={level} must be in (0, 1)")
+        if len(x) == 1:
+            return cls(float(x[0]))
+        means = np.random.default_rng(seed).choice(x, (resamples, len(x))).mean(1)
+        low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+        mean = float(x.mean())
+        return cls(mean, min(float(low), mean), max(float(high), mean), len(x))
+
+    @classmethod
+    def from_interval(cls, value: float, interval: tuple[float, float] | None, runs: int) -> "Estimate":
+        """A value with an interval computed elsewhere (a bootstrap over networks, a regression's CI)."""
+        return cls(value) if interval is None else cls(value, interval[0], interval[1], runs)
+
+    @property
+    def single(self) -> bool:
+        return self.low is None
+
+    def text(self, fmt: str = ".3g") -> str:
+        """``"0.42 [0.31, 0.55] (5 runs)"``, or ``"0.42 (one run)"``."""
+        if self.single:
+            return f"{self.value:{fmt}} (one run)"
+        return f"{self.value:{fmt}} [{self.low:{fmt}}, {self.high:{fmt}}] ({self.runs} runs)"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A paper's value as a range ``[low, high]`` (low == high for a point), the ``null`` value meaning no effect
+    (None when the claim has no direction) and ``text``, how the paper states it (shown in the table)."""
+
+    low: float
+    high: float
+    null: float | None = None
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low <= self.high):
+            raise ValueError(f"a claim needs finite low <= high, got [{self.low}, {self.high}]")
+        if self.null is not None and self.low <= self.null <= self.high:
+            raise ValueError(f"the null {self.null} lies inside the claim [{self.low}, {self.high}]: no direction")
+
+    @classmethod
+    def point(cls, value: float, null: float | None = None, text: str = "") -> "Claim":
+        return cls(value, value, null, text or f"{value:g}")
+
+
+def verdict(claim: Claim, here: Estimate | None) -> str:
+    """The outcome of :data:`CRITERION` for ``claim`` against ``here`` (None: not measured)."""
+    if here is None:
+        return NOT_COMPARABLE
+    low, high = (here.value, here.value) if here.single else (here.low, here.high)
+    suffix = " (one run)" if here.single else ""
+    if low <= claim.high and high >= claim.low:
+        return REPRODUCED + suffix
+    if claim.null is not None:
+        above = claim.low > claim.null
+        if (above and low > claim.null) or (not above and high < claim.null):
+            return SAME_DIRECTION + suffix
+    return NOT_REPRODUCED + suffix
+
+
+def comparison_row(quantity: str, claim: Claim, here: Estimate | None, note: str = "", fmt: str = ".3g") -> dict:
+    """A row of :func:`lib.pipeline.report.paper_vs_here`: quantity, the paper's text, our estimate, the verdict."""
+    return {"quantity": quantity, "paper": claim.text or f"{claim.low:g} to {claim.high:g}",
+            "here": here.text(fmt) if here is not None else "not measured at this profile",
+            "verdict": verdict(claim, here), "note": note}
+
+
+def check_statement(statement: str, holds: bool, evidence: str) -> bool:
+    """Print a sentence of the chapter's text that a rerun could falsify, with the check that backs it:
+    ``"✓ statement (evidence)"`` when ``holds``, else a visible warning that this run contradicts it. Returns
+    ``holds`` so a chapter can branch on it."""
+    if holds:
+        print(f"✓ {statement} ({evidence})")
+    else:
+        print(f"⚠ THIS RUN CONTRADICTS THE TEXT: “{statement}” does not hold here ({evidence}); read the numbers "
+              "above, not the sentence")
+    return holds

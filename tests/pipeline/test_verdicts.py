@@ -1,0 +1,71 @@
+"""Verdicts of the paper-vs-here tables: each outcome of the criterion on a hand-made case, and the estimates."""
+
+import numpy as np
+import pytest
+
+from lib.pipeline.verdicts import (NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, SAME_DIRECTION, Claim, Estimate,
+                                   check_statement, comparison_row, verdict)
+
+RATIO = Claim.point(2.5, null=1.0, text="~2.5")  # "medical K_F is ~2.5x natural"
+
+
+@pytest.mark.parametrize("here, expected", [
+    (Estimate(2.3, 2.0, 2.7, 5), REPRODUCED),  # the paper's value inside our interval
+    (Estimate(10.9, 6.0, 15.0, 5), SAME_DIRECTION),  # above 1 like the paper, but far larger
+    (Estimate(1.2, 0.9, 1.6, 5), NOT_REPRODUCED),  # the interval holds the null
+    (Estimate(0.5, 0.4, 0.6, 5), NOT_REPRODUCED),  # the other side of the null
+    (Estimate(1.7), SAME_DIRECTION + " (one run)"),
+    (Estimate(2.5), REPRODUCED + " (one run)"),
+    (None, NOT_COMPARABLE),
+])
+def test_each_outcome_of_the_criterion(here, expected):
+    assert verdict(RATIO, here) == expected
+
+
+def test_negative_claims_and_ranges():
+    slope = Claim(-1.2, -0.8, null=0.0, text="R_f ~ P^-1")
+    assert verdict(slope, Estimate(-2.1, -2.4, -1.8, 4)) == SAME_DIRECTION
+    assert verdict(slope, Estimate(-0.9, -1.1, -0.7, 4)) == REPRODUCED
+    assert verdict(slope, Estimate(0.3, -0.2, 0.8, 4)) == NOT_REPRODUCED
+    undirected = Claim(0.37, 0.70)  # a range without a null: overlap or not
+    assert verdict(undirected, Estimate(0.2, 0.1, 0.3, 3)) == NOT_REPRODUCED
+    assert verdict(undirected, Estimate(0.35, 0.3, 0.4, 3)) == REPRODUCED
+
+
+def test_estimate_from_runs_is_the_mean_with_a_bootstrap_interval():
+    x = np.random.default_rng(1).normal(3.0, 1.0, 400)
+    e = Estimate.from_runs(x)
+    assert e.value == pytest.approx(x.mean())
+    se = x.std(ddof=1) / np.sqrt(len(x))  # the percentile bootstrap of a mean ~ the normal interval
+    assert e.low == pytest.approx(x.mean() - 1.96 * se, abs=0.25 * se)
+    assert e.high == pytest.approx(x.mean() + 1.96 * se, abs=0.25 * se)
+    assert e.runs == 400
+    assert Estimate.from_runs([0.7]).single and Estimate.from_runs([0.7]).text(".2f") == "0.70 (one run)"
+    assert Estimate(1.0, 0.5, 1.5, 3).text(".2f") == "1.00 [0.50, 1.50] (3 runs)"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Estimate(float("nan")), "must be finite"),
+    (lambda: Estimate(1.0, 2.0, 3.0, 3), "outside its interval"),
+    (lambda: Estimate(1.0, 0.0, None), "both bounds"),
+    (lambda: Estimate.from_runs([]), "non-empty"),
+    (lambda: Estimate.from_runs([1.0, float("inf")]), "finite"),
+    (lambda: Estimate.from_runs([1.0, 2.0], level=1.5), "level=1.5"),
+    (lambda: Claim(2.0, 1.0), "low <= high"),
+    (lambda: Claim(0.5, 2.0, null=1.0), "no direction"),
+])
+def test_bad_input_is_refused_by_name(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_rows_and_checked_statements(capsys):
+    row = comparison_row("K_F medical / natural", RATIO, Estimate(10.9, 6.0, 15.0, 5), "Sec. 5.2")
+    assert row == {"quantity": "K_F medical / natural", "paper": "~2.5", "here": "10.9 [6, 15] (5 runs)",
+                   "verdict": SAME_DIRECTION, "note": "Sec. 5.2"}
+    assert comparison_row("x", RATIO, None)["here"] == "not measured at this profile"
+    assert check_statement("G_f increases with P", True, "slope 0.3 [0.1, 0.5]")
+    assert not check_statement("G_f increases with P", False, "slope -0.2 [-0.4, 0.0]")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✓ G_f increases with P (slope 0.3 [0.1, 0.5])"
+    assert out[1].startswith("⚠ THIS RUN CONTRADICTS THE TEXT: “G_f increases with P” does not hold here")

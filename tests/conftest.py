@@ -24,13 +24,32 @@ def _offline_root() -> Path | None:
     return None
 
 
+# The real files the unit tests read (the chapters' own needs are fetched by test_book.py as `lib run` does).
+TEST_NEEDS = (("mnist", "test"), ("kmnist", "test"), ("omniglot_oneshot", "test"), ("pneumoniamnist", "test"),
+              ("breastmnist", "test"))
+
+
+def _mirrored_root() -> Path | None:
+    """With $GG_DATA_MIRROR set (and no $GG_DATA_ROOT holding the data): the user data root, after fetching what
+    the tests read through the mirror, as `python -m lib.data fetch` would."""
+    if not os.environ.get("GG_DATA_MIRROR"):
+        return None
+    from lib.data.fetch import fetch
+    from lib.data.root import download_root
+
+    root = download_root()
+    fetch(TEST_NEEDS, progress=False, timeout=30.0)
+    return root if (root / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").is_file() else None
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    """The real-data root; tests that need it are skipped, with the reason, where it is absent."""
-    root = _offline_root()
+    """The real-data root ($GG_DATA_ROOT, else what a mirror serves); tests that need it are skipped, with the
+    reason, where it is absent."""
+    root = _offline_root() or _mirrored_root()
     if root is None:
         pytest.skip("needs downloaded data: run `python -m lib.data fetch --chapter all --profile smoke` and set "
-                    "GG_DATA_ROOT to that data root")
+                    "GG_DATA_ROOT to that data root (or set GG_DATA_MIRROR to a mirror)")
     return root
 
 

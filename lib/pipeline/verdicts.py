@@ -14,6 +14,9 @@ The criterion (:data:`CRITERION`, quoted by every chapter):
   for a claim without a direction);
 - **not comparable**: no estimate at this profile.
 
+A claim of direction alone (:meth:`Claim.direction`, "the tractrix has more regions") is *reproduced* when our
+interval lies entirely on its side of the null, else *not reproduced*.
+
 :func:`comparison_row` turns a claim and an estimate into a row of :func:`lib.pipeline.report.paper_vs_here`;
 :func:`check_statement` prints a sentence of a chapter's text with the outcome of the check that backs it, so that
 a rerun that contradicts the text says so on the page.
@@ -34,7 +37,8 @@ NOT_COMPARABLE = "not comparable"
 CRITERION = ("Verdicts: *reproduced* when the paper's value (or range) meets our 95% interval; *same direction, "
              "different size* when our interval lies on the paper's side of the no-effect value (0 for a correlation "
              "or an exponent, 1 for a ratio) but misses the paper's value; *not reproduced* when our interval holds "
-             "the no-effect value or lies beyond it; *not comparable* when this profile does not measure it. A value "
+             "the no-effect value or lies beyond it. A claim of direction alone (\"more than\") is *reproduced* when "
+             "our interval lies entirely on its side. *Not comparable* when this profile does not measure it. A value "
              "from a single run has no interval: its verdict is marked *(one run)*.")
 
 
@@ -97,8 +101,9 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Claim:
-    """A paper's value as a range ``[low, high]`` (low == high for a point), the ``null`` value meaning no effect
-    (None when the claim has no direction) and ``text``, how the paper states it (shown in the table)."""
+    """A paper's value as a range ``[low, high]`` (low == high for a point; one end may be infinite), the ``null``
+    value meaning no effect (None when the claim has no direction) and ``text``, how the paper states it (shown in
+    the table). Raises ValueError for low > high, NaN, two infinite ends or a null inside the range."""
 
     low: float
     high: float
@@ -106,14 +111,25 @@ class Claim:
     text: str = ""
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low <= self.high):
-            raise ValueError(f"a claim needs finite low <= high, got [{self.low}, {self.high}]")
+        if math.isinf(self.low) and math.isinf(self.high):
+            raise ValueError("a claim needs at least one finite end")
+        if math.isnan(self.low) or math.isnan(self.high) or self.low > self.high:
+            raise ValueError(f"a claim needs low <= high, got [{self.low}, {self.high}]")
         if self.null is not None and self.low <= self.null <= self.high:
             raise ValueError(f"the null {self.null} lies inside the claim [{self.low}, {self.high}]: no direction")
 
     @classmethod
     def point(cls, value: float, null: float | None = None, text: str = "") -> "Claim":
         return cls(value, value, null, text or f"{value:g}")
+
+    @classmethod
+    def direction(cls, null: float, above: bool, text: str) -> "Claim":
+        """A claim of direction alone ("the tractrix has more regions"): any value above (or below) ``null``.
+        Its verdict is *reproduced* when our interval lies entirely on that side, else *not reproduced*."""
+        if not math.isfinite(null):
+            raise ValueError(f"null must be finite, got {null}")
+        side = math.nextafter(null, math.inf if above else -math.inf)
+        return cls(side, math.inf, None, text) if above else cls(-math.inf, side, None, text)
 
 
 def verdict(claim: Claim, here: Estimate | None) -> str:
@@ -122,6 +138,8 @@ def verdict(claim: Claim, here: Estimate | None) -> str:
         return NOT_COMPARABLE
     low, high = (here.value, here.value) if here.single else (here.low, here.high)
     suffix = " (one run)" if here.single else ""
+    if math.isinf(claim.low) or math.isinf(claim.high):  # a direction alone: our interval must lie on its side
+        return (REPRODUCED if claim.low <= low and high <= claim.high else NOT_REPRODUCED) + suffix
     if low <= claim.high and high >= claim.low:
         return REPRODUCED + suffix
     if claim.null is not None:

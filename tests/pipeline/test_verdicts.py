@@ -32,6 +32,17 @@ def test_negative_claims_and_ranges():
     assert verdict(undirected, Estimate(0.35, 0.3, 0.4, 3)) == REPRODUCED
 
 
+def test_claims_of_direction_alone():
+    more = Claim.direction(0.0, above=True, text="the tractrix has more regions")
+    assert verdict(more, Estimate(5.0, 1.0, 9.0, 10)) == REPRODUCED
+    assert verdict(more, Estimate(2.0, -1.0, 5.0, 10)) == NOT_REPRODUCED  # the interval holds the null
+    assert verdict(more, Estimate(0.0, 0.0, 1.0, 10)) == NOT_REPRODUCED  # touching the null is not a direction
+    assert verdict(more, Estimate(-20.0, -24.0, -16.0, 10)) == NOT_REPRODUCED
+    fewer = Claim.direction(1.0, above=False, text="fewer")
+    assert verdict(fewer, Estimate(0.5, 0.4, 0.6, 3)) == REPRODUCED
+    assert verdict(fewer, Estimate(1.5)) == NOT_REPRODUCED + " (one run)"
+
+
 def test_estimate_from_runs_is_the_mean_with_a_bootstrap_interval():
     x = np.random.default_rng(1).normal(3.0, 1.0, 400)
     e = Estimate.from_runs(x)
@@ -52,6 +63,9 @@ def test_estimate_from_runs_is_the_mean_with_a_bootstrap_interval():
     (lambda: Estimate.from_runs([1.0, float("inf")]), "finite"),
     (lambda: Estimate.from_runs([1.0, 2.0], level=1.5), "level=1.5"),
     (lambda: Claim(2.0, 1.0), "low <= high"),
+    (lambda: Claim(float("nan"), 1.0), "low <= high"),
+    (lambda: Claim(-float("inf"), float("inf")), "one finite end"),
+    (lambda: Claim.direction(float("nan"), True, "x"), "null must be finite"),
     (lambda: Claim(0.5, 2.0, null=1.0), "no direction"),
 ])
 def test_bad_input_is_refused_by_name(make, message):

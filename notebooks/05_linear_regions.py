@@ -35,6 +35,7 @@ shrink = False  # bool: True runs this profile's code paths at the smoke profile
 seed = 0  # int in [0, inf): first seed; run r uses seed + r
 data_root = ""  # str: the data root (empty: $GG_DATA_ROOT, then the user cache)
 device = "cpu"  # "auto" | "cpu" | "cuda": these nets are tiny, the CPU is the right device
+workers = 0  # int in [0, inf): processes for the sweeps (0: run in this kernel; 2 on two cores for `paper`)
 seeds = None  # int > 0 | None: runs per configuration of Figs. 4, 5 and 8 (None: the profile's)
 epochs = None  # int > 0 | None: training epochs of the toy problem (None: the profile's)
 amplitude = 1.0  # float: a in the target a sin(nu * param)
@@ -73,7 +74,7 @@ ch = setup_chapter("ch05", profile, {
               "img_curves": 50, "img_seeds": 2},
 }, shrink=shrink, sizes=("seeds", "arch_seeds", "epochs", "n_in", "nin_seeds", "nus", "nu_seeds", "ladder_epochs",
                          "ladder_seeds", "n_vae", "vae_epochs", "img_train", "img_epochs", "img_curves", "img_seeds"),
-   data_root=data_root, device=device, seeds=seeds, epochs=epochs)
+   data_root=data_root, device=device, workers=workers, seeds=seeds, epochs=epochs)
 cfg = ch.cfg
 def toy_config(manifold: str, n_in: int, widths, run: int, **variant) -> dict:
     """One toy run; its name is made of its settings, so equal runs of different figures share one cached result.
@@ -262,7 +263,6 @@ show_table([{"manifold": m, "regions": v["regions"].mean(), "affine pieces": v["
 
 # %%
 neurons = 26
-length = {"circle": 2 * math.pi, "tractrix": 2 * math.log(math.cosh(3))}
 regions_hist = {m: history_array(recs, "regions") for m, recs in by_manifold.items()}
 per_neuron = {m: Estimate.from_runs(final[m]["regions"] / neurons) for m in final}
 gap_end = difference_estimate(final["tractrix"]["regions"], final["circle"]["regions"])
@@ -284,8 +284,8 @@ print(f"Test MSE, tractrix / circle at the end: {mse_ratio.text('.2f')} (noise v
 check_statement("The tractrix is fitted worse than the circle (the paper's Fig. 12 shows comparable errors)",
                 not mse_ratio.single and mse_ratio.low > 1, f"ratio {mse_ratio.text('.2f')}")
 mse_tr = Estimate.from_runs(final["tractrix"]["test_mse"])
-_ = check_statement("The tractrix's test error stays above the noise variance", not mse_tr.single and mse_tr.low > noise ** 2,
-                f"test MSE {mse_tr.text('.3f')} vs {noise ** 2:.3g}")
+_ = check_statement("The tractrix's test error stays above the noise variance",
+                    not mse_tr.single and mse_tr.low > noise ** 2, f"test MSE {mse_tr.text('.3f')} vs {noise ** 2:.3g}")
 
 # %% [markdown]
 # The two curves differ in length ($2\pi \approx 6.28$ for the circle, $2 \ln\cosh 3 \approx 4.62$ for the
@@ -378,9 +378,9 @@ arch_gap = {a: difference_estimate(arch_ratio[a, "tractrix"], arch_ratio[a, "cir
 for m, est in arch_change.items():
     print(f"{m}: regions per neuron of {large} / of {small} = {est.text('.2f')}")
 print("tractrix minus circle, regions per neuron: " + "; ".join(f"{a}: {e.text('.2f')}" for a, e in arch_gap.items()))
-_ = check_statement("For every architecture the circle has more regions per neuron than the tractrix (the paper's Fig. 8 "
-                "puts the tractrix above)", all(not e.single and e.high < 0 for e in arch_gap.values()),
-                ", ".join(f"{a}: {e.text('.2f')}" for a, e in arch_gap.items()))
+_ = check_statement("For every architecture the circle has more regions per neuron than the tractrix (the paper's "
+                    "Fig. 8 puts the tractrix above)", all(not e.single and e.high < 0 for e in arch_gap.values()),
+                    ", ".join(f"{a}: {e.text('.2f')}" for a, e in arch_gap.items()))
 
 # %% [markdown]
 # *Reading the figure.* Regions per neuron over training for each architecture (line style) and manifold (colour),
@@ -452,7 +452,7 @@ if cfg.img_seeds == 1:
 check_statement("At the end of training the density of regions is lower on the manifold than off it",
                 not diff_end.single and diff_end.high < 0, estimate_text(diff_end, over))
 _ = check_statement("Training lowers the density of regions along the on-manifold curves",
-                not drop_on.single and drop_on.high < 0, estimate_text(drop_on, over))
+                    not drop_on.single and drop_on.high < 0, estimate_text(drop_on, over))
 
 # %% [markdown]
 # ## 6. Exact counting vs the paper's SLSQP search
@@ -566,6 +566,7 @@ variant_cfgs = ([toy_config("tractrix", 2, (10, 16), r, sampling="parameter") fo
                 + [toy_config(m, 2, (10, 16), r, epochs=cfg.ladder_epochs) for m in ("circle", "tractrix")
                    for r in range(cfg.ladder_seeds)])
 variants = ch.sweep(variant_cfgs, run_toy)
+ch.close()
 
 
 def end_regions(manifold: str, key: str = "regions", **match) -> np.ndarray:
@@ -639,8 +640,8 @@ if fitted:
 else:
     print("No frequency fits the tractrix to within twice the noise variance at this profile.")
 _ = check_statement("In every variant the circle is cut into more regions than the tractrix",
-                all(not e.single and e.high < 0 for e in gaps.values()),
-                "; ".join(f"{n}: {e.text('.1f')}" for n, e in gaps.items()))
+                    all(not e.single and e.high < 0 for e in gaps.values()),
+                    "; ".join(f"{n}: {e.text('.1f')}" for n, e in gaps.items()))
 
 # %% [markdown]
 # *Reading the figure.* Left: the regions along each curve over a training run several times longer than the chapter's
@@ -656,10 +657,10 @@ _ = check_statement("In every variant the circle is cut into more regions than t
 # {ref}`ch05-ex-radius`), which cut the circle, surrounding the origin, twice each, while the tractrix's two arms run
 # close to one line. The tractrix is also the harder curve to fit: its target $\sin(\nu t)$ takes opposite values at
 # $\pm t$, two points that the cusp brings within $2t^3/3$ of each other, so the network has to be very steep there
-# (Section 2 checks whether its test error stays above the noise level). Whether the fit is the cause: the check on the
-# frequencies says whether the circle keeps more regions where the tractrix is fitted as well as the circle. The `paper` profile reruns every variant at the paper's 20 seeds and 100 epochs, and the training-length
-# ladder to 400 epochs with 10 seeds (`python -m lib run 5 --profile paper`, a run of hours); those results are
-# pending.
+# (Section 2 checks whether its test error stays above the noise level). Whether the fit is the cause: the check on
+# the frequencies says whether the circle keeps more regions where the tractrix is fitted as well as the circle. The
+# `paper` profile reruns every variant at the paper's 20 seeds and 100 epochs, and the training-length ladder to 400
+# epochs with 10 seeds (`python -m lib run 5 --profile paper`, a run of hours); those results are pending.
 #
 # **Regions and neurons; ambient dimension; architectures.** These rows are read off the table: the counts are of
 # the order of the number of neurons (the printed ratios say how close), and a trend with $n_\text{in}$ is claimed only

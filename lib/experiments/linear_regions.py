@@ -21,6 +21,7 @@ from lib.measures.linear_regions import (circle, count_along_polylines, geodesic
                                          tractrix_at_arclength)
 from lib.nets.classifiers import FCNet
 from lib.nets.vae import latent_curves
+from lib.pipeline.verdicts import NOT_REPRODUCED, REPRODUCED, Claim, Estimate, comparison_row
 from lib.training.vae import train_vae
 
 DOMAINS = {"circle": (-math.pi, math.pi), "tractrix": (-3.0, 3.0)}
@@ -56,6 +57,16 @@ def uniform_on_curve(manifold: str, n: int, generator: torch.Generator) -> torch
     lo, hi = DOMAINS[manifold]
     total = float(arclength(manifold, torch.tensor(hi)))
     return param_at_arclength(manifold, torch.rand(n, generator=generator, dtype=torch.float64) * total)
+
+
+def uniform_in_parameter(manifold: str, n: int, generator: torch.Generator) -> torch.Tensor:
+    """Parameters of ``n`` points uniform in the parameter (theta or t), the paper's "sampling directly from theta and
+    t"; for the tractrix this crowds points near the cusp."""
+    lo, hi = DOMAINS[manifold]
+    return lo + (hi - lo) * torch.rand(n, generator=generator, dtype=torch.float64)
+
+
+SAMPLERS = {"arclength": uniform_on_curve, "parameter": uniform_in_parameter}
 
 
 def tangents(manifold: str, param: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
@@ -99,14 +110,19 @@ def measure(model: torch.nn.Module, manifold: str, frame: torch.Tensor, n_vertic
 def run_toy(params: dict, return_model: bool = False):
     """Train an MLP on a sin target along a manifold; measure regions and distances before training and after
     every epoch. ``params``: manifold, n_in, widths, n_train, a, nu, noise, epochs, batch_size, lr, seed,
-    n_vertices, n_probe. With ``return_model`` the trained network is returned too."""
+    n_vertices, n_probe, and optionally ``sampling`` of the training and test points: "arclength" (uniform on the
+    curve, the default) or "parameter" (uniform in theta or t). With ``return_model`` the trained network is
+    returned too."""
     torch.set_num_threads(params.get("threads", 1))
     g = torch.Generator().manual_seed(params["seed"])
     frame = random_orthonormal(2, params["n_in"], g) if params["n_in"] > 2 else torch.eye(2, dtype=torch.float64)
     manifold = params["manifold"]
+    sampling = params.get("sampling", "arclength")
+    if sampling not in SAMPLERS:
+        raise ValueError(f"sampling={sampling!r}; use one of {sorted(SAMPLERS)}")
 
     def sample(n):
-        p = uniform_on_curve(manifold, n, g)
+        p = SAMPLERS[sampling](manifold, n, g)
         y = params["a"] * torch.sin(params["nu"] * p) + params["noise"] * torch.randn(n, generator=g, dtype=torch.float64)
         return curve_points(manifold, p, frame).float(), y.float()[:, None]
 
@@ -175,9 +191,98 @@ def run_image_manifold(params: dict) -> dict:
         r_off = count_along_polylines(layers, off).regions.double()
         with torch.no_grad():
             acc = float((model(xn).argmax(1) == y).float().mean())
+        d_on, d_off = torch.log(r_on / len_on), torch.log(r_off / len_off)
         history.append({"epoch": epoch, "train_acc": acc,
-                        "log_density_on": float(torch.log(r_on / len_on).mean()),
-                        "log_density_off": float(torch.log(r_off / len_off).mean()),
+                        "log_density_on": float(d_on.mean()), "log_density_off": float(d_off.mean()),
+                        "log_density_on_curves": d_on.tolist(), "log_density_off_curves": d_off.tolist(),
                         "regions_on": float(r_on.mean()), "regions_off": float(r_off.mean())})
     return {"history": history, "vae_loss": vae_losses, "length_on": float(len_on.mean()),
             "length_off": float(len_off.mean())}
+
+
+# --- Statistics of the chapter's paper-vs-here table (what lib.pipeline.verdicts does not cover) ---------------------
+
+
+def direction_row(quantity: str, text: str, here: Estimate | None, null: float, above: bool, note: str = "",
+                  fmt: str = ".3g") -> dict:
+    """A paper-vs-here row for a claim of direction only ("A has more than B", no size given): *reproduced* when our
+    95% interval (our value, for one run) lies entirely on the claimed side of ``null`` (``above``: greater), *not
+    reproduced* otherwise (the interval holds the null or lies beyond it), *not comparable* when ``here`` is None.
+    :func:`lib.pipeline.verdicts.comparison_row` would call a claim (null, inf) reproduced by an interval that holds
+    the null, hence this row."""
+    if here is None:
+        return comparison_row(quantity, Claim(null + 1, null + 1, null, text), None, note, fmt)
+    low, high = (here.value, here.value) if here.single else (here.low, here.high)
+    ok = low > null if above else high < null
+    row = {"quantity": quantity, "paper": text, "here": here.text(fmt),
+           "verdict": (REPRODUCED if ok else NOT_REPRODUCED) + (" (one run)" if here.single else ""), "note": note}
+    return row
+
+
+def slope_estimate(groups: dict[float, list[float]], resamples: int = 2000, seed: int = 0) -> Estimate:
+    """Least-squares slope of ``value`` on ``x`` over all runs of ``groups`` ({x: [value per run]}), with a 95%
+    bootstrap interval that resamples the runs within each x (no interval when every x has a single run). Raises
+    ValueError for fewer than two distinct x."""
+    xs = sorted(groups)
+    if len(xs) < 2:
+        raise ValueError(f"a slope needs at least two values of x, got {xs}")
+
+    def slope(vals: list[np.ndarray]) -> float:
+        x = np.concatenate([np.full(len(v), xi, float) for xi, v in zip(xs, vals)])
+        y = np.concatenate(vals)
+        return float(np.polyfit(x, y, 1)[0])
+
+    vals = [np.asarray(groups[x], float) for x in xs]
+    value = slope(vals)
+    if all(len(v) == 1 for v in vals):
+        return Estimate(value)
+    rng = np.random.default_rng(seed)
+    boots = [slope([rng.choice(v, len(v)) for v in vals]) for _ in range(resamples)]
+    low, high = np.quantile(boots, [0.025, 0.975])
+    return Estimate(value, min(float(low), value), max(float(high), value), min(len(v) for v in vals))
+
+
+def ratio_estimate(num: list[float], den: list[float], resamples: int = 2000, seed: int = 0) -> Estimate:
+    """mean(num) / mean(den) of two independent sets of runs, with a 95% bootstrap interval resampling each set (no
+    interval when both have one run). Raises ValueError when a mean is not positive."""
+    a, b = np.asarray(num, float), np.asarray(den, float)
+    if a.mean() <= 0 or b.mean() <= 0:
+        raise ValueError(f"ratio of means needs positive means, got {a.mean()} / {b.mean()}")
+    value = float(a.mean() / b.mean())
+    if len(a) == 1 and len(b) == 1:
+        return Estimate(value)
+    rng = np.random.default_rng(seed)
+    boots = rng.choice(a, (resamples, len(a))).mean(1) / np.maximum(rng.choice(b, (resamples, len(b))).mean(1), 1e-300)
+    low, high = np.quantile(boots, [0.025, 0.975])
+    return Estimate(value, min(float(low), value), max(float(high), value), min(len(a), len(b)))
+
+
+def difference_estimate(a: list[float], b: list[float], resamples: int = 2000, seed: int = 0) -> Estimate:
+    """mean(a) - mean(b) of two independent sets of runs, with a 95% bootstrap interval resampling each set (no
+    interval when both have one run)."""
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    value = float(x.mean() - y.mean())
+    if len(x) == 1 and len(y) == 1:
+        return Estimate(value)
+    rng = np.random.default_rng(seed)
+    boots = rng.choice(x, (resamples, len(x))).mean(1) - rng.choice(y, (resamples, len(y))).mean(1)
+    low, high = np.quantile(boots, [0.025, 0.975])
+    return Estimate(value, min(float(low), value), max(float(high), value), min(len(x), len(y)))
+
+
+def paired_estimate(per_network: list) -> tuple[Estimate, str]:
+    """Mean of paired per-curve differences (e.g. on- minus off-manifold log density), with its 95% bootstrap
+    interval and what the interval is over: over networks when there are several (each network's mean over its
+    curves is one run), over the curves of the single network otherwise (curve-sampling noise of one network, not
+    network-to-network noise). ``per_network``: one 1-d array of per-curve values per network."""
+    arrays = [np.asarray(v, float) for v in per_network]
+    if len(arrays) > 1:
+        return Estimate.from_runs([a.mean() for a in arrays]), "networks"
+    return Estimate.from_runs(arrays[0]), "curves of one network"
+
+
+def estimate_text(est: Estimate, over: str, fmt: str = ".3g") -> str:
+    """``est.text`` with what its runs are (``"0.42 [0.31, 0.55] (20 curves of one network)"``)."""
+    if est.single:
+        return f"{est.value:{fmt}} (one run)"
+    return f"{est.value:{fmt}} [{est.low:{fmt}}, {est.high:{fmt}}] ({est.runs} {over})"

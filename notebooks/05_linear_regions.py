@@ -63,7 +63,7 @@ from lib.pipeline.verdicts import CRITERION, Claim, Estimate, check_statement, c
 ch = setup_chapter("ch05", profile, {
     "smoke": {"seeds": 2, "arch_seeds": 2, "epochs": 4, "n_in": (2, 10), "nin_seeds": 1, "archs": ((5, 8), (10, 16)),
               "nus": (1.0,), "nu_seeds": 1, "ladder_epochs": 8, "ladder_seeds": 1,
-              "n_vae": 1000, "vae_epochs": 2, "img_train": 200, "img_epochs": 3, "img_curves": 4, "img_seeds": 1},
+              "n_vae": 600, "vae_epochs": 2, "img_train": 200, "img_epochs": 3, "img_curves": 4, "img_seeds": 1},
     "book": {"seeds": 10, "arch_seeds": 10, "epochs": 50, "n_in": (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50), "nin_seeds": 5,
              "archs": ((5, 8), (10, 16), (20, 32)), "nus": (1.0, 6.0), "nu_seeds": 5, "ladder_epochs": 200,
              "ladder_seeds": 3, "n_vae": 5000, "vae_epochs": 10, "img_train": 1000, "img_epochs": 60,

@@ -54,8 +54,8 @@ def test_a_chapter_runs_from_an_empty_data_root_through_a_local_mirror(data_root
 
 
 @pytest.mark.book
-def test_book_builds_strictly():
-    index = cli.build(strict=True)
+def test_book_builds_strictly(build_book):
+    index = build_book()
     assert index.is_file()
     html = cli.BUILD_DIR / "html"
     for page in ("book/chapters/00_data.html", "book/notation.html", "book/bibliography.html", "book/rerun.html"):
@@ -75,8 +75,10 @@ def _count(page: str, css_class: str) -> int:
 
 
 @pytest.mark.book
-def test_every_chapter_has_three_exercises_with_folded_solutions():
+def test_every_chapter_has_three_exercises_with_folded_solutions(build_book):
     html = cli.html_dir()
+    if not (html / "index.html").is_file():
+        build_book()
     for chapter in CHAPTERS:
         page = (html / f"book/chapters/{chapter.stem}.html").read_text()
         exercises, solutions = _count(page, "exercise admonition"), _count(page, "solution dropdown admonition")
@@ -86,8 +88,8 @@ def test_every_chapter_has_three_exercises_with_folded_solutions():
 
 
 @pytest.mark.book
-def test_student_edition_has_the_exercises_and_no_solution():
-    index = cli.build(strict=True, student=True)
+def test_student_edition_has_the_exercises_and_no_solution(build_book):
+    index = build_book(student=True)
     html = index.parent
     assert html == cli.html_dir(student=True)
     for chapter in CHAPTERS:
@@ -114,6 +116,7 @@ def test_paper_profile_runs_shrunk(chapter, tmp_path, monkeypatch):
     that CI never took. Written to a temporary folder so the smoke chapters of the book stay as they are."""
     import papermill as pm
 
+    _prepare(chapter, monkeypatch)  # the shrunk run reads the smoke profile's data
     monkeypatch.setenv(HEADLESS_ENV, "1")  # as `python -m lib run`: widget cells open no comm (never a stall)
     out = tmp_path / f"{chapter.stem}.ipynb"
     params = {"profile": "paper", "shrink": True, "device": "cpu", **PAPER_EXTRA.get(chapter.stem, {})}

@@ -162,18 +162,21 @@ def _pages(html: Path) -> list[Path]:
     return sorted(p for p in html.rglob("*.html") if not ({"_static", "_sources", "_images"} & set(p.parts)))
 
 
-def built(student: bool = False) -> Path:
-    """The HTML of the book (or of its student edition) as the strict builds of ``tests/test_book.py`` left it, built
-    here if it is missing."""
-    html = cli.html_dir(student)
-    if not (html / "index.html").is_file():
-        cli.build(strict=True, student=student)
+@pytest.fixture
+def built(build_book):
+    """``built(student=False)``: the HTML of the book (or of its student edition) as the strict builds of
+    ``tests/test_book.py`` left it, built here if it is missing (skipped where chapters lack their data)."""
+    def html(student: bool = False) -> Path:
+        folder = cli.html_dir(student)
+        if not (folder / "index.html").is_file():
+            build_book(student=student)
+        return folder
     return html
 
 
 @pytest.mark.book
 @pytest.mark.parametrize("student", [False, True], ids=["book", "student-edition"])
-def test_every_page_renders_offline(browser, student):
+def test_every_page_renders_offline(browser, built, student):
     html = built(student)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pages = _pages(html)
@@ -190,7 +193,7 @@ def test_every_page_renders_offline(browser, student):
 
 
 @pytest.mark.book
-def test_the_check_fails_without_the_local_mathjax(browser, tmp_path):
+def test_the_check_fails_without_the_local_mathjax(browser, built, tmp_path):
     """The same book with ``_static/mathjax`` removed: its pages keep raw TeX and the script fails to load."""
     broken = tmp_path / "html"
     shutil.copytree(built(), broken, ignore=lambda folder, names: ["mathjax"] if folder.endswith("_static") else [])
@@ -200,7 +203,7 @@ def test_the_check_fails_without_the_local_mathjax(browser, tmp_path):
 
 
 @pytest.mark.book
-def test_search_works_offline(browser):
+def test_search_works_offline(browser, built):
     """Sphinx's search index answers a query on the built book without a server or a network."""
     page = browser.new_page()
     try:

@@ -160,10 +160,15 @@ def run_image_manifold(params: dict) -> dict:
     """Regions of an MLP trained on random labels, on decoded latent curves (on the manifold) vs the straight lines
     between the same endpoints (off it), per epoch (the paper's Fig. 9 with a VAE on MNIST instead of StyleGAN on
     MetFaces). ``params``: n_vae, vae_epochs, latent, n_train, widths, epochs, lr, momentum, batch_size, n_curves,
-    n_points, seed, data_root."""
+    n_points, seed, data_root. Raises ValueError when the MNIST test split on disk has fewer than n_vae + n_train +
+    2 n_curves images (the 1,000 of the embedded stand-in hold the smoke sizes only)."""
     torch.set_num_threads(params.get("threads", torch.get_num_threads()))
     g = torch.Generator().manual_seed(params["seed"])
     images = load_dataset("mnist", "test", root=params.get("data_root") or None).x.flatten(1)
+    need = params["n_vae"] + params["n_train"] + 2 * params["n_curves"]
+    if need > len(images):
+        raise ValueError(f"n_vae={params['n_vae']} + n_train={params['n_train']} + 2 n_curves={2 * params['n_curves']}"
+                         f" = {need} disjoint images are needed, but the MNIST test split here has {len(images)}")
     perm = torch.randperm(len(images), generator=g)
     vae, vae_losses = train_vae(images[perm[: params["n_vae"]]], latent=params["latent"], epochs=params["vae_epochs"],
                                 seed=params["seed"])

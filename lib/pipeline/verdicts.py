@@ -12,6 +12,7 @@ The criterion (:data:`CRITERION`, quoted by every chapter):
   paper's range;
 - **not reproduced**: our interval contains the null or lies on the other side of it (or misses the paper's range,
   for a claim without a direction);
+- **inconclusive**: our interval contains both the paper's range and the null (too few runs to tell);
 - **not comparable**: no estimate at this profile.
 
 A claim of direction alone (:meth:`Claim.direction`, "the tractrix has more regions") is *reproduced* when our
@@ -34,12 +35,14 @@ REPRODUCED = "reproduced"
 SAME_DIRECTION = "same direction, different size"
 NOT_REPRODUCED = "not reproduced"
 NOT_COMPARABLE = "not comparable"
+INCONCLUSIVE = "inconclusive"
 CRITERION = ("Verdicts: *reproduced* when the paper's value (or range) meets our 95% interval; *same direction, "
              "different size* when our interval lies on the paper's side of the no-effect value (0 for a correlation "
              "or an exponent, 1 for a ratio) but misses the paper's value; *not reproduced* when our interval holds "
-             "the no-effect value or lies beyond it. A claim of direction alone (\"more than\") is *reproduced* when "
-             "our interval lies entirely on its side. *Not comparable* when this profile does not measure it. A value "
-             "from a single run has no interval: its verdict is marked *(one run)*.")
+             "the no-effect value or lies beyond it; *inconclusive* when it holds both the paper's value and the "
+             "no-effect value. A claim of direction alone (\"more than\") is *reproduced* when our interval lies "
+             "entirely on its side. *Not comparable* when this profile does not measure it. A value from a single "
+             "run has no interval: its verdict is marked *(one run)*.")
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,10 @@ def verdict(claim: Claim, here: Estimate | None) -> str:
     suffix = " (one run)" if here.single else ""
     if math.isinf(claim.low) or math.isinf(claim.high):  # a direction alone: our interval must lie on its side
         return (REPRODUCED if claim.low <= low and high <= claim.high else NOT_REPRODUCED) + suffix
-    if low <= claim.high and high >= claim.low:
+    overlap = low <= claim.high and high >= claim.low
+    if claim.null is not None and low <= claim.null <= high:  # no effect is as compatible with our runs
+        return (INCONCLUSIVE if overlap else NOT_REPRODUCED) + suffix
+    if overlap:
         return REPRODUCED + suffix
     if claim.null is not None:
         above = claim.low > claim.null

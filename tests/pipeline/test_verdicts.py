@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib.pipeline.verdicts import (NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, SAME_DIRECTION, Claim, Estimate,
+from lib.pipeline.verdicts import (INCONCLUSIVE, NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, SAME_DIRECTION, Claim, Estimate,
                                    check_statement, comparison_row, verdict)
 
 RATIO = Claim.point(2.5, null=1.0, text="~2.5")  # "medical K_F is ~2.5x natural"
@@ -12,7 +12,8 @@ RATIO = Claim.point(2.5, null=1.0, text="~2.5")  # "medical K_F is ~2.5x natural
 @pytest.mark.parametrize("here, expected", [
     (Estimate(2.3, 2.0, 2.7, 5), REPRODUCED),  # the paper's value inside our interval
     (Estimate(10.9, 6.0, 15.0, 5), SAME_DIRECTION),  # above 1 like the paper, but far larger
-    (Estimate(1.2, 0.9, 1.6, 5), NOT_REPRODUCED),  # the interval holds the null
+    (Estimate(1.2, 0.9, 1.6, 5), NOT_REPRODUCED),  # the interval holds the null, not the paper's value
+    (Estimate(1.8, 0.5, 3.0, 3), INCONCLUSIVE),  # the interval holds both: too few runs to tell
     (Estimate(0.5, 0.4, 0.6, 5), NOT_REPRODUCED),  # the other side of the null
     (Estimate(1.7), SAME_DIRECTION + " (one run)"),
     (Estimate(2.5), REPRODUCED + " (one run)"),

@@ -11,19 +11,25 @@ training set; then the test loss, the FGSM loss penalty (Sec. 6), the intrinsic 
 from __future__ import annotations
 
 import itertools
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from lib.data import balanced_indices, get_spec, image_pool
+from lib.data.registry import resize
 from lib.measures.adversarial import KONZ_EPSILONS, fgsm_loss_penalty
 from lib.measures.intrinsic_dimension import intrinsic_dimensions, mle_dimension
 from lib.measures.label_sharpness import label_sharpness
+from lib.measures.statistics import scaling_law_likelihood_ratio
 from lib.nets.classifiers import build_model, extract_features
 from lib.pipeline.device import describe_device, pick_device
+from lib.pipeline.verdicts import Estimate
 from lib.training.supervised import evaluate, train
 
 LABELINGS = ("pair", "parity", "low_high")
+NORMALISATIONS = ("none", "per_image_max")
 
 
 def task_labels(y: torch.Tensor, labeling: str, classes: tuple[int, ...] | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -71,9 +77,24 @@ def draw_task(x: torch.Tensor, labels: torch.Tensor, n_train: int, n_test: int, 
     return x[tr], labels[tr], x[te], labels[te]
 
 
+def per_image_max(x: torch.Tensor) -> torch.Tensor:
+    """Each image divided by its own maximum (the released code's ``MedicalDataset.normalize``, ``img * 255 /
+    img.max()``, here to [0, 1] and without its uint8 rounding). An all-zero image is left at zero."""
+    peak = x.flatten(1).amax(1).clamp_min(torch.finfo(x.dtype).tiny)
+    return x / peak.view(-1, *([1] * (x.dim() - 1)))
+
+
 def task_sharpness(params: dict) -> dict:
-    """K_F (Eq. 1, M class-balanced points) of a task, repeated over ``params['repeats']`` random samples."""
+    """K_F (Eq. 1, M class-balanced points) of a task, repeated over ``params['repeats']`` random samples.
+
+    ``params['normalise']`` (optional): ``"none"`` (images as loaded, [0, 1] by the file's range) or
+    ``"per_image_max"`` (each image scaled to maximum 1, as in the authors' released code)."""
     x, labels = _task_arrays(params, params.get("data_root") or None)
+    norm = params.get("normalise", "none")
+    if norm not in NORMALISATIONS:
+        raise ValueError(f"normalise={norm!r}; use one of {NORMALISATIONS}")
+    if norm == "per_image_max":
+        x = per_image_max(x)
     m = min(params["M"], max_balanced_size(labels))
     values = [label_sharpness(x, labels, M=m, seed=params["seed"] + r) for r in range(params["repeats"])]
     return {"K_F": values, "M": m}
@@ -128,9 +149,14 @@ def flatten_records(records: list[dict], eps_index: int = 1) -> list[dict]:
         rows.append({"model": p["model"], "dataset": p["dataset"], "domain": get_spec(p["dataset"]).domain,
                      "classes": tuple(p["classes"]), "N": p["n_train"], "seed": p["seed"], **{
                          k: v for k, v in r.items() if k not in ("fgsm", "device")},
-                     "loss_penalty": r["fgsm"][eps_index]["loss_penalty"],
+                     "log_loss": float(np.log(r["test_loss"])), "loss_penalty": r["fgsm"][eps_index]["loss_penalty"],
                      "penalties": [f["loss_penalty"] for f in r["fgsm"]]})
     return rows
+
+
+def task_arrays(task: dict, root: str | None, size: int | None = None, channels: int | None = None):
+    """The images of a task's pool (every image its labelling uses) and their binary labels."""
+    return _task_arrays(task, root, size, channels)
 
 
 def _task_arrays(task: dict, root: str | None, size: int | None = None, channels: int | None = None):
@@ -155,3 +181,106 @@ def task_properties(task: dict, n: int, M: int, root: str | None, seed: int, siz
     n = min(n, max_balanced_size(labels))
     idx = torch.from_numpy(balanced_indices(labels.numpy(), n=n, seed=seed))
     return {"d_data": mle_dimension(x[idx]), "K_F": label_sharpness(x, labels, M=min(M, n), seed=seed)}
+
+
+def resampled(x: torch.Tensor, size: int, mode: str = "bilinear") -> torch.Tensor:
+    """Images resized to ``size`` x ``size``: ``"bilinear"`` (antialiased, as the data loader and torchvision's
+    ``Resize``, which the paper's code uses) or ``"nearest"`` (an integer factor repeats pixels: every distance is
+    multiplied by the factor exactly)."""
+    if mode == "bilinear":
+        return resize(x, size)
+    if mode == "nearest":
+        return F.interpolate(x, size=(size, size), mode="nearest")
+    raise ValueError(f"mode={mode!r}; use 'bilinear' or 'nearest'")
+
+
+def resolution_ladder(task: dict, n: int, sizes: Sequence[int], root: str | None, seed: int,
+                      mode: str = "bilinear") -> list[dict]:
+    """MLE d_data of one class-balanced sample of ``n`` images of a task at each image side in ``sizes`` (the native
+    side included as is); the sample is drawn at the native resolution and resized, so large sides stay cheap."""
+    x, labels = _task_arrays(task, root)
+    n = min(n, max_balanced_size(labels))
+    xs = x[torch.from_numpy(balanced_indices(labels.numpy(), n=n, seed=seed))]
+    return [{"dataset": task["dataset"], "size": s, "mode": mode if s != xs.shape[-1] else "native",
+             "d_data": mle_dimension(resampled(xs, s, mode))} for s in sizes]
+
+
+def closest_cross_pairs(x: torch.Tensor, labels: torch.Tensor, k: int = 3) -> dict:
+    """The ``k`` closest pairs of images with different labels (indices and distances, float64) and the median
+    distance of an image to its nearest neighbour: K_F is one over the first distance."""
+    X = x.flatten(1).double()
+    D = torch.cdist(X, X).fill_diagonal_(float("inf"))
+    nn_median = float(D.min(1).values.median())
+    D[labels[:, None] == labels[None, :]] = float("inf")
+    D = torch.triu(D) + torch.tril(torch.full_like(D, float("inf")))
+    flat = torch.topk(D.flatten(), k, largest=False)
+    pairs = [divmod(int(i), len(D)) for i in flat.indices]
+    return {"pairs": pairs, "distances": flat.values.tolist(), "nn_median": nn_median}
+
+
+def bootstrap_estimate(stat: Callable[..., float], sizes: Sequence[int], resamples: int = 1000, seed: int = 0,
+                       level: float = 0.95) -> Estimate:
+    """``stat(*index_arrays)`` on the full data with a percentile-bootstrap interval: each of the independent groups
+    (``sizes[g]`` items) is resampled with replacement; resamples where ``stat`` is not finite are dropped.
+    ``runs`` is the number of items of the smallest group. Raises ValueError when the full-data value is not
+    finite."""
+    full = [np.arange(n) for n in sizes]
+    value = float(stat(*full))
+    if not np.isfinite(value):
+        raise ValueError(f"the statistic is not finite on the full data ({value})")
+    rng = np.random.default_rng(seed)
+    draws = np.array([stat(*[rng.integers(0, n, n) for n in sizes]) for _ in range(resamples)], dtype=float)
+    draws = draws[np.isfinite(draws)]
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    return Estimate(value, min(float(low), value), max(float(high), value), int(min(sizes)))
+
+
+def ratio_estimate(numerator: Sequence[float], denominator: Sequence[float], **kw) -> Estimate:
+    """mean(numerator) / mean(denominator), the two samples resampled independently."""
+    a, b = np.asarray(numerator, float), np.asarray(denominator, float)
+    return bootstrap_estimate(lambda i, j: a[i].mean() / b[j].mean(), (len(a), len(b)), **kw)
+
+
+def pearson_estimate(x: Sequence[float], y: Sequence[float], **kw) -> Estimate:
+    """Pearson's r of paired values, resampling pairs (a resample with constant x or y is dropped)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+
+    def r(i):
+        if np.ptp(x[i]) == 0 or np.ptp(y[i]) == 0:
+            return np.nan
+        return np.corrcoef(x[i], y[i])[0, 1]
+    return bootstrap_estimate(r, (len(x),), **kw)
+
+
+def pearson_change_estimate(x: Sequence[float], y_from: Sequence[float], y_to: Sequence[float], **kw) -> Estimate:
+    """r(x, y_to) - r(x, y_from) over the same resampled pairs (does the correlation change between two attacks?)."""
+    x, a, b = (np.asarray(v, float) for v in (x, y_from, y_to))
+
+    def dr(i):
+        if np.ptp(x[i]) == 0 or np.ptp(a[i]) == 0 or np.ptp(b[i]) == 0:
+            return np.nan
+        return np.corrcoef(x[i], b[i])[0, 1] - np.corrcoef(x[i], a[i])[0, 1]
+    return bootstrap_estimate(dr, (len(x),), **kw)
+
+
+def mean_over_pairs(rows: list[dict], keys: Sequence[str] = ("log_loss", "d_data_mle")) -> list[dict]:
+    """One row per (model, dataset, N): ``keys`` averaged over the class pairs, as the points of the paper's Fig. 2
+    (natural datasets: mean over five class pairs)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["dataset"], r["N"]), []).append(r)
+    return [{"model": m, "dataset": ds, "N": n, "pairs": len(g), **{k: float(np.mean([r[k] for r in g])) for k in keys}}
+            for (m, ds, n), g in groups.items()]
+
+
+def log_r_estimate(rows: list[dict], k_f: dict[str, float], per_point: bool = False, **kw) -> Estimate:
+    """log R of the paper's Eq. (26) (model A with log K_F vs model B without) fitted to ``rows`` (each with
+    ``log_loss``, ``d_data_mle``, ``N``, ``dataset``), with a bootstrap interval over rows; ``per_point`` divides by
+    the number of rows (log R is a sum over the fitted points, so it grows with their number)."""
+    L = np.array([r["log_loss"] for r in rows])
+    d = np.array([r["d_data_mle"] for r in rows])
+    n = np.array([r["N"] for r in rows])
+    k = np.array([k_f[r["dataset"]] for r in rows])
+    scale = 1 / len(rows) if per_point else 1.0
+    return bootstrap_estimate(lambda i: scale * scaling_law_likelihood_ratio(L[i], d[i], n[i], k[i])["log_R"],
+                              (len(rows),), **kw)

@@ -76,9 +76,8 @@ from lib.data import load_dataset
 from lib.data.manifolds import MANIFOLDS
 from lib.experiments.intrinsic_properties import (MEDICAL, NATURAL, closest_cross_pairs, dataset_tasks,
                                                   flatten_records, log_r_estimate, mean_over_pairs,
-                                                  pearson_change_estimate, pearson_estimate, ratio_estimate,
-                                                  resolution_ladder, run_task, task_arrays, task_capacity,
-                                                  task_dimensions, task_properties, task_sharpness)
+                                                  pearson_change_estimate, resolution_ladder, run_task, task_arrays,
+                                                  task_capacity, task_dimensions, task_properties, task_sharpness)
 from lib.measures.adversarial import KONZ_EPSILONS
 from lib.measures.intrinsic_dimension import mle_dimension, twonn_dimension
 from lib.measures.label_sharpness import label_sharpness
@@ -86,7 +85,8 @@ from lib.measures.statistics import mean_ci, pearson, scaling_law_likelihood_rat
 from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
-from lib.pipeline.verdicts import CRITERION, Claim, Estimate, check_statement, comparison_row
+from lib.pipeline.verdicts import (CRITERION, Claim, Estimate, check_statement, comparison_row, pearson_estimate,
+                                   ratio_estimate)
 
 ch = setup_chapter("ch01", profile, {
     "smoke": {"models": "lenet", "n_pairs": 1, "max_epochs": 8, "n_train": (100, 200), "n_test": 100, "M": 200,

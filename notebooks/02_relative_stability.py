@@ -48,14 +48,14 @@ import numpy as np
 import torch
 
 from lib.data import demo_photo, image_pool, present
-from lib.experiments.relative_stability import (combine_seeds, direction_row, geometric_estimate, loglog_slope, recipe,
-                                                run_model, run_stripe_stability, stability_rows, steepest_drop, zoo_fit)
+from lib.experiments.relative_stability import (combine_seeds, recipe, run_model, run_stripe_stability, stability_rows,
+                                                steepest_drop, zoo_fit)
 from lib.measures.diffeomorphisms import (bijective_fraction, deform, displacement_sq, phase_diagram, remap,
                                           sample_displacement, temperature_for_delta)
 from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.figures import PAPER_COLOR, log_ticks
 from lib.pipeline.report import paper_vs_here, show_table
-from lib.pipeline.verdicts import CRITERION, Claim, check_statement, comparison_row
+from lib.pipeline.verdicts import CRITERION, Claim, check_statement, comparison_row, geometric_estimate, loglog_slope
 
 ch = setup_chapter("ch02", profile, {
     "smoke": {"datasets": ("mnist",), "models": ("resnet18", "fc"), "zoo": ("lenet",), "zoo_dataset": ("kmnist",),
@@ -723,44 +723,39 @@ interp_sizes = sorted({r["params"]["n_train"] for r in interp_recs})
 layer_ratio = {m: layer_R[(m, "trained")][-1] / layer_R[(m, "trained")][0] for m in cfg.models}
 
 
-def compared(quantity: str, claim: Claim, here, note: str = "") -> dict:
-    """comparison_row, with a warning in the note when a 'reproduced' interval also holds the no-effect value."""
-    row = comparison_row(quantity, claim, here, note=note)
-    if (here is not None and not here.single and claim.null is not None and here.low <= claim.null <= here.high
-            and row["verdict"].startswith("reproduced")):
-        row["note"] += f"; inconclusive: the interval also holds the no-effect value {claim.null:g}"
-    return row
-
-
 rows = [
-    compared("R_f at initialisation (c = 3)", Claim(0.5, 2.0, text="≈ 1, every network (Figs. 3, 4)"),
+    comparison_row("R_f at initialisation (c = 3)", Claim(0.5, 2.0, text="≈ 1, every network (Figs. 3, 4)"),
              geometric_estimate(init_c3),
              note=f"geometric mean over {len(init_c3)} (network, dataset) runs; '≈ 1' read as 0.5 to 2"),
-    *[compared(f"R_f of trained {m} (c = 3)", Claim(0.01, 0.1, 1.0, "1e-2 to 1e-1 (Fig. 3 centre)"),
+    *[comparison_row(f"R_f of trained {m} (c = 3)", Claim(0.01, 0.1, 1.0, "1e-2 to 1e-1 (Fig. 3 centre)"),
                geometric_estimate([trained[(d, m, 3)]["R"] for d in datasets]),
                note=f"over {len(datasets)} dataset(s), {one_seed} each; width x{cfg.width}, P = {cfg.n_train}")
       for m in sota],
-    *[direction_row(f"R_f of trained {m} (c = 3)", geometric_estimate([trained[(d, m, 3)]["R"] for d in datasets]),
-                    1.0, +1, "above 1 (Fig. 4; LeNet 0.6 on CIFAR-10 only)",
-                    note=f"over {len(datasets)} dataset(s), {one_seed} each") for m in primitive],
-    *[direction_row(f"layerwise: R_f(output) / R_f(first probed layer), trained {m}", geometric_estimate([layer_ratio[m]]),
-                    1.0, -1, "below 1: R_f falls with depth (Fig. 14)", note=f"{datasets[0]}, {one_seed}")
+    *[comparison_row(f"R_f of trained {m} (c = 3)",
+                     Claim.direction(1.0, above=True, text="above 1 (Fig. 4; LeNet 0.6 on CIFAR-10 only)"),
+                     geometric_estimate([trained[(d, m, 3)]["R"] for d in datasets]),
+                     note=f"over {len(datasets)} dataset(s), {one_seed} each") for m in primitive],
+    *[comparison_row(f"layerwise: R_f(output) / R_f(first probed layer), trained {m}",
+                     Claim.direction(1.0, above=False, text="below 1: R_f falls with depth (Fig. 14)"),
+                     geometric_estimate([layer_ratio[m]]), note=f"{datasets[0]}, {one_seed}")
       for m in sota],
-    compared(f"exponent of R_f in P, ResNet-18, {stop_label}", Claim.point(-1.0, 0.0, "about -1 past P ~ 1e3 (Fig. 3 right)"),
+    comparison_row(f"exponent of R_f in P, ResNet-18, {stop_label}", Claim.point(-1.0, 0.0, "about -1 past P ~ 1e3 (Fig. 3 right)"),
              size_exp["R"], note=f"{datasets[0]}, P = {sizes_run}; interval of the log-log slope"),
-    compared("exponent of R_f in P, ResNet-18, to interpolation", Claim.point(-1.0, 0.0, "about -1 past P ~ 1e3 (Fig. 3 right)"),
+    comparison_row("exponent of R_f in P, ResNet-18, to interpolation", Claim.point(-1.0, 0.0, "about -1 past P ~ 1e3 (Fig. 3 right)"),
              interp_exp["R"], note=f"{datasets[0]}, P = {interp_sizes}, {cfg.interp['epochs']} epochs"),
-    direction_row(f"exponent of G_f in P, ResNet-18, {stop_label}", size_exp["G"], 0.0, +1, "above 0: G_f always grows with P (Fig. 6)",
-                  note=f"{datasets[0]}, P = {sizes_run}"),
-    direction_row("exponent of G_f in P, ResNet-18, to interpolation", interp_exp["G"], 0.0, +1,
-                  "above 0: G_f always grows with P (Fig. 6)", note=f"{datasets[0]}, P = {interp_sizes}"),
-    compared("a in eps_t = a sqrt(R_f)", Claim(0.2, 0.24, None, "0.24 (Fig. 5; 0.2 in the abstract)"), fit["a"],
+    comparison_row(f"exponent of G_f in P, ResNet-18, {stop_label}",
+                   Claim.direction(0.0, above=True, text="above 0: G_f always grows with P (Fig. 6)"), size_exp["G"],
+                   note=f"{datasets[0]}, P = {sizes_run}"),
+    comparison_row("exponent of G_f in P, ResNet-18, to interpolation",
+                   Claim.direction(0.0, above=True, text="above 0: G_f always grows with P (Fig. 6)"), interp_exp["G"],
+                   note=f"{datasets[0]}, P = {interp_sizes}"),
+    comparison_row("a in eps_t = a sqrt(R_f)", Claim(0.2, 0.24, None, "0.24 (Fig. 5; 0.2 in the abstract)"), fit["a"],
              note=f"{zoo_dataset}, {len(zoo)} architectures ({one_seed} each); bootstrap over architectures"),
-    compared("free exponent b of eps_t ~ R_f^b", Claim.point(0.5, 0.0, "1/2 (the sqrt law)"), fit["exponent"],
+    comparison_row("free exponent b of eps_t ~ R_f^b", Claim.point(0.5, 0.0, "1/2 (the sqrt law)"), fit["exponent"],
              note="regression interval over architectures"),
-    compared("corr(log eps_t, log R_f)", Claim.point(0.97, 0.0, "0.97 (15 architectures, CIFAR-10)"), fit["corr"],
+    comparison_row("corr(log eps_t, log R_f)", Claim.point(0.97, 0.0, "0.97 (15 architectures, CIFAR-10)"), fit["corr"],
              note="bootstrap over architectures"),
-    compared("stripe model: exponent of R_f in P", Claim.point(-1.0, 0.0, "-1 (d = 30, Fig. 7)"), stripe_fit,
+    comparison_row("stripe model: exponent of R_f in P", Claim.point(-1.0, 0.0, "-1 (d = 30, Fig. 7)"), stripe_fit,
              note=f"P = {stripe_ps[0]}..{stripe_ps[-1]}, h = {st['h']}, {st['seeds']} seed(s) per P"),
 ]
 print(CRITERION)

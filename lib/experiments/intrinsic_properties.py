@@ -11,7 +11,7 @@ training set; then the test loss, the FGSM loss penalty (Sec. 6), the intrinsic 
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ from lib.measures.label_sharpness import label_sharpness
 from lib.measures.statistics import scaling_law_likelihood_ratio
 from lib.nets.classifiers import build_model, extract_features
 from lib.pipeline.device import describe_device, pick_device
-from lib.pipeline.verdicts import Estimate
+from lib.pipeline.verdicts import Estimate, bootstrap_estimate
 from lib.training.supervised import evaluate, train
 
 LABELINGS = ("pair", "parity", "low_high")
@@ -218,38 +218,10 @@ def closest_cross_pairs(x: torch.Tensor, labels: torch.Tensor, k: int = 3) -> di
     return {"pairs": pairs, "distances": flat.values.tolist(), "nn_median": nn_median}
 
 
-def bootstrap_estimate(stat: Callable[..., float], sizes: Sequence[int], resamples: int = 1000, seed: int = 0,
-                       level: float = 0.95) -> Estimate:
-    """``stat(*index_arrays)`` on the full data with a percentile-bootstrap interval: each of the independent groups
-    (``sizes[g]`` items) is resampled with replacement; resamples where ``stat`` is not finite are dropped.
-    ``runs`` is the number of items of the smallest group. Raises ValueError when the full-data value is not
-    finite."""
-    full = [np.arange(n) for n in sizes]
-    value = float(stat(*full))
-    if not np.isfinite(value):
-        raise ValueError(f"the statistic is not finite on the full data ({value})")
-    rng = np.random.default_rng(seed)
-    draws = np.array([stat(*[rng.integers(0, n, n) for n in sizes]) for _ in range(resamples)], dtype=float)
-    draws = draws[np.isfinite(draws)]
-    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
-    return Estimate(value, min(float(low), value), max(float(high), value), int(min(sizes)))
 
 
-def ratio_estimate(numerator: Sequence[float], denominator: Sequence[float], **kw) -> Estimate:
-    """mean(numerator) / mean(denominator), the two samples resampled independently."""
-    a, b = np.asarray(numerator, float), np.asarray(denominator, float)
-    return bootstrap_estimate(lambda i, j: a[i].mean() / b[j].mean(), (len(a), len(b)), **kw)
 
 
-def pearson_estimate(x: Sequence[float], y: Sequence[float], **kw) -> Estimate:
-    """Pearson's r of paired values, resampling pairs (a resample with constant x or y is dropped)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-
-    def r(i):
-        if np.ptp(x[i]) == 0 or np.ptp(y[i]) == 0:
-            return np.nan
-        return np.corrcoef(x[i], y[i])[0, 1]
-    return bootstrap_estimate(r, (len(x),), **kw)
 
 
 def pearson_change_estimate(x: Sequence[float], y_from: Sequence[float], y_to: Sequence[float], **kw) -> Estimate:

@@ -17,13 +17,12 @@ verdicts of claims that state only a direction (:func:`direction_row`).
 
 from __future__ import annotations
 
-import math
 import time
 from itertools import groupby
+from typing import Sequence
 
 import numpy as np
 import torch
-from scipy import stats
 from torch import nn
 from torchvision.models import EfficientNet
 
@@ -36,7 +35,7 @@ from lib.measures.relative_stability import (NOISE_MATCHING, REDUCTIONS, batchno
 from lib.nets.classifiers import build_model, last_linear
 from lib.nets.one_hidden_layer import draw_problem
 from lib.pipeline.device import describe_device, pick_device
-from lib.pipeline.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, Estimate
+from lib.pipeline.verdicts import geometric_estimate, pearson_estimate, slope_estimate
 from lib.training.gradient_flow import flow_options, sign_error, train_network
 from lib.training.supervised import evaluate, recalibrate_batchnorm, train
 
@@ -204,52 +203,17 @@ def run_stripe_stability(params: dict) -> dict:
 # --- The chapter's paper-vs-here verdicts (criterion: lib.pipeline.verdicts.CRITERION) ---------------------------
 
 
-def slope_estimate(x, y, level: float = 0.95) -> Estimate | None:
-    """Least-squares slope of ``y`` against ``x`` with its Student-t interval; ``runs`` = the number of points.
-
-    None for fewer than three points or distinct ``x`` values (no interval can be computed)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) < 3 or len(np.unique(x)) < 2:
-        return None
-    fit = stats.linregress(x, y)
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 2) * fit.stderr)
-    return Estimate(float(fit.slope), float(fit.slope) - half, float(fit.slope) + half, len(x))
 
 
-def loglog_slope(x, y) -> Estimate | None:
-    """The exponent of a power law ``y ~ x^slope``: :func:`slope_estimate` of log y against log x."""
-    return slope_estimate(np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float)))
 
 
-def geometric_estimate(values) -> Estimate:
-    """The geometric mean of positive ``values`` (independent runs) with the bootstrap interval of the mean of logs,
-    mapped back: how a ratio such as R_f is averaged over runs (the authors' log-averaging)."""
-    e = Estimate.from_runs(np.log(np.asarray(values, dtype=float)))
-    if e.single:
-        return Estimate(math.exp(e.value))
-    return Estimate(math.exp(e.value), math.exp(e.low), math.exp(e.high), e.runs)
 
 
-def direction_verdict(here: Estimate | None, null: float, sign: int) -> str:
-    """Verdict of a claim that states only a direction (``sign`` +1: above ``null``, -1: below): reproduced when our
-    interval lies entirely on that side, not reproduced otherwise. (A range claim ``Claim(null, inf)`` would count an
-    interval straddling the null as reproduced, so sign-only claims need this.)"""
-    if here is None:
-        return NOT_COMPARABLE
-    low, high = (here.value, here.value) if here.single else (here.low, here.high)
-    ok = low > null if sign > 0 else high < null
-    return (REPRODUCED if ok else NOT_REPRODUCED) + (" (one run)" if here.single else "")
 
 
-def direction_row(quantity: str, here: Estimate | None, null: float, sign: int, text: str, note: str = "",
-                  fmt: str = ".3g") -> dict:
-    """A row of :func:`lib.pipeline.report.paper_vs_here` for a claim of direction only (see :func:`direction_verdict`)."""
-    return {"quantity": quantity, "paper": text,
-            "here": here.text(fmt) if here is not None else "not measured at this profile",
-            "verdict": direction_verdict(here, null, sign), "note": note}
 
 
-def zoo_fit(R, err, resamples: int = 2000, seed: int = 0) -> dict:
+def zoo_fit(R: Sequence[float], err: Sequence[float], resamples: int = 2000, seed: int = 0) -> dict:
     """Fig. 5's statistics over architectures (one point each): the prefactor ``a`` of eps_t = a sqrt(R_f) (geometric
     mean of eps_t / sqrt(R_f)), the correlation of log eps_t and log R_f, and the free exponent of eps_t ~ R_f^b.
 
@@ -261,14 +225,7 @@ def zoo_fit(R, err, resamples: int = 2000, seed: int = 0) -> dict:
     out = {"n": n, "a": geometric_estimate(np.exp(le - 0.5 * lr)), "corr": None, "exponent": None}
     if n < 3:
         return out
-    corr = float(np.corrcoef(lr, le)[0, 1])
-    rng = np.random.default_rng(seed)
-    boot = []
-    for idx in rng.integers(0, n, (resamples, n)):
-        if np.ptp(lr[idx]) > 0 and np.ptp(le[idx]) > 0:
-            boot.append(np.corrcoef(lr[idx], le[idx])[0, 1])
-    lo, hi = np.quantile(boot, [0.025, 0.975])
-    out["corr"] = Estimate(corr, min(float(lo), corr), max(float(hi), corr), n)
+    out["corr"] = pearson_estimate(lr, le, resamples=resamples, seed=seed)
     out["exponent"] = slope_estimate(lr, le)
     return out
 

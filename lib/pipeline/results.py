@@ -84,7 +84,9 @@ def _lib_imports(source: str) -> set[str]:
     """Every ``lib`` module a source imports, at any depth: ``from lib.a import b`` gives ``lib.a`` and, when b is
     a module, ``lib.a.b``; parents (``lib``, ``lib.a``) are included since importing runs their ``__init__``."""
     found = set()
-    with _AST_LOCK:  # CPython 3.11: two threads parsing at once can fail ("AST constructor recursion depth mismatch")
+    # CPython 3.11: two threads parsing at once can fail ("AST constructor recursion depth mismatch"); sweeps started
+    # in the background take their fingerprint in the calling thread (start_sweep), and parses here are serialised.
+    with _AST_LOCK:
         tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -229,14 +231,15 @@ def start_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Re
     """:func:`run_sweep` in a background thread, without a progress bar: its jobs go to ``executor`` now and share
     it with the sweeps started after it, so a long sweep overlaps the rest of a chapter. ``.result()`` waits and
     returns the records (or raises the :class:`SweepError`)."""
+    code = code_fingerprint(fn)  # here, not in the thread: parsing there races with the kernel compiling cells
     thread = cf.ThreadPoolExecutor(1, thread_name_prefix=f"sweep-{store.chapter}")
-    future = thread.submit(run_sweep, list(configs), fn, store, executor, False)
+    future = thread.submit(run_sweep, list(configs), fn, store, executor, False, code)
     thread.shutdown(wait=False)
     return future
 
 
 def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: ResultStore,
-              executor: cf.Executor | None = None, progress: bool = True) -> list[dict]:
+              executor: cf.Executor | None = None, progress: bool = True, code: str | None = None) -> list[dict]:
     """Run ``fn`` on every configuration not yet in ``store`` from the same code (:func:`code_fingerprint` of
     ``fn``); return all records in the order of ``configs``, each with ``code_changed`` (True only for a record of
     other code kept by a store with ``keep_other_code``, which is then announced in the output).
@@ -244,10 +247,11 @@ def run_sweep(configs: Iterable[dict], fn: Callable[[dict], object], store: Resu
     ``executor`` is any ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, or a Dask client's
     ``client.get_executor()``); ``None`` runs serially here. ``fn`` must be picklable for process-based executors
     (a module-level function). Each result is saved as soon as it arrives; a failing configuration does not stop
-    the others, and a :class:`SweepError` listing the failures is raised at the end.
+    the others, and a :class:`SweepError` listing the failures is raised at the end. ``code``: the fingerprint of
+    ``fn`` when the caller computed it already.
     """
     configs = list(configs)
-    code = code_fingerprint(fn)
+    code = code or code_fingerprint(fn)
     redo = [c for c in configs if not store.has(c) or not (store.keep_other_code or store.is_current(c, code))]
     todo = list({store.path(c): c for c in redo}.values())  # equal configurations run once
     failures: list[tuple[dict, BaseException]] = []

@@ -18,7 +18,9 @@ The criterion (:data:`CRITERION`, quoted by every chapter):
 A claim of direction alone (:meth:`Claim.direction`, "the tractrix has more regions") is *reproduced* when our
 interval lies entirely on its side of the null, else *not reproduced*.
 
-:func:`comparison_row` turns a claim and an estimate into a row of :func:`lib.pipeline.report.paper_vs_here`;
+:func:`bootstrap_estimate` and the estimates built on it (:func:`ratio_estimate`, :func:`difference_estimate`,
+:func:`pearson_estimate`), :func:`slope_estimate`, :func:`loglog_slope` and :func:`geometric_estimate` give the
+estimates of the chapters' tables. :func:`comparison_row` turns a claim and an estimate into a row of :func:`lib.pipeline.report.paper_vs_here`;
 :func:`check_statement` prints a sentence of a chapter's text with the outcome of the check that backs it, so that
 a rerun that contradicts the text says so on the page.
 """
@@ -27,9 +29,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
+from scipy import stats
 
 REPRODUCED = "reproduced"
 SAME_DIRECTION = "same direction, different size"
@@ -172,3 +175,85 @@ def check_statement(statement: str, holds: bool, evidence: str) -> bool:
         print(f"⚠ THIS RUN CONTRADICTS THE TEXT: “{statement}” does not hold here ({evidence}); read the numbers "
               "above, not the sentence")
     return holds
+
+
+# --- Estimates of the chapters' tables ---------------------------------------------------------------------------
+
+
+def bootstrap_estimate(stat: Callable[..., float], sizes: Sequence[int], *, resamples: int = 1000, seed: int = 0,
+                       level: float = 0.95) -> Estimate:
+    """``stat(*index_arrays)`` on the full data with a percentile-bootstrap interval: each independent group
+    (``sizes[g]`` items: runs, networks, datasets) is resampled with replacement; resamples where ``stat`` is not
+    finite are dropped. ``runs`` is the size of the smallest group; a statistic of single items has no interval.
+    Raises ValueError for an empty group, a statistic not finite on the full data, or fewer than half the resamples
+    finite."""
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"every group needs at least one item, got sizes {list(sizes)}")
+    value = float(stat(*[np.arange(n) for n in sizes]))
+    if not math.isfinite(value):
+        raise ValueError(f"the statistic is not finite on the full data ({value})")
+    if max(sizes) == 1:
+        return Estimate(value)
+    rng = np.random.default_rng(seed)
+    draws = np.array([stat(*[rng.integers(0, n, n) for n in sizes]) for _ in range(resamples)], dtype=float)
+    draws = draws[np.isfinite(draws)]
+    if len(draws) < resamples / 2:
+        raise ValueError(f"the statistic is undefined on {resamples - len(draws)} of {resamples} resamples")
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    return Estimate(value, min(float(low), value), max(float(high), value), int(min(sizes)))
+
+
+def ratio_estimate(numerator: Sequence[float], denominator: Sequence[float], **kw) -> Estimate:
+    """mean(numerator) / mean(denominator) of two independent sets of runs, each resampled (a ratio of K_F, of
+    region counts); keywords as :func:`bootstrap_estimate`."""
+    a, b = np.asarray(numerator, float), np.asarray(denominator, float)
+    return bootstrap_estimate(lambda i, j: a[i].mean() / b[j].mean(), (len(a), len(b)), **kw)
+
+
+def difference_estimate(a: Sequence[float], b: Sequence[float], **kw) -> Estimate:
+    """mean(a) - mean(b) of two independent sets of runs, each resampled; keywords as :func:`bootstrap_estimate`."""
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    return bootstrap_estimate(lambda i, j: x[i].mean() - y[j].mean(), (len(x), len(y)), **kw)
+
+
+def pearson_estimate(x: Sequence[float], y: Sequence[float], **kw) -> Estimate:
+    """Pearson's r of paired values, the pairs resampled (a resample with constant x or y is dropped)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+
+    def r(i: np.ndarray) -> float:
+        if np.ptp(x[i]) == 0 or np.ptp(y[i]) == 0:
+            return math.nan
+        return float(np.corrcoef(x[i], y[i])[0, 1])
+    return bootstrap_estimate(r, (len(x),), **kw)
+
+
+def slope_estimate(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Estimate | None:
+    """Least-squares slope of ``y`` on ``x`` with its Student-t interval (``runs``: the number of points); None for
+    fewer than three points or a single distinct ``x`` (no interval can be computed)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3 or len(np.unique(x)) < 2:
+        return None
+    fit = stats.linregress(x, y)
+    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 2) * fit.stderr)
+    return Estimate(float(fit.slope), float(fit.slope) - half, float(fit.slope) + half, len(x))
+
+
+def loglog_slope(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Estimate | None:
+    """The exponent of a power law ``y ~ x^b``: :func:`slope_estimate` of log y on log x. Raises ValueError for
+    values that are not positive."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("a power law needs positive x and y")
+    return slope_estimate(np.log(x), np.log(y), level)
+
+
+def geometric_estimate(values: Sequence[float], **kw) -> Estimate:
+    """The geometric mean of positive ``values`` (independent runs) with the bootstrap interval of their mean log,
+    mapped back: how a ratio such as R_f is averaged over runs. Raises ValueError for values that are not
+    positive."""
+    logs = np.log(np.asarray(values, dtype=float)) if min(values) > 0 else None
+    if logs is None:
+        raise ValueError(f"a geometric mean needs positive values, got {list(values)}")
+    e = Estimate.from_runs(logs, **kw)
+    return Estimate(math.exp(e.value)) if e.single else Estimate(math.exp(e.value), math.exp(e.low), math.exp(e.high),
+                                                                 e.runs)

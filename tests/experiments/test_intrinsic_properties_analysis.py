@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from lib.experiments.intrinsic_properties import (closest_cross_pairs, log_r_estimate, mean_over_pairs,
-                                                  pearson_change_estimate, pearson_estimate, per_image_max,
-                                                  ratio_estimate, resampled, task_sharpness)
+                                                  pearson_change_estimate, per_image_max, resampled, task_sharpness)
 from lib.measures.intrinsic_dimension import mle_dimension
+from lib.pipeline.verdicts import pearson_estimate, ratio_estimate
 
 
 def test_per_image_max_scales_each_image_to_one_and_keeps_black_images():

@@ -61,33 +61,6 @@ def test_one_small_run_measures_before_and_after_training(data_root):
     assert {r["c"] for r in rows} == {3, 5} and all(r["P"] == 64 for r in rows)
 
 
-def test_slopes_and_geometric_means_have_the_right_intervals():
-    from lib.experiments.relative_stability import geometric_estimate, loglog_slope, slope_estimate
-
-    P = [250, 500, 1000, 2000]
-    exact = loglog_slope(P, [3.0 / p for p in P])
-    assert exact.value == pytest.approx(-1.0) and exact.low == pytest.approx(-1.0) and exact.runs == 4
-    noisy = loglog_slope(P, [1.0, 0.4, 0.3, 0.1])
-    assert noisy.low < noisy.value < noisy.high and noisy.high < 0
-    assert slope_estimate([1, 2], [0, 1]) is None and slope_estimate([1, 1, 1], [0, 1, 2]) is None
-    g = geometric_estimate([0.1, 1.0, 10.0])
-    assert g.value == pytest.approx(1.0) and 0.1 - 1e-9 <= g.low < 1.0 < g.high <= 10.0 + 1e-9 and g.runs == 3
-    assert geometric_estimate([0.5]).single and geometric_estimate([0.5]).value == pytest.approx(0.5)
-
-
-def test_direction_verdicts_need_the_whole_interval_on_the_claimed_side():
-    from lib.experiments.relative_stability import direction_row, direction_verdict
-    from lib.pipeline.verdicts import Estimate
-
-    assert direction_verdict(Estimate(0.3, 0.1, 0.5, 4), 0.0, +1) == "reproduced"
-    assert direction_verdict(Estimate(0.3, -0.1, 0.5, 4), 0.0, +1) == "not reproduced"  # straddles the null
-    assert direction_verdict(Estimate(-0.3, -0.5, -0.1, 4), 0.0, +1) == "not reproduced"
-    assert direction_verdict(Estimate(0.5), 1.0, -1) == "reproduced (one run)"
-    assert direction_verdict(None, 0.0, +1) == "not comparable"
-    row = direction_row("G", Estimate(2.0), 1.0, +1, "above 1")
-    assert row["verdict"] == "reproduced (one run)" and row["here"] == "2 (one run)"
-
-
 def test_zoo_fit_recovers_a_square_root_law_and_steepest_drop():
     from lib.experiments.relative_stability import steepest_drop, zoo_fit
 

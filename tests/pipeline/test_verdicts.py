@@ -84,3 +84,48 @@ def test_rows_and_checked_statements(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "✓ G_f increases with P (slope 0.3 [0.1, 0.5])"
     assert out[1].startswith("⚠ THIS RUN CONTRADICTS THE TEXT: “G_f increases with P” does not hold here")
+
+
+# ------------------------------------------------------------------------------------- estimates
+def test_slope_estimates_against_the_textbook_formula():
+    from lib.pipeline.verdicts import loglog_slope, slope_estimate
+
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 10, 12)
+    y = 2.0 * x + 1.0 + rng.normal(0, 0.5, len(x))
+    e = slope_estimate(x, y)
+    sxx = ((x - x.mean()) ** 2).sum()
+    b = ((x - x.mean()) * (y - y.mean())).sum() / sxx
+    resid = y - (y.mean() + b * (x - x.mean()))
+    half = 2.2281388519649385 * np.sqrt((resid ** 2).sum() / (len(x) - 2) / sxx)  # t_0.975 with 10 dof
+    assert (e.value, e.low, e.high, e.runs) == pytest.approx((b, b - half, b + half, 12))
+    p = loglog_slope([250, 500, 1000, 2000], [3 * n ** -1.5 for n in (250, 500, 1000, 2000)])
+    assert p.value == pytest.approx(-1.5) and p.high - p.low == pytest.approx(0, abs=1e-9)  # an exact power law
+    assert slope_estimate([1, 2], [3, 4]) is None and slope_estimate([1, 1, 1], [1, 2, 3]) is None
+    with pytest.raises(ValueError, match="positive"):
+        loglog_slope([1, 2, 3], [1, 0, 2])
+
+
+def test_bootstrap_estimates():
+    from lib.pipeline.verdicts import (bootstrap_estimate, difference_estimate, geometric_estimate, pearson_estimate,
+                                       ratio_estimate)
+
+    a, b = np.array([2.0, 2.2, 1.8, 2.1, 1.9]), np.array([1.0, 1.1, 0.9, 1.05, 0.95])
+    r = ratio_estimate(a, b)
+    assert r.value == pytest.approx(2.0) and r.low < 2.0 < r.high and r.runs == 5
+    d = difference_estimate(a, b)
+    assert d.value == pytest.approx(1.0) and d.low < 1.0 < d.high
+    x = np.arange(20.0)
+    y = x + np.random.default_rng(0).normal(0, 3, 20)
+    assert pearson_estimate(x, y).value == pytest.approx(np.corrcoef(x, y)[0, 1])
+    g = geometric_estimate([1.0, 4.0, 16.0])
+    assert g.value == pytest.approx(4.0) and g.low <= 4.0 <= g.high
+    assert bootstrap_estimate(lambda i: float(a[i].mean()), (1,)).single  # one item: no interval
+    with pytest.raises(ValueError, match="not finite on the full data"):
+        bootstrap_estimate(lambda i: float("nan"), (5,))
+    with pytest.raises(ValueError, match="at least one item"):
+        bootstrap_estimate(lambda i: 0.0, (0,))
+    with pytest.raises(ValueError, match="undefined on"):
+        bootstrap_estimate(lambda i: 0.0 if len(set(i.tolist())) == 5 else float("nan"), (5,))
+    with pytest.raises(ValueError, match="positive values"):
+        geometric_estimate([1.0, -1.0])

@@ -45,17 +45,19 @@ workers = 2  # int in [0, inf): processes for the sweeps (0: serial)
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown, display
 
 from lib.data.invariant import X_MAX, X_MIN, invariant_data
-from lib.experiments.compressing_invariants import (feature_exponent, lazy_exponent, run_learning, run_parity,
-                                                    stripe_fixed_points)
+from lib.experiments.compressing_invariants import (direction_row, exponent_estimate, feature_exponent,
+                                                    lazy_exponent, local_slopes, ratio_estimate, run_amplification,
+                                                    run_learning, run_parity, stripe_fixed_points)
 from lib.measures.amplification import amplification, neuron_vectors
 from lib.measures.ntk import ntk_gram, pca_summary
-from lib.measures.statistics import power_law
 from lib.nets.one_hidden_layer import OneHiddenLayer
 from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.figures import PAPER_COLOR, kernel_information, log_ticks, top_eigenvectors
 from lib.pipeline.report import paper_vs_here, show_table
+from lib.pipeline.verdicts import CRITERION, Claim, Estimate, check_statement, comparison_row
 from lib.training.gradient_flow import train_network
 
 ch = setup_chapter("ch03", profile, {
@@ -63,23 +65,25 @@ ch = setup_chapter("ch03", profile, {
               "cylinder_ps": (32, 64, 128), "alphas": (1e-6, 1e-2, 1e2), "alpha_p": 64, "pca_p": 128,
               "traj_p": 200, "variant_p": 32, "max_steps": 3000, "loss": "softhinge", "until": 0.9,
               "mnist_ps": (32, 64), "mnist_h": 2, "mnist_seeds": 1, "mnist_test": 500, "mnist_dtype": "float32",
-              "mnist_dgrad": 1e-2, "mnist_tau": 0.0, "mnist_steps": 300},
+              "mnist_dgrad": 1e-2, "mnist_tau": 0.0, "mnist_steps": 300,
+              "ladder_ps": (256, 512), "ladder_seeds": 1},
     "book": {"dims": (5,), "ps": (64, 128, 256, 512, 1024), "seeds": 3, "width": 250, "n_test": 10000,
              "cylinder_ps": (64, 128, 256, 512, 1024), "alphas": (1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2, 1e4),
              "alpha_p": 256, "pca_p": 1024, "traj_p": 1000, "variant_p": 128, "max_steps": 30000,
              "loss": "softhinge", "until": 0.95,
              "mnist_ps": (64, 128, 256), "mnist_h": 5, "mnist_seeds": 1, "mnist_test": 2000,
-             "mnist_dtype": "float32", "mnist_dgrad": 1e-2, "mnist_tau": 0.0, "mnist_steps": 30000},
+             "mnist_dtype": "float32", "mnist_dgrad": 1e-2, "mnist_tau": 0.0, "mnist_steps": 30000,
+             "ladder_ps": (2048, 4096), "ladder_seeds": 3},
     "paper": {"dims": (5, 10), "ps": (128, 256, 411, 1024, 2048, 4640, 10000), "seeds": 20, "width": 10000,
               "n_test": 20000, "cylinder_ps": (128, 256, 512, 1024, 2048, 4096, 8192),
               "alphas": (1e-16, 1e-12, 1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2, 1e4, 1e6, 1e8), "alpha_p": 1000,
               "pca_p": 4096, "traj_p": 10000, "variant_p": 1024, "max_steps": 1_000_000, "loss": "hinge",
               "until": 1.0, "mnist_ps": (42, 87, 181, 376, 779, 1616, 3350, 6944), "mnist_h": 10, "mnist_seeds": 5,
               "mnist_test": 10000, "mnist_dtype": "float64", "mnist_dgrad": 1e-3, "mnist_tau": 10.0,
-              "mnist_steps": 1_000_000},
+              "mnist_steps": 1_000_000, "ladder_ps": (20000,), "ladder_seeds": 20},
 }, shrink=shrink, sizes=("dims", "ps", "seeds", "width", "n_test", "cylinder_ps", "alphas", "alpha_p", "pca_p",
                          "traj_p", "variant_p", "max_steps", "mnist_ps", "mnist_h", "mnist_seeds", "mnist_test",
-                         "mnist_steps"),
+                         "mnist_steps", "ladder_ps", "ladder_seeds"),
    data_root=data_root, device=device, workers=workers, width=width, seeds=seeds, loss=loss, until=until)
 cfg, DEVICE = ch.cfg, str(ch.device)
 ALPHA = 1e-6  # the paper's feature regime
@@ -91,6 +95,13 @@ mnist_configs = [{"p": p, "h": cfg.mnist_h, "alpha": 2e-3, "seed": seed + r, "n_
                   "max_steps": cfg.mnist_steps, "device": DEVICE}
                  for p in sorted(cfg.mnist_ps, reverse=True) for r in range(cfg.mnist_seeds)]
 mnist_sweep = ch.start(mnist_configs, run_parity)
+
+
+def say(text):
+    """Show a paragraph written from this run's results (Markdown)."""
+    display(Markdown(text))
+
+
 print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, {cfg.seeds} seed(s), "
       f"{cfg.loss} loss, flows stop at {cfg.until:.0%} of the training set fitted, sweeps on {DEVICE}")
 
@@ -123,11 +134,11 @@ print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, 
 #
 # **What the CPU affords.** After $t^*$ the flow is stiff: fitted points sit on the margin $yF = 1$ while the
 # weights grow, so each step may move an output by at most $0.1$ while fitting the last points takes a long time.
-# On 2 cores, with $h = 250$ and the paper's hinge loss, 95% of $p = 128$ points are fitted after 25,000 steps;
-# the released code's default *softhinge* ($\ell(z) = \mathrm{softplus}(20(1-z))/20$, smooth) needs 4,800 and gives
-# the same test errors (Section 3 compares them). The `book` profile therefore uses softhinge and stops every flow
-# (network and kernels alike) once 95% of the training set has $yF \ge 1$; the `paper` profile uses the hinge and
-# waits for every point.
+# With the paper's hinge loss this phase takes several times more steps than with the released code's default
+# *softhinge* ($\ell(z) = \mathrm{softplus}(20(1-z))/20$, smooth); Section 3 runs both on the same problem and prints
+# this run's step counts and test errors. The `book` profile therefore uses softhinge and stops every flow (network
+# and kernels alike) once 95% of the training set has $yF \ge 1$; the `paper` profile uses the hinge and waits for
+# every point.
 
 # %% tags=["hide-input"]
 g = torch.Generator().manual_seed(seed)
@@ -197,8 +208,23 @@ show_table([{"side": "x_1 > z" if fp["side"] > 0 else "x_1 < z", "z*": fp["z"], 
             for fp in stripe_fixed_points(2)])
 
 # %% [markdown]
+# **Reading Fig. 3c.** In the paper ($p = 10^4$, $h = 10^4$) the neuron vectors flow from their random start onto the
+# three predicted attractors on the $z_1$ axis by $t^*$. Here, for the 60 neurons followed (**one run**):
+
+# %%
+z_end = paths[-1]
+near = torch.stack([torch.hypot(z_end[:, 0] - fp["z"], z_end[:, 1]) for fp in fixed]).min(0).values
+off_axis = (z_end[:, 1].abs() / z_end.norm(dim=1).clamp_min(1e-12)).median()
+say(f"at $t^*$ {float((near < 0.5).double().mean()):.0%} of them lie within 0.5 of a stable fixed point of Eq. (6) "
+    f"(median distance {float(near.median()):.2f}), and the median $|z_2|/\\lVert z\\rVert$ is {float(off_axis):.2f} "
+    f"against {float((paths[0][:, 1].abs() / paths[0].norm(dim=1)).median()):.2f} at initialisation.")
+check_statement("the neuron vectors move onto the informative axis before t* (median |z_2|/|z| at least halved; one run)",
+                float(off_axis) < 0.5 * float((paths[0][:, 1].abs() / paths[0].norm(dim=1)).median()),
+                f"{float((paths[0][:, 1].abs() / paths[0].norm(dim=1)).median()):.2f} -> {float(off_axis):.2f}");
+
+# %% [markdown]
 # Once points start to be fitted the fixed points move to fit the stripe (Fig. 4). The network's decision function
-# $\mathrm{sign}\,F(x)$ at three moments of the same run: it is (nearly) invariant along $x_2$ from $t^*$ on.
+# $\mathrm{sign}\,F(x)$ at three moments of the same run; in the paper it depends on $x_1$ alone from $t^*$ on.
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(decisions), figsize=(4.2 * len(decisions), 3.8), squeeze=False)
@@ -214,6 +240,14 @@ for ax, (m, (t, fitted, F)) in zip(axes[0], sorted(decisions.items())):
 fig.suptitle("Fig. 4: decision function sign F(x) while fitting (red: y = -1, blue: y = +1; dashed: the stripe)",
              fontsize=10)
 plt.show()
+inside = grid[:, 1].abs().reshape(121, 121) <= 2  # rows of the grid are x_2, columns x_1
+for m, (t, fitted, F) in sorted(decisions.items()):
+    agree = (torch.sign(F) == torch.sign(F[60:61, :]))[inside].double().mean()  # row 60 is x_2 = 0
+    print(f"{fitted:.0%} fitted: sign F(x_1, x_2) equals sign F(x_1, 0) on {float(agree):.1%} of the grid with |x_2| <= 2")
+check_statement("from t* on the decision function is (nearly) invariant along x_2 (>= 90% of the grid; one run)",
+                all(float((torch.sign(F) == torch.sign(F[60:61, :]))[inside].double().mean()) >= 0.9
+                    for F in (v[2] for v in decisions.values())),
+                "agreement per moment printed above");
 
 # %% [markdown]
 # ## 3. Learning curves: feature, lazy, compressed, final kernel (Fig. 2)
@@ -237,15 +271,24 @@ def medians(recs, model, d, key, field="test_error"):
                 for p in ps]
 
 
+def runs_of(recs, model, d, key, field="test_error"):
+    """(p, value) of every run: the exponents are fitted on these, not on the medians."""
+    sel = [r for r in recs if r["model"] == model and r["d"] == d]
+    return [r["p"] for r in sel], [r[key][field] for r in sel]
+
+
 def learning_curves(recs, model, dims, exponents):
+    """Plot medians (lines) and runs (dots); return the table of exponents and {(d, regime key): Estimate}."""
     fig, axes = plt.subplots(1, len(dims), figsize=(5.5 * len(dims), 4), squeeze=False)
-    fits = []
+    fits, betas = [], {}
     for ax, d in zip(axes[0], dims):
         for key, (label, color, ls) in REGIMES.items():
             ps, err = medians(recs, model, d, key)
             ax.plot(ps, err, ls, marker="o", color=color, label=label)
-            fit = power_law(ps, err)
-            fits.append({"model": model, "d": d, "regime": label, "beta (here)": -fit["slope"], "95% CI": fit["ci"]})
+            ax.plot(*runs_of(recs, model, d, key), ".", color=color, alpha=0.35, ms=4)
+            betas[d, key] = exponent_estimate(*runs_of(recs, model, d, key), sign=-1)
+            fits.append({"model": model, "d": d, "regime": label,
+                         "beta [95% interval]": betas[d, key].text(".2f") if betas[d, key] else "too few runs"})
         for name, beta, color in (("lazy", exponents(d)[0], "C3"), ("feature", exponents(d)[1], "C0")):
             ps_arr = np.array(ps, dtype=float)
             ref = medians(recs, model, d, "lazy" if name == "lazy" else "feature")[1][0]
@@ -255,26 +298,68 @@ def learning_curves(recs, model, dims, exponents):
         ax.set_yscale("log")
         ax.set_xlabel("training set size p")
         ax.set_ylabel("test error")
-        ax.set_title(f"{'Fig. 2' if model == 'stripe' else 'Fig. 7'}: {model}, d = {d}")
+        ax.set_title(f"{'Fig. 2' if model == 'stripe' else 'Fig. 7'}: {model}, d = {d} (lines: medians; dots: runs)",
+                     fontsize=9)
     axes[0][-1].legend(fontsize=7)
     plt.show()
-    return fits
+    return fits, betas
 
 
-stripe_fits = learning_curves(records, "stripe", cfg.dims, lambda d: (lazy_exponent(d), feature_exponent(d)))
+stripe_fits, stripe_betas = learning_curves(records, "stripe", cfg.dims,
+                                            lambda d: (lazy_exponent(d), feature_exponent(d)))
 show_table(stripe_fits + [{"model": "stripe", "d": d, "regime": "paper's prediction (lazy / feature)",
-                           "beta (here)": f"{lazy_exponent(d):.3f} / {feature_exponent(d):.3f}", "95% CI": ""}
+                           "beta [95% interval]": f"{lazy_exponent(d):.3f} / {feature_exponent(d):.3f}"}
                           for d in cfg.dims])
+print(f"beta: least-squares slope of log(test error) on log(p) over all {len(records)} runs (not the medians), "
+      "with its 95% t-interval; 'runs' counts the (p, seed) networks behind each fit"
+      + ("; one seed per p at this profile" if cfg.seeds == 1 else ""))
 
 # %% [markdown]
-# **Reading Fig. 2.** As in the paper, the frozen initial NTK (lazy) is the worst learner at every $p$; training it
-# on data whose invariant directions are divided by the measured $\Lambda^*$ closes most of the gap to the network
-# in the feature regime, and the NTK frozen at the end of feature training, used on an independent training set,
-# does as well as the network: the compression is what the trained kernel has learned. With 3 seeds and
-# $p \le 1024$ the fitted exponents carry wide intervals; compare them with the theory in the table above.
-#
-# **The paper's loss vs the released code's.** The same run (one seed, $d = 5$ in the `book` profile) with the hinge of the paper and
-# the softhinge ($\beta_s = 20$) of the released code, both stopped at the same fitted fraction.
+# **Reading Fig. 2.** Look at the order of the four curves and at their slopes. In the paper's Fig. 2 the frozen
+# initial NTK (red) is the worst learner at every $p$; the same kernel on data whose invariant directions are divided
+# by the measured $\Lambda^*$ (dashed red) comes close to the network (blue), which is the paper's evidence that
+# compression is what feature learning gains; and the NTK frozen at the end of training (orange), used on an
+# independent training set, is "very similar" to the network and better at the largest $p$. What this run shows,
+# from its records:
+
+# %%
+d0 = cfg.dims[0]
+errs = {k: medians(records, "stripe", d0, k)[1] for k in REGIMES}
+run_err = {k: np.array(runs_of(records, "stripe", d0, k)[1]) for k in REGIMES}
+run_p = np.array(runs_of(records, "stripe", d0, "feature")[0])
+lazy_worst = [errs["lazy"][i] >= max(errs[k][i] for k in REGIMES) for i in range(len(cfg.ps))]
+gap_closed = [(lz - cp) / (lz - ft) for lz, cp, ft in zip(errs["lazy"], errs["lazy_compressed"], errs["feature"])
+              if lz > ft]
+lazy_over_feature = ratio_estimate(run_err["lazy"], run_err["feature"])
+final_over_feature = ratio_estimate(run_err["final_ntk"], run_err["feature"])
+init_over_final = ratio_estimate(run_err["lazy"], run_err["final_ntk"])
+per_p = ", ".join(f"{p}: {np.median(run_err['final_ntk'][run_p == p] / run_err['feature'][run_p == p]):.2f}"
+                  for p in cfg.ps)
+say(f"Here ($d = {d0}$, $h = {cfg.width}$, {cfg.seeds} seed(s) per $p$): the lazy error is "
+    f"{lazy_over_feature.text('.2f')} times the network's (geometric mean of per-run ratios); compressing the data "
+    f"by $\\Lambda^*$ closes {np.median(gap_closed):.0%} of the gap between the lazy kernel and the network (median "
+    f"over $p$, of the medians over seeds); the final NTK's error is {final_over_feature.text('.2f')} times the "
+    f"network's (per $p$, median over seeds: {per_p}) and {1 / init_over_final.value:.2f} times the initial NTK's. "
+    "The exponents of the table above are compared with the theory in Section 10.")
+curve_slopes = {k: local_slopes(run_p, run_err[k], sign=-1) for k in ("lazy", "feature")}
+show_table([{"p from": a["p from"], "p to": a["p to"],
+             "local beta, lazy [95% interval]": a["estimate"].text(".2f") if a["estimate"] else "—",
+             "local beta, feature [95% interval]": b["estimate"].text(".2f") if b["estimate"] else "—"}
+            for a, b in zip(curve_slopes["lazy"], curve_slopes["feature"])])
+print(f"local exponents: the fit on the runs of two neighbouring p (theory: lazy {lazy_exponent(d0):.3f}, "
+      f"feature {feature_exponent(d0):.3f}); a drift along the rows is a curve not yet on its power law")
+check_statement("the frozen initial NTK is the worst of the four learners at every p", all(lazy_worst),
+                f"worst at {sum(lazy_worst)} of {len(lazy_worst)} values of p")
+check_statement("compressing the data by Lambda* closes most of the gap between the lazy kernel and the network",
+                bool(gap_closed) and np.median(gap_closed) > 0.5,
+                f"median fraction closed {np.median(gap_closed) if gap_closed else float('nan'):.2f}")
+check_statement("the NTK frozen after training beats the NTK at initialisation",
+                (init_over_final.low if not init_over_final.single else init_over_final.value) > 1,
+                f"initial / final error ratio {init_over_final.text('.2f')}");
+
+# %% [markdown]
+# **The paper's loss vs the released code's.** The same run (one seed, $d = 5$ in the `book` profile) with the hinge
+# of the paper and the softhinge ($\beta_s = 20$) of the released code, both stopped at the same fitted fraction.
 
 # %%
 variant_configs = [dict(model="stripe", d=cfg.dims[0], p=cfg.variant_p, h=cfg.width, alpha=ALPHA, seed=seed,
@@ -283,6 +368,12 @@ variants = ch.sweep(variant_configs, run_learning)
 show_table([{"loss": v["params"]["loss"], "p": v["params"]["p"], "network steps": v["result"]["feature"]["steps"],
              "seconds (all four)": v["provenance"]["wall_s"], **{REGIMES[k][0]: v["result"][k]["test_error"] for k in REGIMES}}
             for v in variants])
+hinge, soft = (v["result"] for v in variants)
+print(f"one run at p = {cfg.variant_p}: the hinge took {hinge['feature']['steps'] / soft['feature']['steps']:.1f} "
+      "times the softhinge's network steps")
+check_statement("with the softhinge the network's test error is that of the hinge within 20% (one run)",
+                abs(soft["feature"]["test_error"] / hinge["feature"]["test_error"] - 1) <= 0.2,
+                f"{soft['feature']['test_error']:.3f} vs {hinge['feature']['test_error']:.3f}");
 
 # %% [markdown]
 # ## 4. The amplification factor (Fig. 5)
@@ -306,13 +397,13 @@ axes[0].set_xlabel("time t")
 axes[0].set_ylabel("Lambda(t)")
 axes[0].set_title(f"stripe, d = {d0} (dotted: t*)")
 axes[0].legend(fontsize=8)
-lam_fits = []
+lam_fits, lam_slopes = [], {}
 for d in cfg.dims:
     for field, marker in (("lambda_star", "o"), ("lambda_max", "s")):
         ps, lam = medians(records, "stripe", d, "feature", field)
         axes[1].plot(ps, lam, marker=marker, label=f"{field.replace('lambda_', 'Lambda ')}, d = {d}")
-        fit = power_law(ps, lam)
-        lam_fits.append({"d": d, "quantity": field, "slope (here)": fit["slope"], "95% CI": fit["ci"],
+        lam_slopes[d, field] = exponent_estimate(*runs_of(records, "stripe", d, "feature", field))
+        lam_fits.append({"d": d, "quantity": field, "slope [95% interval]": lam_slopes[d, field].text(".2f"),
                          "paper": 0.5})
 ps_arr = np.array(cfg.ps, dtype=float)
 axes[1].plot(ps_arr, np.sqrt(ps_arr / ps_arr[0]) * medians(records, "stripe", d0, "feature", "lambda_star")[1][0],
@@ -321,9 +412,123 @@ axes[1].set_xscale("log")
 axes[1].set_yscale("log")
 axes[1].set_xlabel("training set size p")
 axes[1].set_ylabel("amplification factor")
+axes[1].set_title("Fig. 5 (bottom): medians over seeds")
 axes[1].legend(fontsize=8)
 plt.show()
 show_table(lam_fits)
+
+# %% [markdown]
+# **Reading Fig. 5.** Left: in the paper (top panel) $\Lambda(t)$ grows exponentially and settles on a plateau
+# before $t^*$, higher for the larger $p$. Right: the paper's medians of $\Lambda^*$ and $\Lambda_{\max}$ follow the
+# slope-1/2 triangle for $p$ from 128 to 10,000 ($h = 10^4$, 20 realisations).
+
+# %%
+lam_star_slope = lam_slopes[d0, "lambda_star"]
+plateau = []  # Lambda at t*/2 over Lambda*, at the largest p: near 1 on a plateau, small if Lambda still grows at t*
+for r in records:
+    hist, ts = r["feature"]["history"], r["feature"]["t_star"]
+    if r["d"] == d0 and r["p"] == cfg.ps[-1] and ts:
+        plateau.append(next(l for t, l in zip(hist["t"], hist["Lambda"]) if t >= ts / 2) / r["feature"]["lambda_star"])
+half = np.median(plateau) if plateau else float("nan")
+say(f"Here ($d = {d0}$, $h = {cfg.width}$, $p$ from {cfg.ps[0]} to {cfg.ps[-1]}): $\\Lambda^*$ grows like "
+    f"$p^{{{lam_star_slope.value:.2f}}}$, slope {lam_star_slope.text('.2f')} (fitted on every run). At the largest "
+    f"$p$, $\\Lambda(t^*/2)$ is {half:.0%} of $\\Lambda^*$ (median over seeds): "
+    + ("$\\Lambda$ is on its plateau well before $t^*$. " if half >= 0.9 else
+       "$\\Lambda$ still grows in the second half of the compressing phase (the paper describes an exponential "
+       "growth toward a plateau reached at $t^*$). ")
+    + "Whether the slope tends to 1/2 at larger $p$ is what the ladder below measures.")
+check_statement("Lambda* grows with p (its slope's interval excludes 0)",
+                not lam_star_slope.single and lam_star_slope.low > 0, f"slope {lam_star_slope.text('.2f')}");
+
+# %% [markdown]
+# ### Does the slope of $\Lambda^*$ approach 1/2 at larger $p$? A scale ladder
+#
+# $\Lambda^*$ needs only the feature flow up to $t^*$, with no kernel and no fitting phase, so `run_amplification`
+# (the same draws as `run_learning`, hence the same $\Lambda^*$ for the same seed) extends $p$ beyond Section 3's
+# grid at a fraction of the cost. Three protocol checks ride along at the largest $p$ of Section 3, one seed each,
+# paired with the same seed's run of Section 3: a much smaller scale $\alpha = 10^{-10}$ (the paper's footnote 3: the
+# plateau needs $t^* \sim \tau\log(1/\alpha)$ to exceed the time $\tau_\perp \sim \tau^*\log p$ that $\Lambda$
+# takes to reach it, so larger $p$ needs smaller $\alpha$); a step floor three times lower (`min_step = 3e-3`: most
+# steps of our integrator are *forced*, Section 1); and a network four times wider (the same training set), toward
+# the paper's $h = 10^4$. The local slope between neighbouring $p$ is fitted on the runs of the two sizes.
+
+# %%
+p_last = cfg.ps[-1]
+base = dict(model="stripe", d=d0, h=cfg.width, alpha=ALPHA, n_test=cfg.n_test, device=DEVICE, loss=cfg.loss,
+            min_step=FLOW["min_step"], max_steps=cfg.max_steps)
+ladder_configs = [{**base, "p": p, "seed": seed + r} for p in cfg.ladder_ps for r in range(cfg.ladder_seeds)]
+CHECKS = {"alpha 1e-6 -> 1e-10": {"alpha": 1e-10}, "min_step 1e-2 -> 3e-3": {"min_step": 3e-3},
+          f"h {cfg.width} -> {4 * cfg.width}": {"h": 4 * cfg.width}}
+check_configs = [{**base, "p": p_last, "seed": seed, "max_steps": 10 * cfg.max_steps, **change}
+                 for change in CHECKS.values()]
+ladder = [r["result"] for r in ch.sweep(ladder_configs + check_configs, run_amplification)]
+short = [r for r in ladder if not r["reached_t_star"]]
+if short:
+    print(f"note: {len(short)} of {len(ladder)} ladder runs hit the step limit before t* and are left out: "
+          + ", ".join(f"p = {r['p']}, alpha = {r['alpha']:g}, min_step = {r['min_step']:g}" for r in short))
+ladder_ok = [(r, c) for r, c in zip(ladder, ladder_configs + check_configs) if r["reached_t_star"]]
+lam_runs = [(r["p"], r["feature"]["lambda_star"], r["seed"]) for r in records if r["d"] == d0]
+lam_runs += [(r["p"], r["lambda_star"], r["seed"]) for r, c in ladder_ok if c in ladder_configs]
+ladder_ps = sorted({p for p, _, _ in lam_runs})
+local = local_slopes([p for p, _, _ in lam_runs], [lam for _, lam, _ in lam_runs])
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.plot([p for p, _, _ in lam_runs], [lam for _, lam, _ in lam_runs], ".", color="C0", alpha=0.5, label="runs")
+ax.plot(ladder_ps, [np.median([lam for p, lam, _ in lam_runs if p == q]) for q in ladder_ps], "o-", color="C0",
+        label=f"median Lambda*, alpha = {ALPHA:g}")
+for (name, change), marker, color in zip(CHECKS.items(), "^v>", ("C2", "C4", "C1")):
+    pts = [r for r, c in ladder_ok if all(c[k] == v for k, v in change.items()) and c not in ladder_configs]
+    ax.plot([r["p"] for r in pts], [r["lambda_star"] for r in pts], marker, color=color, label=name)
+ref = np.array(ladder_ps, dtype=float)
+ax.plot(ref, np.median([lam for p, lam, _ in lam_runs if p == ladder_ps[0]]) * np.sqrt(ref / ref[0]), ":",
+        color=PAPER_COLOR, label="paper: sqrt(p)")
+ax.set_xscale("log")
+ax.set_yscale("log")
+log_ticks(ax, ladder_ps)
+ax.set_xlabel("training set size p")
+ax.set_ylabel("Lambda* (at t*)")
+ax.set_title(f"Lambda* ladder: stripe d = {d0}, h = {cfg.width}", fontsize=10)
+ax.legend(fontsize=7)
+plt.show()
+show_table([{"p from": row["p from"], "p to": row["p to"], "local slope of Lambda* [95% interval]":
+             row["estimate"].text(".2f") if row["estimate"] else "—"} for row in local])
+same = {(r["seed"]): r["feature"]["lambda_star"] for r in records if r["d"] == d0 and r["p"] == p_last}
+checks = []
+for change in CHECKS.values():
+    pts = [(c["seed"], r["lambda_star"]) for r, c in ladder_ok
+           if c not in ladder_configs and all(c[k] == v for k, v in change.items()) and c["seed"] in same]
+    checks.append(ratio_estimate([lam for _, lam in pts], [same[s] for s, _ in pts]) if pts else None)
+show_table([{"protocol change at p = " + str(p_last): name,
+             "Lambda* / Lambda* of the book protocol": est.text(".2f") if est else "no run reached t*"}
+            for name, est in zip(CHECKS, checks)])
+
+# %% [markdown]
+# **Reading the ladder.** If the paper's $\sqrt p$ held at this width, the local slopes would fall toward 0.5 as $p$
+# grows; and if $\Lambda^*$ were limited by the scale $\alpha$, the integrator or the width, the protocol changes
+# would move it. What this run shows:
+
+# %%
+last = local[-1]["estimate"]
+say(f"The local slope of $\\Lambda^*$ goes "
+    + " → ".join(f"{row['estimate'].value:.2f}" for row in local if row["estimate"])
+    + f" from $p = {ladder_ps[0]}$ to $p = {ladder_ps[-1]}$ (the last one {last.text('.2f') if last else '—'})"
+    + "; the protocol changes multiply $\\Lambda^*$ by "
+    + ", ".join(f"{est.text('.2f') if est else '—'} ({name})" for name, est in zip(CHECKS, checks)) + ". "
+    + " ".join(f"At $p = {q}$, $\\Lambda^*$ ranges from {min(v):.3g} to {max(v):.3g} over {len(v)} seeds."
+               for q in ladder_ps[-2:] for v in [[lam for p, lam, _ in lam_runs if p == q]] if len(v) > 1))
+toward = last is not None and not last.single and last.low <= 0.5 <= last.high
+check_statement("at the largest p of the ladder the local slope of Lambda* is compatible with the paper's 1/2",
+                toward, f"last local slope {last.text('.2f') if last else 'not measured'}")
+
+
+def unchanged(est):
+    """A ratio whose interval (value, for one run) meets 0.8-1.25."""
+    return est is not None and (est.value if est.single else est.low) <= 1.25 and (
+        est.value if est.single else est.high) >= 0.8
+
+
+for name, est in zip(("the scale alpha", "the integrator's step floor", "the width"), checks):
+    check_statement(f"Lambda* does not depend on {name} (ratio 0.8-1.25)", unchanged(est),
+                    f"ratio {est.text('.2f') if est else 'not measured'}")
 
 # %% [markdown]
 # ## 5. The cylinder: two informative directions (Figs. 6-7)
@@ -336,11 +541,25 @@ cyl_configs = [dict(model="cylinder", d=3, p=p, h=cfg.width, alpha=ALPHA, seed=s
                    device=DEVICE, **FLOW)
                for p in cfg.cylinder_ps for r in range(cfg.seeds)]
 cyl_records = [r["result"] for r in ch.sweep(cyl_configs, run_learning)]
-cyl_fits = learning_curves(cyl_records, "cylinder", (3,), lambda d: (lazy_exponent(d), feature_exponent(d, 2)))
-ps, lam = medians(cyl_records, "cylinder", 3, "feature", "lambda_star")
-cyl_lam = power_law(ps, lam)
-show_table(cyl_fits + [{"model": "cylinder", "d": 3, "regime": "Lambda* vs p (slope)", "beta (here)": cyl_lam["slope"],
-                        "95% CI": cyl_lam["ci"]}])
+cyl_fits, cyl_betas = learning_curves(cyl_records, "cylinder", (3,),
+                                      lambda d: (lazy_exponent(d), feature_exponent(d, 2)))
+cyl_lam = exponent_estimate(*runs_of(cyl_records, "cylinder", 3, "feature", "lambda_star"))
+show_table(cyl_fits + [{"model": "cylinder", "d": 3, "regime": "Lambda* vs p (slope)",
+                        "beta [95% interval]": cyl_lam.text(".2f")}])
+
+# %% [markdown]
+# **Reading Fig. 7.** In the paper (bottom panel, 9 realisations) the network's error falls faster than the lazy
+# kernel's, with slopes near the predicted $1/2$ and $3/7$, and $\Lambda^*$ follows $\sqrt p$ (top panel, 49
+# realisations). Here:
+
+# %%
+cyl_ratio = ratio_estimate(runs_of(cyl_records, "cylinder", 3, "lazy")[1], runs_of(cyl_records, "cylinder", 3, "feature")[1])
+say(f"($h = {cfg.width}$, {cfg.seeds} seed(s) per $p$) the lazy kernel's error is {cyl_ratio.text('.2f')} times the "
+    f"network's; $\\beta_{{\\rm feature}}$ = {cyl_betas[3, 'feature'].text('.2f')}, $\\beta_{{\\rm lazy}}$ = "
+    f"{cyl_betas[3, 'lazy'].text('.2f')} and the slope of $\\Lambda^*$ is {cyl_lam.text('.2f')}; Section 10 "
+    "compares them with the theory.")
+check_statement("on the cylinder the network learns better than the lazy kernel",
+                (cyl_ratio.value if cyl_ratio.single else cyl_ratio.low) > 1, f"lazy / network error {cyl_ratio.text('.2f')}");
 
 # %% [markdown]
 # ## 6. From feature to lazy: the scale alpha (App. B, Fig. 11)
@@ -376,6 +595,25 @@ fig.suptitle(f"App. B, Fig. 11: from feature to lazy (stripe, d = 10, p = {cfg.a
 plt.show()
 
 # %% [markdown]
+# **Reading Fig. 11.** In the paper (5 realisations per point) the test error goes from a plateau below the lazy
+# value at small $\alpha$ to the frozen-kernel value at large $\alpha$, $t^*$ grows slowly ($\log 1/\alpha$) on the
+# left and falls as $1/\alpha$ on the right, and $\Lambda$ goes from a plateau to 1. This run is **one seed**:
+
+# %%
+small, large = alpha_records[0], alpha_records[-1]
+lazy_alpha = np.median([r["lazy"]["test_error"] for r in alpha_records])
+say(f"at $\\alpha = {small['alpha']:g}$ the network's error is {small['feature']['test_error']:.3f} against "
+    f"{lazy_alpha:.3f} for the frozen initial NTK, and $\\Lambda^* = {small['feature']['lambda_star']:.1f}$; at "
+    f"$\\alpha = {large['alpha']:g}$ the error is {large['feature']['test_error']:.3f} and $\\Lambda^* = "
+    f"{large['feature']['lambda_star']:.2f}$; $t^*$ goes " + " → ".join(f"{r['feature']['t_star'] or float('nan'):.3g}"
+                                                                       for r in alpha_records) + ".")
+check_statement("in the feature regime (smallest alpha) the network beats the frozen initial NTK (one run)",
+                small["feature"]["test_error"] < lazy_alpha,
+                f"{small['feature']['test_error']:.3f} vs {lazy_alpha:.3f}")
+check_statement("at the largest alpha Lambda stays near 1 (below 1.5; one run)", large["feature"]["lambda_star"] < 1.5,
+                f"Lambda* = {large['feature']['lambda_star']:.2f}");
+
+# %% [markdown]
 # ## 7. The NTK learns the task: kernel PCA (Figs. 9-10, stripe)
 #
 # The Gram matrix $K_{\mu\nu} = \Theta(x^\mu, x^\nu)$ is diagonalised (kernel PCA). For the top eigenvectors
@@ -402,6 +640,19 @@ top_eigenvectors(pcs, y_k, "Fig. 10: training points in the plane of the top two
 plt.show()
 
 # %% [markdown]
+# **Reading Figs. 9-10 (stripe).** In the paper the mutual information and the label projection of the top
+# eigenvectors are small at initialisation and much larger after training, most of the projection on the first
+# eigenvector, and the two labels separate in the plane of the top two eigenvectors. This run is **one network**:
+
+# %%
+mi_init, mi_trained = (pcs[k]["mi"][0] for k in ("NTK at initialisation", "NTK after feature training"))
+proj_init, proj_trained = (pcs[k]["projections"][0] for k in ("NTK at initialisation", "NTK after feature training"))
+say(f"the top NTK eigenvector carries {mi_init:.2f} bits about the label at initialisation and {mi_trained:.2f} after "
+    f"training; its label projection $\\omega^2$ goes from {proj_init:.2g} to {proj_trained:.2g} ($p = {cfg.pca_p}$).")
+check_statement("training raises the information of the top NTK eigenvector on the label (one run)",
+                mi_trained > mi_init, f"{mi_init:.2f} -> {mi_trained:.2f} bits");
+
+# %% [markdown]
 # ## 8. The same on MNIST: a 16-layer CNN (Figs. 8-10)
 #
 # Does a deep network on real images compress in the same way? Sec. 5.2 trains a MnasNet-like CNN (16
@@ -415,11 +666,11 @@ plt.show()
 # against the formula.
 #
 # **What the CPU affords.** Gradient flow on this net is slow: in the feature regime the outputs must grow to
-# $1/\alpha$, and the adaptive step stays near the stability limit of a sharpening 16-layer landscape. On 2 cores
-# (float32, $h = 5$), fitting 95% of $p = 128$ points takes 1,986 steps and 255 s with the authors' gradient-turn
-# tolerance (`max_dgrad = 1e-3`) and 834 steps and 62 s with `1e-2`, for the same test error (0.235 vs 0.237; at
-# $p = 64$: 937 vs 424 steps, 42 vs 18 s, 0.268 vs 0.2675);
-# $p = 256$ takes 250 s even so. The `book` profile therefore uses $h = 5$ (7,676 weights; the paper's $h = 10$ has
+# $1/\alpha$, and the adaptive step stays near the stability limit of a sharpening 16-layer landscape. In trials on 2
+# cores while writing this chapter (float32, $h = 5$, $p \le 128$), the authors' gradient-turn tolerance
+# (`max_dgrad = 1e-3`) took 2 to 4 times the steps and time of `1e-2` for test errors within 0.01 of each other;
+# those trials are not rerun here, and the table below prints this run's own steps and seconds. The `book` profile
+# therefore uses $h = 5$ (7,676 weights; the paper's $h = 10$ has
 # 23,251), float32 for the network (kernels in float64), `max_dgrad = 1e-2`, pure gradient flow, $p \le 256$ and
 # one seed; the `paper` profile restores $h = 10$, float64, `1e-3`, the authors' continuous momentum
 # ($\tau = h$), $p$ from 42 to 6,944 and 5 seeds (GPU hours).
@@ -456,10 +707,30 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# As in the paper's Fig. 8, the frozen NTK *after* training learns parity far better than the NTK at
-# initialisation and about as well as the network itself, from a training set it never saw: what the network learned
-# is carried by its tangent kernel. The last-layer kernel (retraining the readout on fixed features) improves too.
-#
+# **Reading Fig. 8.** In the paper (5 seeds, $p$ up to 6,944) the frozen NTK *after* training, trained on a set the
+# network never saw, learns parity far better than the NTK at initialisation and as well as the network itself,
+# slightly better at the largest $p$: what the network learned is carried by its tangent kernel. The last-layer
+# kernel (retraining the readout on fixed features) "performs well but generally less so than the network". Here:
+
+# %%
+net_err = np.array([r["network"]["test_error"] for r in mnist])
+final_err = np.array([r["final_ntk"]["test_error"] for r in mnist])
+init_err = np.array([r["init_ntk"]["test_error"] for r in mnist])
+mnist_final_over_net = ratio_estimate(final_err, net_err)
+mnist_init_over_final = ratio_estimate(init_err, final_err)
+cost = mnist_rows[-1]
+say(f"({cfg.mnist_seeds} seed(s) per $p$, $h = {cfg.mnist_h}$) the final NTK's error is {mnist_final_over_net.text('.2f')} times the network's and the initial NTK's "
+    f"{mnist_init_over_final.text('.2f')} times the final NTK's (geometric means over the {len(mnist)} runs, all $p$ "
+    f"pooled); per $p$, network / final NTK / initial NTK: "
+    + "; ".join(f"{r['p']}: {r['network']:.3f} / {r['NTK after training']:.3f} / {r['NTK at initialisation']:.3f}"
+                for r in mnist_rows)
+    + f". At $p = {cost['p']}$ the network took {cost['network steps']} steps and {cost['s per run']:.0f} s per run "
+    f"(network and four kernels) and fitted {cost['fitted']:.0%} of its training set.")
+check_statement("on MNIST the NTK frozen after training beats the NTK at initialisation",
+                (mnist_init_over_final.value if mnist_init_over_final.single else mnist_init_over_final.low) > 1,
+                f"initial / final error ratio {mnist_init_over_final.text('.2f')}");
+
+# %% [markdown]
 # Kernel PCA of the three Gram matrices of Fig. 9 (c, d) and Fig. 10 (bottom row), on the kernel-training set of
 # the largest $p$: as for the stripe, the top eigenvectors of the trained NTK and of the last layer should carry the
 # parity, and those of the initial NTK should not. (These Gram matrices are not centred, so the first eigenvector
@@ -474,6 +745,12 @@ plt.show()
 top_eigenvectors(mnist_pcs, big["labels"],
                  "Fig. 10 (MNIST): kernel-training digits in the plane of the top two eigenvectors (colour: parity)")
 plt.show()
+mnist_mi = {k: v["mi"][0] for k, v in mnist_pcs.items()}
+print("information of the top eigenvector on parity (bits, one network): "
+      + ", ".join(f"{k}: {v:.2f}" for k, v in mnist_mi.items()))
+check_statement("on MNIST, training raises the information of the top NTK eigenvector on parity (one run)",
+                mnist_mi["NTK after training"] > mnist_mi["NTK at initialisation"],
+                f"{mnist_mi['NTK at initialisation']:.2f} -> {mnist_mi['NTK after training']:.2f} bits");
 
 # %% [markdown]
 # ## 9. Speed: the NTK in closed form
@@ -502,37 +779,50 @@ else:
 
 # %% [markdown]
 # ## 10. Paper vs here
+#
+# The paper's exponents are its theory; its figures show measurements "consistent with" them (Figs. 2, 5, 7), which
+# is what we test. Where the paper says two errors "very closely match" or are "very similar" we read the claim as
+# a ratio between 0.8 and 1.25, and a claim that states only a direction (the paper gives no size) counts as
+# *reproduced* only when our whole interval lies on its side of the no-effect value.
 
 # %%
-def fit_of(fits, model, d, regime):
-    row = next(f for f in fits if f["model"] == model and f["d"] == d and f["regime"] == REGIMES[regime][0])
-    return f"{row['beta (here)']:.2f} ± {row['95% CI']:.2f}"
-
-
+print(CRITERION)
+SIMILAR = dict(low=0.8, high=1.25, null=None)
 rows = []
 for d in cfg.dims:
-    rows += [{"quantity": f"beta, stripe d = {d}, lazy", "paper": f"{lazy_exponent(d):.2f} (theory)",
-              "here": fit_of(stripe_fits, "stripe", d, "lazy"), "note": f"h = {cfg.width}, {cfg.seeds} seeds"},
-             {"quantity": f"beta, stripe d = {d}, feature", "paper": f"{feature_exponent(d):.2f} (theory)",
-              "here": fit_of(stripe_fits, "stripe", d, "feature"), "note": f"p = {cfg.ps[0]}..{cfg.ps[-1]}"}]
-rows += [{"quantity": "Lambda* vs p, stripe (slope)", "paper": "0.5",
-          "here": f"{lam_fits[0]['slope (here)']:.2f} ± {lam_fits[0]['95% CI']:.2f}", "note": f"d = {cfg.dims[0]}"},
-         {"quantity": "Lambda* vs p, cylinder (slope)", "paper": "0.5",
-          "here": f"{cyl_lam['slope']:.2f} ± {cyl_lam['ci']:.2f}", "note": "d = 3"},
-         {"quantity": "beta, cylinder lazy / feature", "paper": "0.43 / 0.50 (theory)",
-          "here": f"{fit_of(cyl_fits, 'cylinder', 3, 'lazy')} / {fit_of(cyl_fits, 'cylinder', 3, 'feature')}",
-          "note": ""},
-         {"quantity": "top NTK eigenvector: MI with y, init -> trained", "paper": "small -> large (Fig. 9a)",
-          "here": f"{pcs['NTK at initialisation']['mi'][0]:.2f} -> {pcs['NTK after feature training']['mi'][0]:.2f} bits",
-          "note": f"p = {cfg.pca_p}"},
-         {"quantity": "MNIST parity: network vs frozen final NTK (test error)",
-          "paper": "final NTK ~ network, both beat the initial NTK (Fig. 8)",
-          "here": f"{mnist_rows[-1]['network']:.3f} vs {mnist_rows[-1]['NTK after training']:.3f} "
-                  f"(initial NTK {mnist_rows[-1]['NTK at initialisation']:.3f})",
-          "note": f"p = {cfg.mnist_ps[-1]}, h = {cfg.mnist_h}"},
-         {"quantity": "MNIST: top NTK eigenvector, MI with parity, init -> trained", "paper": "small -> large (Fig. 9c)",
-          "here": f"{mnist_pcs['NTK at initialisation']['mi'][0]:.2f} -> "
-                  f"{mnist_pcs['NTK after training']['mi'][0]:.2f} bits", "note": f"p = {big['p']}"}]
+    rows += [comparison_row(f"beta, stripe d = {d}, lazy",
+                            Claim.point(lazy_exponent(d), null=0, text=f"{lazy_exponent(d):.3f} (theory, Fig. 2)"),
+                            stripe_betas[d, "lazy"], note=f"h = {cfg.width}, p = {cfg.ps[0]}..{cfg.ps[-1]}"),
+             comparison_row(f"beta, stripe d = {d}, feature",
+                            Claim.point(feature_exponent(d), null=0, text=f"{feature_exponent(d):.3f} (theory, Fig. 2)"),
+                            stripe_betas[d, "feature"], note=f"{cfg.seeds} seed(s) per p")]
+rows += [
+    comparison_row("stripe: error of the initial NTK on compressed data / network's",
+                   Claim(**SIMILAR, text="≈ 1 ('very closely match', Sec. 3)"),
+                   ratio_estimate(run_err["lazy_compressed"], run_err["feature"]), note=f"d = {d0}, all p pooled"),
+    comparison_row("stripe: error of the final NTK / network's", Claim(**SIMILAR, text="≈ 1 ('very similar', Sec. 5.2)"),
+                   final_over_feature, note=f"d = {d0}, all p pooled"),
+    direction_row("stripe: error of the initial NTK / final NTK's", "> 1 (Fig. 2)", init_over_final, null=1,
+                  note=f"d = {d0}, all p pooled"),
+    comparison_row("Lambda* vs p, stripe (slope)", Claim.point(0.5, null=0, text="0.5 (Eq. 8, Fig. 5)"),
+                   lam_star_slope, note=f"d = {d0}, p = {cfg.ps[0]}..{cfg.ps[-1]}"),
+    comparison_row("Lambda* vs p, stripe: local slope at the top of the ladder",
+                   Claim.point(0.5, null=0, text="0.5 (Eq. 8, Fig. 5)"), last,
+                   note=f"p = {local[-1]['p from']}..{local[-1]['p to']}"),
+    comparison_row("beta, cylinder d = 3, lazy", Claim.point(3 / 7, null=0, text="0.429 (theory, Fig. 7)"),
+                   cyl_betas[3, "lazy"], note=f"p = {cfg.cylinder_ps[0]}..{cfg.cylinder_ps[-1]}"),
+    comparison_row("beta, cylinder d = 3, feature", Claim.point(0.5, null=0, text="0.5 (theory, Fig. 7)"),
+                   cyl_betas[3, "feature"]),
+    comparison_row("Lambda* vs p, cylinder (slope)", Claim.point(0.5, null=0, text="0.5 (Fig. 7)"), cyl_lam),
+    direction_row("stripe: MI of the top NTK eigenvector with y, trained - initial (bits)", "> 0 (Fig. 9a)",
+                  Estimate(mi_trained - mi_init), null=0, note=f"p = {cfg.pca_p}"),
+    comparison_row("MNIST: error of the final NTK / network's", Claim(**SIMILAR, text="≈ 1 ('as well as', Fig. 8)"),
+                   mnist_final_over_net, note=f"h = {cfg.mnist_h}, p = {cfg.mnist_ps[0]}..{cfg.mnist_ps[-1]} pooled"),
+    direction_row("MNIST: error of the initial NTK / final NTK's", "> 1 (Fig. 8)", mnist_init_over_final, null=1,
+                  note=f"{cfg.mnist_seeds} seed(s) per p"),
+    direction_row("MNIST: MI of the top NTK eigenvector with parity, trained - initial (bits)", "> 0 (Fig. 9c)",
+                  Estimate(mnist_pcs["NTK after training"]["mi"][0] - mnist_pcs["NTK at initialisation"]["mi"][0]),
+                  null=0, note=f"p = {big['p']}")]
 paper_vs_here(rows)
 
 # %% [markdown]
@@ -543,19 +833,72 @@ paper_vs_here(rows)
 #   wide intervals; `--profile paper` restores the paper's grid.
 # - **Loss and stopping.** The paper uses the hinge and trains until every point has $yF \ge 1$. The `book`
 #   profile uses the released code's softhinge ($\beta_s = 20$) and stops every flow at 95% fitted, because the
-#   stiff fitting phase costs 5x more steps with the hinge (Section 3 shows both losses side by side); the `paper`
-#   profile uses the hinge and fits every point.
+#   stiff fitting phase costs several times more steps with the hinge (Section 3 runs both losses side by side);
+#   the `paper` profile uses the hinge and fits every point.
 # - **Integrator.** We add a floor on the step (1% of the elapsed time, counted as *forced* steps) because at small
-#   $p$ and $h$ the ReLU kinks make the gradient chatter and the authors' tolerance would stall the integration.
+#   $p$ and $h$ the ReLU kinks make the gradient chatter and the authors' tolerance would stall the integration;
+#   Section 4's ladder reruns the largest $p$ with a floor ten times lower.
 # - **t\* and Lambda.** t\* is checked at every accepted step (the released code checks saved checkpoints only) and
 #   $\Lambda$ is Eq. (9) (the released code's `lambda` is $\Lambda/\sqrt{d-1}$).
 # - **MNIST.** The paper's CNN has $h = 10$, is trained in float64 with the authors' continuous momentum
 #   ($\tau = h$, "gradient descent with momentum") for $p$ up to 6,944 and 5 seeds, on the 70,000 MNIST digits. The
-#   `book` profile uses $h = 5$, float32, pure gradient flow with a 10x looser gradient-turn tolerance (measured to
-#   give the same test error at 4x less cost), $p \le 256$, one seed, and stops at 95% fitted; the pool is every
-#   MNIST image under the data root (the offline root holds the 10,000 test digits only).
+#   `book` profile uses $h = 5$, float32, pure gradient flow with a 10x looser gradient-turn tolerance, $p \le 256$,
+#   one seed, and stops at 95% fitted; the pool is every MNIST image under the data root (the offline root holds the
+#   10,000 test digits only).
 # - **Fixed points.** We locate them from the $p \to\infty$ condition of Eq. (6) with the stability rule
 #   $\dot\zeta \propto -\mathrm{sign}(C_1)[d\,C_b + \zeta C_1]$; finite $p$ and finite $t^*$ leave some neurons short.
+#
+# **Diagnoses of the disagreements.** Each is written from this run's numbers, with the kind of explanation:
+# (a) it closes with scale, (b) a protocol difference, (c) a bug, (d) the claim does not hold at any scale we reach.
+
+# %%
+lazy_local = [row["estimate"] for row in curve_slopes["lazy"] if row["estimate"]]
+lazy_beta = stripe_betas[d0, "lazy"]
+lazy_ok = lazy_beta is not None and not lazy_beta.single and lazy_beta.low <= lazy_exponent(d0) <= lazy_beta.high
+first, final = (lazy_local[0], lazy_local[-1]) if len(lazy_local) >= 2 else (None, None)
+falls = (first is not None and not first.single and not final.single and final.high < first.low)
+theory = lazy_exponent(d0)
+if lazy_ok:
+    lazy_diagnosis = "the theory lies in our interval: no disagreement at this profile."
+elif falls and final.low <= theory <= final.high:
+    lazy_diagnosis = ("the local exponent falls significantly (the intervals of the first and last pairs do not "
+                      "overlap) and reaches the theory at the top of the grid: **(a)**, the gap closes with $p$.")
+elif falls:
+    lazy_diagnosis = ("the local exponent falls significantly toward the theory without reaching it: **(a) if the "
+                      "trend continues**, pending the ladder below.")
+else:
+    lazy_diagnosis = ("the local exponents show no significant trend at these sizes (their intervals overlap), so "
+                      "scale cannot be told from protocol yet: **undecided, pending** the ladder below.")
+say(f"- **$\\beta_{{\\rm lazy}}$ of the stripe** ({lazy_beta.text('.2f')} against the theory's {theory:.3f}). Its "
+    "local exponent goes " + " → ".join(e.text(".2f") for e in lazy_local)
+    + f" from $p = {cfg.ps[0]}$ to $p = {cfg.ps[-1]}$. Diagnosis: " + lazy_diagnosis
+    + " The theory is an asymptotic result for the max-margin kernel classifier (Sec. 3.1), while this profile stops "
+      f"the {cfg.loss} flow at {cfg.until:.0%} fitted with a {cfg.width}-neuron kernel. **Pending** (longer than "
+      f"this book's budget): the lazy kernel alone at $p$ = 2048, 4096, 8192 with $h = {cfg.width}$ (Section 3's "
+      "`run_learning` configurations with those $p$, 3 seeds), then with the hinge to every point fitted "
+      "(`-p loss=hinge -p until=1.0`), then `--profile paper` ($h = 10^4$, $p \\le 10^4$, 20 seeds, GPU).")
+moved = [name for name, est in zip(CHECKS, checks) if est is not None and not unchanged(est)]
+wide = last is None or last.single or last.low <= lam_star_slope.value <= last.high
+if last is not None and not last.single and last.low <= 0.5 <= last.high and not wide:
+    lam_diagnosis = ("the top of the ladder is compatible with 1/2 and no longer with the slope of Section 3's grid: "
+                     "**(a)**, the gap closes with $p$.")
+elif moved:
+    lam_diagnosis = (f"$\\Lambda^*$ moves with {', '.join(moved)}: the slope measured here depends on that part of "
+                     "the protocol, **(b)**, to be confirmed by a ladder with the changed setting (pending).")
+elif last is not None and not last.single and last.low > 0.5 and not lam_star_slope.single and lam_star_slope.low > 0.5:
+    lam_diagnosis = (f"at $h = {cfg.width}$ (and $4h$ at $p = {p_last}$) $\\Lambda^*$ grows faster than $\\sqrt p$ at "
+                     "every $p$ we reach and no protocol change moves it: **(d)** at the scales we can reach.")
+else:
+    lam_diagnosis = ("undecided: $\\Lambda^*$ varies so much from seed to seed that the local slope's interval holds "
+                     "both 1/2 and the slope of Section 3's grid. No protocol change moves $\\Lambda^*$, so the "
+                     "remaining candidates are scale and seeds: **pending**, the ladder with 20 seeds per $p$ (the "
+                     "`paper` profile's `ladder_seeds`).")
+say(f"- **The slope of $\\Lambda^*$** ({lam_star_slope.text('.2f')} on Section 3's grid; paper 0.5). The ladder's "
+    "local slopes go " + " → ".join(f"{r['estimate'].text('.2f')}" for r in local if r["estimate"])
+    + f" up to $p = {ladder_ps[-1]}$; the protocol changes at $p = {p_last}$ multiply $\\Lambda^*$ by "
+    + ", ".join(f"{est.text('.2f') if est else '—'} ({name})" for name, est in zip(CHECKS, checks)) + ". Diagnosis: "
+    + lam_diagnosis + f" The paper's width, $h = 10^4$, is {10_000 / cfg.width:.0f} times this run's; "
+      "**pending**: the ladder at $h = 10^4$ (`--profile paper`, GPU).")
 
 # %% [markdown]
 # ## Exercises

@@ -27,6 +27,12 @@ and seed it draws three disjoint sets of MNIST digits (training, kernel training
   measures every test error on the same test set;
 - summarises each Gram matrix by kernel PCA (:func:`lib.measures.ntk.pca_summary`: eigenvalues, label projections, mutual
   information of the top eigenvectors with the label, the first two eigenvectors) for Figs. 9-10.
+
+``run_amplification`` is the cheap unit of the Lambda* scale ladder: the feature flow alone, stopped at t*.
+
+The chapter's statistics (:mod:`lib.pipeline.verdicts` estimates): :func:`exponent_estimate` fits a power law on every
+run (not on medians) with its 95% interval; :func:`ratio_estimate` is the geometric mean of per-run ratios with a
+bootstrap interval; :func:`direction_row` is a paper-vs-here row for a claim that states a direction and no size.
 """
 
 from __future__ import annotations
@@ -44,7 +50,9 @@ from lib.measures.amplification import amplification
 from lib.measures.ntk import empirical_ntk, ntk_gram, pca_summary
 from lib.nets.mnasnet_like import MnasNetLike
 from lib.nets.one_hidden_layer import OneHiddenLayer, draw_problem
+from lib.measures.statistics import power_law
 from lib.pipeline.device import pick_device
+from lib.pipeline.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, Estimate
 from lib.training.gradient_flow import FlowResult, flow_options, sign_error, train_kernel, train_network
 
 MAX_HISTORY = 300  # Lambda(t) is kept at this many log-spaced steps
@@ -93,6 +101,89 @@ def run_learning(params: dict) -> dict:
                         "history": _thin(feature.history, ("t", "Lambda", "fitted"))},
             "lazy": {"test_error": lazy_err, **lazy}, "lazy_compressed": {"test_error": comp_err, **comp},
             "final_ntk": {"test_error": final_err, **final}}
+
+
+def run_amplification(params: dict) -> dict:
+    """The feature flow of ``run_learning`` alone, stopped at t* (10% of the training set fitted): Lambda* and
+    Lambda(t), the quantities of Fig. 5, at a fraction of the cost (no kernels, no fitting phase). ``params``: model,
+    d, p, h, alpha, seed, n_test, loss, min_step, max_steps; optional ``device``. The draws are those of
+    ``run_learning`` with the same parameters (its training set and network), so the two give the same Lambda*."""
+    d_par = informative_dims(params["model"])
+    ((x, y), _, _), net, _, _ = draw_problem(params, (params["p"], params["p"], params["n_test"]))
+    flow = flow_options({**params, "until": 0.1})
+    feature = train_network(net, x, y, params["alpha"], observe=lambda t, F: {"Lambda": amplification(net, d_par)},
+                            **flow)
+    lam = feature.column("Lambda")
+    return {"model": params["model"], "d": params["d"], "p": params["p"], "h": params["h"], "alpha": params["alpha"],
+            "seed": params["seed"], "min_step": params["min_step"], "t_star": feature.t_star,
+            "lambda_star": lam[-1], "reached_t_star": feature.t_star is not None, "steps": feature.steps,
+            "forced": feature.forced, "history": _thin(feature.history, ("t", "Lambda", "fitted"))}
+
+
+def exponent_estimate(ps, values, sign: float = 1.0) -> Estimate | None:
+    """``sign`` times the slope of log(values) against log(p), fitted on every run (one value per run, the runs of
+    every p pooled: not on medians), with its 95% t-interval; None with fewer than three positive values or fewer
+    than two distinct p; two values at two sizes give their slope with no interval (labelled one run).
+    ``sign = -1`` turns the slope of a learning curve into its exponent beta."""
+    p, v = np.asarray(ps, dtype=float), np.asarray(values, dtype=float)
+    keep = v > 0
+    if keep.sum() < 2 or len(set(p[keep])) < 2:
+        return None
+    if keep.sum() == 2:
+        (p1, p2), (v1, v2) = p[keep], v[keep]
+        return Estimate(float(sign * np.log(v2 / v1) / np.log(p2 / p1)))
+    fit = power_law(p[keep], v[keep])
+    slope, half = sign * fit["slope"], fit["ci"]
+    if not np.isfinite(half):
+        return Estimate(slope)
+    return Estimate(slope, slope - half, slope + half, int(keep.sum()))
+
+
+def local_slopes(ps, values, sign: float = 1.0) -> list[dict]:
+    """:func:`exponent_estimate` on the runs of each pair of neighbouring sizes: ``[{"p from", "p to", "estimate"}]``
+    (estimate None where the pair has fewer than two positive values). A slope that drifts along the list is a
+    power law not yet reached (or left)."""
+    p, v = np.asarray(ps, dtype=float), np.asarray(values, dtype=float)
+    sizes = sorted(set(p.tolist()))
+    out = []
+    for a, b in zip(sizes, sizes[1:]):
+        pick = (p == a) | (p == b)
+        out.append({"p from": int(a), "p to": int(b), "estimate": exponent_estimate(p[pick], v[pick], sign)})
+    return out
+
+
+def ratio_estimate(numerator, denominator) -> Estimate:
+    """The geometric mean of the per-run ratios numerator / denominator with its percentile-bootstrap 95% interval
+    over runs (:meth:`Estimate.from_runs` on the logs); one pair: that ratio, labelled one run. Raises ValueError for
+    non-positive values or unequal lengths."""
+    a, b = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError(f"numerator and denominator must be equal-length 1-d, got {a.shape} and {b.shape}")
+    if (a <= 0).any() or (b <= 0).any():
+        raise ValueError(f"ratios need positive values, got {a.tolist()} / {b.tolist()}")
+    logs = Estimate.from_runs(np.log(a / b))
+    if logs.single:
+        return Estimate(float(np.exp(logs.value)))
+    return Estimate(float(np.exp(logs.value)), float(np.exp(logs.low)), float(np.exp(logs.high)), logs.runs)
+
+
+def direction_verdict(here: Estimate | None, null: float, above: bool) -> str:
+    """The verdict of a claim with a direction and no size ("larger than ``null``" when ``above``): reproduced only
+    when our whole interval (our value, for one run) lies on the claimed side of the null, else not reproduced."""
+    if here is None:
+        return NOT_COMPARABLE
+    low, high = (here.value, here.value) if here.single else (here.low, here.high)
+    holds = low > null if above else high < null
+    return (REPRODUCED if holds else NOT_REPRODUCED) + (" (one run)" if here.single else "")
+
+
+def direction_row(quantity: str, text: str, here: Estimate | None, null: float, above: bool = True,
+                  note: str = "", fmt: str = ".3g") -> dict:
+    """A row of :func:`lib.pipeline.report.paper_vs_here` for a claim with a direction and no size, judged by
+    :func:`direction_verdict` (``text``: how the paper states it)."""
+    return {"quantity": quantity, "paper": text,
+            "here": here.text(fmt) if here is not None else "not measured at this profile",
+            "verdict": direction_verdict(here, null, above), "note": note}
 
 
 def lazy_exponent(d: int) -> float:

@@ -1,15 +1,20 @@
-"""Chapter 3's experiment helpers: predicted exponents, power-law fits, the stripe's fixed points (Eq. 6) checked
-by Monte Carlo, one small feature-vs-lazy run, and the stripe's relative stability (Petrini et al. 2021, Eq. 6)."""
+"""Chapter 3's experiment helpers: predicted exponents, power-law fits and their estimates (pooled runs, local
+slopes, ratios, direction-only verdicts), the stripe's fixed points (Eq. 6) checked by Monte Carlo, one small
+feature-vs-lazy run with the cheap Lambda* run that must agree with it, and the stripe's relative stability
+(Petrini et al. 2021, Eq. 6)."""
 
 import numpy as np
 import pytest
 import torch
 
 from lib.data.invariant import X_MAX, X_MIN
-from lib.experiments.compressing_invariants import feature_exponent, lazy_exponent, run_learning, stripe_fixed_points
+from lib.experiments.compressing_invariants import (direction_row, direction_verdict, exponent_estimate,
+                                                    feature_exponent, lazy_exponent, local_slopes, ratio_estimate,
+                                                    run_amplification, run_learning, stripe_fixed_points)
 from lib.experiments.relative_stability import run_stripe_stability
 from lib.measures.relative_stability import invariant_stability
 from lib.measures.statistics import power_law
+from lib.pipeline.verdicts import Estimate
 
 
 def test_predicted_exponents():
@@ -27,6 +32,52 @@ def test_power_law_recovers_a_known_exponent_and_needs_three_points():
     assert 0 < fit["ci"] < 0.05
     with pytest.raises(ValueError, match="three positive"):
         power_law([1, 2, 3], [1.0, 0.0, 0.0])
+
+
+def test_exponent_estimate_pools_runs_and_flips_the_sign_for_learning_curves():
+    rng = np.random.default_rng(2)
+    p = np.repeat([64, 128, 256, 512, 1024], 4)
+    err = 2.0 * p ** -0.4 * np.exp(rng.normal(0, 0.05, len(p)))
+    beta = exponent_estimate(p, err, sign=-1)
+    assert beta.runs == 20 and beta.low < 0.4 < beta.high and beta.value == pytest.approx(0.4, abs=0.05)
+    assert beta.high - beta.low < 0.1
+    assert exponent_estimate(p, err).value == pytest.approx(-beta.value)
+    assert exponent_estimate([64, 64, 64], [0.1, 0.2, 0.3]) is None  # one size: no slope
+    two = exponent_estimate([64, 128], [0.1, 0.2])  # two runs: their slope, no interval
+    assert two.single and two.value == pytest.approx(1.0)
+    assert exponent_estimate([64, 128], [0.1, 0.0]) is None
+
+
+def test_local_slopes_see_a_bend_in_a_power_law():
+    p = np.repeat([100, 1000, 10000], 3)
+    noise = np.tile([0.99, 1.0, 1.01], 3)
+    lam = np.where(p <= 1000, p ** 0.5, 1000 ** 0.5 * (p / 1000) ** 1.0) * noise
+    rows = local_slopes(p, lam)
+    assert [(r["p from"], r["p to"]) for r in rows] == [(100, 1000), (1000, 10000)]
+    assert rows[0]["estimate"].value == pytest.approx(0.5, abs=0.01)
+    assert rows[1]["estimate"].value == pytest.approx(1.0, abs=0.01)
+
+
+def test_ratio_estimate_is_a_geometric_mean_with_an_interval():
+    est = ratio_estimate([2.0, 8.0, 4.0, 4.0], [1.0, 2.0, 1.0, 1.0])  # ratios 2, 4, 4, 4
+    assert est.value == pytest.approx(2 ** 1.75) and est.runs == 4 and est.low <= est.value <= est.high
+    one = ratio_estimate([3.0], [2.0])
+    assert one.single and one.value == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="positive"):
+        ratio_estimate([1.0, 0.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="equal-length"):
+        ratio_estimate([1.0, 2.0], [1.0])
+
+
+def test_direction_verdict_needs_the_whole_interval_on_the_claimed_side():
+    assert direction_verdict(Estimate(1.3, 1.1, 1.5, 5), 1.0, above=True) == "reproduced"
+    assert direction_verdict(Estimate(1.3, 0.9, 1.5, 5), 1.0, above=True) == "not reproduced"
+    assert direction_verdict(Estimate(0.7, 0.6, 0.8, 5), 1.0, above=True) == "not reproduced"
+    assert direction_verdict(Estimate(-0.2, -0.3, -0.1, 5), 0.0, above=False) == "reproduced"
+    assert direction_verdict(Estimate(0.4), 0.0, above=True) == "reproduced (one run)"
+    assert direction_verdict(None, 0.0, above=True) == "not comparable"
+    row = direction_row("q", "> 1", Estimate(0.9, 0.8, 1.0, 3), null=1.0)
+    assert row["verdict"] == "not reproduced" and row["paper"] == "> 1" and "3 runs" in row["here"]
 
 
 def test_stripe_fixed_points_zero_the_monte_carlo_bracket_of_eq6():
@@ -53,6 +104,11 @@ def test_feature_training_compresses_and_beats_the_lazy_kernel():
     for key in ("lazy", "lazy_compressed", "final_ntk"):
         assert 0.0 <= out[key]["test_error"] < 0.5
     assert out["lazy_compressed"]["test_error"] < out["lazy"]["test_error"]
+    # the cheap Lambda* run draws the same training set and network, so it stops at the same t* with the same Lambda*
+    cheap = run_amplification(dict(model="stripe", d=3, p=128, h=200, alpha=1e-6, seed=0, n_test=4000,
+                                   loss="softhinge", min_step=1e-2, max_steps=20000))
+    assert cheap["t_star"] == pytest.approx(feature["t_star"], rel=1e-12)
+    assert cheap["lambda_star"] == pytest.approx(feature["lambda_star"], rel=1e-12)
 
 
 def test_invariant_stability_of_linear_and_invariant_functions():

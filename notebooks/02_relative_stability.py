@@ -53,7 +53,7 @@ from lib.experiments.relative_stability import (combine_seeds, recipe, run_model
 from lib.measures.diffeomorphisms import (bijective_fraction, deform, displacement_sq, phase_diagram, remap,
                                           sample_displacement, temperature_for_delta)
 from lib.pipeline.chapter import setup_chapter
-from lib.pipeline.figures import PAPER_COLOR, log_ticks
+from lib.pipeline.figures import PAPER_COLOR, log_ticks, loglog_panel
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import CRITERION, Claim, check_statement, comparison_row, geometric_estimate, loglog_slope
 
@@ -643,13 +643,7 @@ ax.plot(stripe_ps, stripe_R0, "s--", color="0.5", label="at initialisation")
 ax.plot(stripe_ps, stripe_R, "o-", color="C0", label=f"trained (slope {stripe_fit.value:.2f})")
 ps_arr = np.array(stripe_ps, dtype=float)
 ax.plot(ps_arr, stripe_R[-1] * ps_arr[-1] / ps_arr, ":", color=PAPER_COLOR, label="1/P (paper)")
-ax.set_xscale("log")
-ax.set_yscale("log")
-log_ticks(ax, stripe_ps)
-ax.set_xlabel("training set size P")
-ax.set_ylabel("R_f, Eq. (6)")
-ax.set_title(f"Fig. 7 right: stripe model, d = {st['d']}, h = {st['h']}", fontsize=10)
-ax.legend(fontsize=8)
+loglog_panel(ax, stripe_ps, "training set size P", "R_f, Eq. (6)", f"Fig. 7 right: stripe model, d = {st['d']}, h = {st['h']}")
 plt.show()
 show_table([{"P": r["p"], "seed": r["seed"], "R_f at init": r["R_init"], "R_f trained": r["R"],
              "Lambda (Eq. 9 of ch. 3)": r["lambda"], "test error": r["test_error"], "fitted": r["fitted"]}

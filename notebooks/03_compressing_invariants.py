@@ -48,16 +48,16 @@ import torch
 from IPython.display import Markdown, display
 
 from lib.data.invariant import X_MAX, X_MIN, invariant_data
-from lib.experiments.compressing_invariants import (direction_row, exponent_estimate, feature_exponent,
+from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent,
                                                     lazy_exponent, local_slopes, ratio_estimate, run_amplification,
                                                     run_learning, run_parity, stripe_fixed_points)
 from lib.measures.amplification import amplification, neuron_vectors
 from lib.measures.ntk import ntk_gram, pca_summary
 from lib.nets.one_hidden_layer import OneHiddenLayer
 from lib.pipeline.chapter import setup_chapter
-from lib.pipeline.figures import PAPER_COLOR, kernel_information, log_ticks, top_eigenvectors
+from lib.pipeline.figures import PAPER_COLOR, kernel_information, log_ticks, loglog_panel, top_eigenvectors
 from lib.pipeline.report import paper_vs_here, show_table
-from lib.pipeline.verdicts import CRITERION, Claim, Estimate, check_statement, comparison_row
+from lib.pipeline.verdicts import CRITERION, Claim, Estimate, check_statement, comparison_row, direction_row
 from lib.training.gradient_flow import train_network
 
 ch = setup_chapter("ch03", profile, {
@@ -481,13 +481,8 @@ for (name, change), marker, color in zip(CHECKS.items(), "^v>", ("C2", "C4", "C1
 ref = np.array(ladder_ps, dtype=float)
 ax.plot(ref, np.median([lam for p, lam, _ in lam_runs if p == ladder_ps[0]]) * np.sqrt(ref / ref[0]), ":",
         color=PAPER_COLOR, label="paper: sqrt(p)")
-ax.set_xscale("log")
-ax.set_yscale("log")
-log_ticks(ax, ladder_ps)
-ax.set_xlabel("training set size p")
-ax.set_ylabel("Lambda* (at t*)")
-ax.set_title(f"Lambda* ladder: stripe d = {d0}, h = {cfg.width}", fontsize=10)
-ax.legend(fontsize=7)
+loglog_panel(ax, ladder_ps, "training set size p", "Lambda* (at t*)", f"Lambda* ladder: stripe d = {d0}, h = {cfg.width}",
+             legend_size=7)
 plt.show()
 show_table([{"p from": row["p from"], "p to": row["p to"], "local slope of Lambda* [95% interval]":
              row["estimate"].text(".2f") if row["estimate"] else "—"} for row in local])
@@ -508,7 +503,7 @@ show_table([{"protocol change at p = " + str(p_last): name,
 
 # %%
 last = local[-1]["estimate"]
-say(f"The local slope of $\\Lambda^*$ goes "
+say("The local slope of $\\Lambda^*$ goes "
     + " → ".join(f"{row['estimate'].value:.2f}" for row in local if row["estimate"])
     + f" from $p = {ladder_ps[0]}$ to $p = {ladder_ps[-1]}$ (the last one {last.text('.2f') if last else '—'})"
     + "; the protocol changes multiply $\\Lambda^*$ by "

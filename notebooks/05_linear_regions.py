@@ -49,16 +49,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.experiments.linear_regions import (DOMAINS, difference_estimate, direction_row, estimate_text, history_array,
-                                            paired_estimate, ratio_estimate, run_image_manifold, run_toy,
-                                            slope_estimate)
+from lib.experiments.linear_regions import (DOMAINS, estimate_text, grouped_slope_estimate, history_array,
+                                            paired_estimate, run_image_manifold, run_toy)
 from lib.measures.linear_regions import (circle, count_along_polylines, patterns, relu_layers, slice_partition,
                                          tractrix, tractrix_arclength)
 from lib.nets.classifiers import FCNet
 from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
-from lib.pipeline.verdicts import CRITERION, Claim, Estimate, check_statement, comparison_row
+from lib.pipeline.verdicts import (CRITERION, Claim, Estimate, check_statement, comparison_row, difference_estimate,
+                                   direction_row, ratio_estimate)
 
 ch = setup_chapter("ch05", profile, {
     "smoke": {"seeds": 2, "arch_seeds": 2, "epochs": 4, "n_in": (2, 10), "nin_seeds": 1, "archs": ((5, 8), (10, 16)),
@@ -327,8 +327,8 @@ plt.show()
 
 nin_regions = {n: list(history_array([r for r in nin if r["params"]["n_in"] == n], "regions")[:, -1]) for n in cfg.n_in}
 nin_dist = {n: list(history_array([r for r in nin if r["params"]["n_in"] == n], "dist_param")[:, -1]) for n in cfg.n_in}
-slope_regions = slope_estimate(nin_regions)
-slope_dist = slope_estimate(nin_dist)
+slope_regions = grouped_slope_estimate(nin_regions)
+slope_dist = grouped_slope_estimate(nin_dist)
 span = cfg.n_in[-1] - cfg.n_in[0]
 print(f"Least-squares slope over n_in = {cfg.n_in[0]}..{cfg.n_in[-1]} ({cfg.nin_seeds} seed(s) per n_in): regions "
       f"{slope_regions.text('.3f')} per input dimension, i.e. {slope_regions.value * span:+.1f} regions across the "

@@ -52,7 +52,7 @@ from lib.nets.mnasnet_like import MnasNetLike
 from lib.nets.one_hidden_layer import OneHiddenLayer, draw_problem
 from lib.measures.statistics import power_law
 from lib.pipeline.device import pick_device
-from lib.pipeline.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, Estimate
+from lib.pipeline.verdicts import Estimate
 from lib.training.gradient_flow import FlowResult, flow_options, sign_error, train_kernel, train_network
 
 MAX_HISTORY = 300  # Lambda(t) is kept at this many log-spaced steps
@@ -167,23 +167,8 @@ def ratio_estimate(numerator, denominator) -> Estimate:
     return Estimate(float(np.exp(logs.value)), float(np.exp(logs.low)), float(np.exp(logs.high)), logs.runs)
 
 
-def direction_verdict(here: Estimate | None, null: float, above: bool) -> str:
-    """The verdict of a claim with a direction and no size ("larger than ``null``" when ``above``): reproduced only
-    when our whole interval (our value, for one run) lies on the claimed side of the null, else not reproduced."""
-    if here is None:
-        return NOT_COMPARABLE
-    low, high = (here.value, here.value) if here.single else (here.low, here.high)
-    holds = low > null if above else high < null
-    return (REPRODUCED if holds else NOT_REPRODUCED) + (" (one run)" if here.single else "")
 
 
-def direction_row(quantity: str, text: str, here: Estimate | None, null: float, above: bool = True,
-                  note: str = "", fmt: str = ".3g") -> dict:
-    """A row of :func:`lib.pipeline.report.paper_vs_here` for a claim with a direction and no size, judged by
-    :func:`direction_verdict` (``text``: how the paper states it)."""
-    return {"quantity": quantity, "paper": text,
-            "here": here.text(fmt) if here is not None else "not measured at this profile",
-            "verdict": direction_verdict(here, null, above), "note": note}
 
 
 def lazy_exponent(d: int) -> float:

@@ -21,7 +21,7 @@ from lib.measures.linear_regions import (circle, count_along_polylines, geodesic
                                          tractrix_at_arclength)
 from lib.nets.classifiers import FCNet
 from lib.nets.vae import latent_curves
-from lib.pipeline.verdicts import NOT_REPRODUCED, REPRODUCED, Claim, Estimate, comparison_row
+from lib.pipeline.verdicts import Estimate, bootstrap_estimate
 from lib.training.vae import train_vae
 
 DOMAINS = {"circle": (-math.pi, math.pi), "tractrix": (-3.0, 3.0)}
@@ -208,71 +208,21 @@ def run_image_manifold(params: dict) -> dict:
 # --- Statistics of the chapter's paper-vs-here table (what lib.pipeline.verdicts does not cover) ---------------------
 
 
-def direction_row(quantity: str, text: str, here: Estimate | None, null: float, above: bool, note: str = "",
-                  fmt: str = ".3g") -> dict:
-    """A paper-vs-here row for a claim of direction only ("A has more than B", no size given): *reproduced* when our
-    95% interval (our value, for one run) lies entirely on the claimed side of ``null`` (``above``: greater), *not
-    reproduced* otherwise (the interval holds the null or lies beyond it), *not comparable* when ``here`` is None.
-    :func:`lib.pipeline.verdicts.comparison_row` would call a claim (null, inf) reproduced by an interval that holds
-    the null, hence this row."""
-    if here is None:
-        return comparison_row(quantity, Claim(null + 1, null + 1, null, text), None, note, fmt)
-    low, high = (here.value, here.value) if here.single else (here.low, here.high)
-    ok = low > null if above else high < null
-    row = {"quantity": quantity, "paper": text, "here": here.text(fmt),
-           "verdict": (REPRODUCED if ok else NOT_REPRODUCED) + (" (one run)" if here.single else ""), "note": note}
-    return row
 
 
-def slope_estimate(groups: dict[float, list[float]], resamples: int = 2000, seed: int = 0) -> Estimate:
+def grouped_slope_estimate(groups: dict[float, list[float]], resamples: int = 2000, seed: int = 0) -> Estimate:
     """Least-squares slope of ``value`` on ``x`` over all runs of ``groups`` ({x: [value per run]}), with a 95%
     bootstrap interval that resamples the runs within each x (no interval when every x has a single run). Raises
     ValueError for fewer than two distinct x."""
     xs = sorted(groups)
     if len(xs) < 2:
         raise ValueError(f"a slope needs at least two values of x, got {xs}")
-
-    def slope(vals: list[np.ndarray]) -> float:
-        x = np.concatenate([np.full(len(v), xi, float) for xi, v in zip(xs, vals)])
-        y = np.concatenate(vals)
-        return float(np.polyfit(x, y, 1)[0])
-
     vals = [np.asarray(groups[x], float) for x in xs]
-    value = slope(vals)
-    if all(len(v) == 1 for v in vals):
-        return Estimate(value)
-    rng = np.random.default_rng(seed)
-    boots = [slope([rng.choice(v, len(v)) for v in vals]) for _ in range(resamples)]
-    low, high = np.quantile(boots, [0.025, 0.975])
-    return Estimate(value, min(float(low), value), max(float(high), value), min(len(v) for v in vals))
+    x_all = np.concatenate([np.full(len(v), xi, float) for xi, v in zip(xs, vals)])
 
-
-def ratio_estimate(num: list[float], den: list[float], resamples: int = 2000, seed: int = 0) -> Estimate:
-    """mean(num) / mean(den) of two independent sets of runs, with a 95% bootstrap interval resampling each set (no
-    interval when both have one run). Raises ValueError when a mean is not positive."""
-    a, b = np.asarray(num, float), np.asarray(den, float)
-    if a.mean() <= 0 or b.mean() <= 0:
-        raise ValueError(f"ratio of means needs positive means, got {a.mean()} / {b.mean()}")
-    value = float(a.mean() / b.mean())
-    if len(a) == 1 and len(b) == 1:
-        return Estimate(value)
-    rng = np.random.default_rng(seed)
-    boots = rng.choice(a, (resamples, len(a))).mean(1) / np.maximum(rng.choice(b, (resamples, len(b))).mean(1), 1e-300)
-    low, high = np.quantile(boots, [0.025, 0.975])
-    return Estimate(value, min(float(low), value), max(float(high), value), min(len(a), len(b)))
-
-
-def difference_estimate(a: list[float], b: list[float], resamples: int = 2000, seed: int = 0) -> Estimate:
-    """mean(a) - mean(b) of two independent sets of runs, with a 95% bootstrap interval resampling each set (no
-    interval when both have one run)."""
-    x, y = np.asarray(a, float), np.asarray(b, float)
-    value = float(x.mean() - y.mean())
-    if len(x) == 1 and len(y) == 1:
-        return Estimate(value)
-    rng = np.random.default_rng(seed)
-    boots = rng.choice(x, (resamples, len(x))).mean(1) - rng.choice(y, (resamples, len(y))).mean(1)
-    low, high = np.quantile(boots, [0.025, 0.975])
-    return Estimate(value, min(float(low), value), max(float(high), value), min(len(x), len(y)))
+    def slope(*idx: np.ndarray) -> float:
+        return float(np.polyfit(x_all, np.concatenate([v[i] for v, i in zip(vals, idx)]), 1)[0])
+    return bootstrap_estimate(slope, [len(v) for v in vals], resamples=resamples, seed=seed)
 
 
 def paired_estimate(per_network: list) -> tuple[Estimate, str]:

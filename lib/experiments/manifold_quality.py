@@ -31,7 +31,7 @@ from lib.measures.retrieval import one_nn_accuracy
 from lib.measures.statistics import pearson
 from lib.nets.classifiers import LeNetEncoder, model_device
 from lib.pipeline.device import describe_device, pick_device
-from lib.pipeline.verdicts import NOT_REPRODUCED, REPRODUCED, Claim, Estimate
+from lib.pipeline.verdicts import Claim, Estimate
 from lib.training.contrastive import (METHODS, SELF_SUPERVISED, TITLES, WITH_HEAD, method_loss, random_views,
                                       train_encoder)
 from lib.training.supervised import predict
@@ -295,22 +295,8 @@ def paper_group_ratio(table: dict[str, tuple[str, ...]], column: int, numerator=
     return float(mean(numerator) / mean(denominator))
 
 
-def direction_verdict(here: Estimate | None, null: float, above: bool = True) -> str:
-    """The verdict of a claim the paper states as a direction only (no number): *reproduced* when our interval (our
-    value, for one run) lies entirely on the claimed side of ``null``, else *not reproduced*; None: not measured."""
-    if here is None:
-        return "not comparable"
-    low, high = (here.value, here.value) if here.single else (here.low, here.high)
-    holds = low > null if above else high < null
-    return (REPRODUCED if holds else NOT_REPRODUCED) + (" (one run)" if here.single else "")
 
 
-def direction_row(quantity: str, paper: str, here: Estimate | None, null: float, above: bool = True,
-                  note: str = "", fmt: str = ".3g") -> dict:
-    """A paper-vs-here row for a claim without a number (see :func:`direction_verdict`)."""
-    return {"quantity": quantity, "paper": paper,
-            "here": here.text(fmt) if here is not None else "not measured at this profile",
-            "verdict": direction_verdict(here, null, above), "note": note}
 
 
 def correlation_estimate(points: list[dict], resamples: int = 2000, seed: int = 0) -> Estimate:

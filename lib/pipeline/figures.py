@@ -60,6 +60,18 @@ def log_ticks(ax: plt.Axes, values, axis: str = "x") -> None:
     target.set_minor_formatter(NullFormatter())
 
 
+def loglog_panel(ax: plt.Axes, ticks, xlabel: str, ylabel: str, title: str, legend_size: int = 8) -> None:
+    """Finish a power-law panel: both axes logarithmic, x ticks at ``ticks`` as plain numbers, labels, title and
+    legend (the learning curves and scaling ladders of chapters 2 and 3)."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    log_ticks(ax, ticks)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=legend_size)
+
+
 def kernel_information(summaries: dict[str, dict], title: str) -> plt.Figure:
     """Fig. 9 of Paccolat et al.: for each kernel (a :func:`lib.measures.ntk.pca_summary`), the mutual information of its top
     eigenvectors with the label and the label projections omega_r^2, against the rank r."""

@@ -165,6 +165,18 @@ def comparison_row(quantity: str, claim: Claim, here: Estimate | None, note: str
             "verdict": verdict(claim, here), "note": note}
 
 
+def direction_row(quantity: str, text: str, here: Estimate | None, null: float, above: bool = True, note: str = "",
+                  fmt: str = ".3g") -> dict:
+    """:func:`comparison_row` of a claim of direction alone (:meth:`Claim.direction`): ``text`` is how the paper
+    states it ("> 1, no number"), ``above`` whether it claims values above ``null``."""
+    return comparison_row(quantity, Claim.direction(null, above, text), here, note, fmt)
+
+
+def holds_direction(here: Estimate | None, null: float, above: bool = True) -> bool:
+    """Whether ``here`` lies entirely above (``above``) or below ``null``: the test of :meth:`Claim.direction`."""
+    return verdict(Claim.direction(null, above, "direction"), here).startswith(REPRODUCED)
+
+
 def check_statement(statement: str, holds: bool, evidence: str) -> bool:
     """Print a sentence of the chapter's text that a rerun could falsify, with the check that backs it:
     ``"✓ statement (evidence)"`` when ``holds``, else a visible warning that this run contradicts it. Returns
@@ -205,8 +217,10 @@ def bootstrap_estimate(stat: Callable[..., float], sizes: Sequence[int], *, resa
 
 def ratio_estimate(numerator: Sequence[float], denominator: Sequence[float], **kw) -> Estimate:
     """mean(numerator) / mean(denominator) of two independent sets of runs, each resampled (a ratio of K_F, of
-    region counts); keywords as :func:`bootstrap_estimate`."""
+    region counts); keywords as :func:`bootstrap_estimate`. Raises ValueError when a denominator is not positive."""
     a, b = np.asarray(numerator, float), np.asarray(denominator, float)
+    if not (b > 0).all():
+        raise ValueError(f"ratio_estimate needs positive denominators, got {b.tolist()}")
     return bootstrap_estimate(lambda i, j: a[i].mean() / b[j].mean(), (len(a), len(b)), **kw)
 
 

@@ -8,13 +8,12 @@ import pytest
 import torch
 
 from lib.data.invariant import X_MAX, X_MIN
-from lib.experiments.compressing_invariants import (direction_row, direction_verdict, exponent_estimate,
-                                                    feature_exponent, lazy_exponent, local_slopes, ratio_estimate,
-                                                    run_amplification, run_learning, stripe_fixed_points)
+from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent, lazy_exponent, local_slopes,
+                                                    ratio_estimate, run_amplification, run_learning,
+                                                    stripe_fixed_points)
 from lib.experiments.relative_stability import run_stripe_stability
 from lib.measures.relative_stability import invariant_stability
 from lib.measures.statistics import power_law
-from lib.pipeline.verdicts import Estimate
 
 
 def test_predicted_exponents():
@@ -67,17 +66,6 @@ def test_ratio_estimate_is_a_geometric_mean_with_an_interval():
         ratio_estimate([1.0, 0.0], [1.0, 1.0])
     with pytest.raises(ValueError, match="equal-length"):
         ratio_estimate([1.0, 2.0], [1.0])
-
-
-def test_direction_verdict_needs_the_whole_interval_on_the_claimed_side():
-    assert direction_verdict(Estimate(1.3, 1.1, 1.5, 5), 1.0, above=True) == "reproduced"
-    assert direction_verdict(Estimate(1.3, 0.9, 1.5, 5), 1.0, above=True) == "not reproduced"
-    assert direction_verdict(Estimate(0.7, 0.6, 0.8, 5), 1.0, above=True) == "not reproduced"
-    assert direction_verdict(Estimate(-0.2, -0.3, -0.1, 5), 0.0, above=False) == "reproduced"
-    assert direction_verdict(Estimate(0.4), 0.0, above=True) == "reproduced (one run)"
-    assert direction_verdict(None, 0.0, above=True) == "not comparable"
-    row = direction_row("q", "> 1", Estimate(0.9, 0.8, 1.0, 3), null=1.0)
-    assert row["verdict"] == "not reproduced" and row["paper"] == "> 1" and "3 runs" in row["here"]
 
 
 def test_stripe_fixed_points_zero_the_monte_carlo_bracket_of_eq6():

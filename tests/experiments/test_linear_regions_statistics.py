@@ -8,9 +8,9 @@ import pytest
 import torch
 from scipy import stats
 
-from lib.experiments.linear_regions import (difference_estimate, direction_row, estimate_text, paired_estimate,
-                                            ratio_estimate, run_toy, slope_estimate, uniform_in_parameter)
-from lib.pipeline.verdicts import Estimate
+from lib.experiments.linear_regions import (estimate_text, grouped_slope_estimate, paired_estimate, run_toy,
+                                            uniform_in_parameter)
+from lib.pipeline.verdicts import Estimate, difference_estimate, direction_row, ratio_estimate
 
 
 def test_direction_row_needs_the_whole_interval_on_the_claimed_side():
@@ -22,17 +22,17 @@ def test_direction_row_needs_the_whole_interval_on_the_claimed_side():
     assert direction_row("q", "more", None, 0.0, above=True)["verdict"] == "not comparable"
 
 
-def test_slope_estimate_recovers_a_known_slope_and_holds_zero_for_flat_data():
+def test_grouped_slope_estimate_recovers_a_known_slope_and_holds_zero_for_flat_data():
     rng = np.random.default_rng(0)
     xs = [2, 10, 20, 30, 40, 50]
-    steep = slope_estimate({x: list(3.0 + 0.5 * x + rng.normal(0, 1, 8)) for x in xs})
+    steep = grouped_slope_estimate({x: list(3.0 + 0.5 * x + rng.normal(0, 1, 8)) for x in xs})
     assert steep.value == pytest.approx(0.5, abs=0.05) and steep.low > 0.4 and steep.high < 0.6 and steep.runs == 8
-    flat = slope_estimate({x: list(30 + rng.normal(0, 3, 8)) for x in xs})
+    flat = grouped_slope_estimate({x: list(30 + rng.normal(0, 3, 8)) for x in xs})
     assert flat.low < 0 < flat.high
-    one = slope_estimate({2: [1.0], 4: [2.0]})
+    one = grouped_slope_estimate({2: [1.0], 4: [2.0]})
     assert one.single and one.value == pytest.approx(0.5)
     with pytest.raises(ValueError, match="two values of x"):
-        slope_estimate({2: [1.0, 2.0]})
+        grouped_slope_estimate({2: [1.0, 2.0]})
 
 
 def test_ratio_and_difference_of_means():
@@ -42,7 +42,7 @@ def test_ratio_and_difference_of_means():
     d = difference_estimate(a, b)
     assert d.value == pytest.approx(2.5) and 1.0 < d.low < 2.5 < d.high < 4.0
     assert ratio_estimate([3.0], [2.0]).single and difference_estimate([3.0], [2.0]).value == 1.0
-    with pytest.raises(ValueError, match="positive means"):
+    with pytest.raises(ValueError, match="positive denominators"):
         ratio_estimate([1.0], [0.0])
 
 

@@ -53,7 +53,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from lib.experiments.manifold_quality import (clearly_above, correlation_estimate, curve_endpoints,  # noqa: E402
-                                              direction_verdict, group_contrast, method_estimates, paper_claim,
+                                              group_contrast, method_estimates, paper_claim,
                                               paper_group_ratio, released_pgd_walk, subsample_spread,
                                               trained_encoder, within_cloud_correlation)
 from lib.nets.classifiers import LeNetEncoder  # noqa: E402
@@ -125,15 +125,6 @@ def test_group_contrast_pairs_encoders_of_one_size():
     ends = curve_endpoints(records, "pgd", 64)
     assert ends["NT-Xent"] == (pytest.approx(1.2), pytest.approx(0.01))
     assert clearly_above(ends["NT-Xent"], ends["Cross-Entropy"]) and not clearly_above((0.5, 0.1), (0.4, 0.1))
-
-
-def test_direction_verdict():
-    from lib.pipeline.verdicts import Estimate
-    assert direction_verdict(Estimate(1.5, 1.2, 1.8, 3), 1.0) == "reproduced"
-    assert direction_verdict(Estimate(1.5, 0.9, 1.8, 3), 1.0) == "not reproduced"
-    assert direction_verdict(Estimate(-0.5, -0.8, -0.1, 3), 0.0, above=False) == "reproduced"
-    assert direction_verdict(Estimate(0.3), 0.0) == "reproduced (one run)"
-    assert direction_verdict(None, 0.0) == "not comparable"
 
 
 def test_correlation_estimate_and_within_cloud_correlation():

@@ -89,10 +89,10 @@ def task_sharpness(params: dict) -> dict:
 
     ``params['normalise']`` (optional): ``"none"`` (images as loaded, [0, 1] by the file's range) or
     ``"per_image_max"`` (each image scaled to maximum 1, as in the authors' released code)."""
-    x, labels = _task_arrays(params, params.get("data_root") or None)
     norm = params.get("normalise", "none")
-    if norm not in NORMALISATIONS:
+    if norm not in NORMALISATIONS:  # checked before any data is read
         raise ValueError(f"normalise={norm!r}; use one of {NORMALISATIONS}")
+    x, labels = _task_arrays(params, params.get("data_root") or None)
     if norm == "per_image_max":
         x = per_image_max(x)
     m = min(params["M"], max_balanced_size(labels))

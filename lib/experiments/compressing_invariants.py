@@ -32,7 +32,8 @@ and seed it draws three disjoint sets of MNIST digits (training, kernel training
 
 The chapter's statistics (:mod:`lib.pipeline.verdicts` estimates): :func:`exponent_estimate` fits a power law on every
 run (not on medians) with its 95% interval; :func:`ratio_estimate` is the geometric mean of per-run ratios with a
-bootstrap interval; :func:`direction_row` is a paper-vs-here row for a claim that states a direction and no size.
+bootstrap interval; :func:`lib.pipeline.verdicts.direction_row` gives a paper-vs-here row for a claim that states
+a direction and no size.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def local_slopes(ps, values, sign: float = 1.0) -> list[dict]:
 
 def ratio_estimate(numerator, denominator) -> Estimate:
     """The geometric mean of the per-run ratios numerator / denominator with its percentile-bootstrap 95% interval
-    over runs (:meth:`Estimate.from_runs` on the logs); one pair: that ratio, labelled one run. Raises ValueError for
+    over runs (:meth:`lib.pipeline.verdicts.Estimate.from_runs` on the logs); one pair: that ratio, labelled one run. Raises ValueError for
     non-positive values or unequal lengths."""
     a, b = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or len(a) == 0:

@@ -274,7 +274,7 @@ def _groups(records: list[dict], alteration: str) -> dict[tuple, dict[str, dict]
 def group_contrast(records: list[dict], alteration: str, variant: str, key: str, numerator=SELF_SUPERVISED_METHODS,
                    denominator=SUPERVISED_METHODS, kind: str = "ratio") -> Estimate | None:
     """Mean of ``key`` over the ``numerator`` methods against the ``denominator`` methods, paired within each group
-    of encoders that differ only by their objective (:func:`_groups`): their ratio (``kind="ratio"``, no effect = 1)
+    of encoders that differ only by their objective (``_groups``): their ratio (``kind="ratio"``, no effect = 1)
     or difference (``"difference"``, no effect = 0), with a bootstrap interval over the groups. None when no group
     has every method."""
     if kind not in ("ratio", "difference"):

@@ -9,10 +9,11 @@ a sweep (:func:`lib.pipeline.results.run_sweep`); it takes and returns plain dic
 
 Inputs stay in [0, 1] (torchvision ``ToTensor``, the authors' MNIST setting) for every dataset.
 
-The chapter's paper-vs-here verdicts (:mod:`lib.pipeline.verdicts`) use the estimates at the end of this module:
-exponents in P with their regression intervals (:func:`loglog_slope`), geometric means over runs
-(:func:`geometric_estimate`), Fig. 5's prefactor, exponent and correlation over architectures (:func:`zoo_fit`), and
-verdicts of claims that state only a direction (:func:`direction_row`).
+The chapter's paper-vs-here verdicts (:mod:`lib.pipeline.verdicts`) use exponents in P with their regression
+intervals (:func:`lib.pipeline.verdicts.loglog_slope`), geometric means over runs
+(:func:`lib.pipeline.verdicts.geometric_estimate`), Fig. 5's prefactor, exponent and correlation over architectures
+(:func:`zoo_fit`, at the end of this module) and rows of claims that state only a direction
+(:func:`lib.pipeline.verdicts.direction_row`).
 """
 
 from __future__ import annotations

@@ -191,7 +191,7 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
     ``X``: (N, ...) real, finite; returns two (N, k) tensors on ``X``'s device, float64 distances and int64
     indices. Duplicates are kept (distance 0). The ranking uses the matmul form in ``rank_dtype`` (default float32,
     float64 where float32 squares could overflow) on the centred cloud, in a symmetric blocked search
-    (:func:`_ranked_candidates`) that keeps ``k + margin`` candidates per point. A candidate's squared distance is
+    (``_ranked_candidates``) that keeps ``k + margin`` candidates per point. A candidate's squared distance is
     recomputed in float64, by the matmul form where its float64 rounding bound (:func:`matmul_error_bound`) is at
     most ``SQUARED_RTOL`` of it and from the differences elsewhere (near-duplicates). A point's result is accepted when its k-th distance is at most the
     smallest distance any non-candidate can have given the bound; otherwise its candidate list is doubled until it

@@ -5,7 +5,7 @@ bootstrap resamples), or a single run's value (no interval; its verdict says "on
 paper's value as a range ``[low, high]`` (a point when low == high) and, where the claim has a direction, the
 ``null`` value that means "no effect" (0 for a correlation, a slope or an exponent; 1 for a ratio).
 
-The criterion (:data:`CRITERION`, quoted by every chapter):
+The criterion (``CRITERION``, quoted by every chapter):
 
 - **reproduced**: the paper's range meets our interval (our value, for one run);
 - **same direction, different size**: our interval lies entirely on the paper's side of the null, but misses the
@@ -139,7 +139,7 @@ class Claim:
 
 
 def verdict(claim: Claim, here: Estimate | None) -> str:
-    """The outcome of :data:`CRITERION` for ``claim`` against ``here`` (None: not measured)."""
+    """The outcome of ``CRITERION`` for ``claim`` against ``here`` (None: not measured)."""
     if here is None:
         return NOT_COMPARABLE
     low, high = (here.value, here.value) if here.single else (here.low, here.high)

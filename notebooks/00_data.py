@@ -97,11 +97,15 @@ summaries = [split_summary(load_dataset(s.name, split, root=root))
 show_table(summaries, floatfmt=".3f")
 
 # %% [markdown]
-# Two of the offline copies differ from the official releases, and the table shows how (see the data pack's
-# `MANIFEST.md` for their provenance): the PneumoniaMNIST *train* split here lacks 826 of the 1,214 normal images
-# (388 normal vs 3,494 pneumonia instead of 1,214 vs 3,494), while its validation and test splits have the official
-# sizes; BreastMNIST has the official sizes and class totals but flattened labels, which the loader handles. Chapter 1
-# therefore draws its medical samples class-balanced, and from the splits whose counts are official where it can.
+# The `files` column says whether each split's files are byte for byte the official release (their md5), or were
+# placed in the data root by hand and differ from it; a differing copy is still read, and its counts above show how
+# it differs (a truncated split, a missing class). Chapter 1 draws its medical samples class-balanced, so a copy with
+# fewer images of one class changes its sample sizes, not its balance.
+
+# %%
+unverified = [f"{r['dataset']} {r['split']}" for r in summaries if r["files"].startswith("NOT verified")]
+print("Splits whose files differ from the official release: " + (", ".join(unverified) if unverified else "none")
+      + ". Their results' provenance says so too.")
 
 # %% [markdown]
 # ## What the images look like

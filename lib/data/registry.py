@@ -398,6 +398,18 @@ def _verified(spec: DatasetSpec, split: str, base: Path, files: list[str]) -> bo
     return all(file_md5(base / f) == official[f] for f in files)
 
 
+def unverified_in_use(root: str | os.PathLike | None = None) -> list[str]:
+    """``"dataset split"`` for every split on disk under the data roots whose files differ from the official
+    release's md5 (placed there by hand): what a result's provenance lists (md5s are cached per file)."""
+    out = []
+    for spec in SPECS.values():
+        for split in spec.splits:
+            found = _locate(spec, split, root) if split != "all" else None
+            if found is not None and _verified(spec, split, *found) is False:
+                out.append(f"{spec.name} {split}")
+    return out
+
+
 def _check_split(spec: DatasetSpec, split: str) -> None:
     if split not in spec.splits:
         raise ValueError(f"dataset {spec.name!r} has splits {list(spec.splits)}, not {split!r}")

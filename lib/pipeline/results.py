@@ -32,7 +32,7 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
-from lib.data.registry import stand_ins_in_use
+from lib.data.registry import stand_ins_in_use, unverified_in_use
 from lib.pipeline.widgets import progress_bar
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -138,11 +138,14 @@ def code_fingerprint(fn: Callable) -> str:
 
 
 def provenance(wall_s: float, device: str, code: str | None = None) -> dict:
-    """Where, when and with what a result was computed; ``code``: the :func:`code_fingerprint` of its function."""
+    """Where, when and with what a result was computed; ``code``: the :func:`code_fingerprint` of its function.
+    Also, when any: the datasets read from their embedded stand-ins (``data_stand_ins``) and the splits on disk whose
+    files differ from the official release (``data_not_verified``)."""
     return {"commit": git_commit(), "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "device": device, "wall_s": round(wall_s, 3), "host": platform.node(), "python": platform.python_version(),
             "torch": torch.__version__, "code": code,
-            **({"data_stand_ins": stand_ins} if (stand_ins := stand_ins_in_use()) else {})}
+            **({"data_stand_ins": stand_ins} if (stand_ins := stand_ins_in_use()) else {}),
+            **({"data_not_verified": unverified} if (unverified := unverified_in_use()) else {})}
 
 
 def write_benchmark(name: str, record: dict, wall_s: float, device: str) -> Path:

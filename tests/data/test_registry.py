@@ -246,3 +246,21 @@ def test_demo_photo_is_a_real_rgb_image():
     img = demo_photo(64)
     assert img.shape == (3, 64, 64) and 0 <= float(img.min()) and float(img.max()) <= 1
     assert float(img.std()) > 0.1  # a photograph, not a constant
+
+
+def test_splits_placed_by_hand_are_listed_in_the_provenance(tmp_path, monkeypatch):
+    """A MedMNIST file whose md5 is not the official one is read, and every result's provenance lists it."""
+    from lib.data.registry import unverified_in_use
+    from lib.pipeline.results import provenance
+
+    folder = tmp_path / "medmnist"
+    folder.mkdir()
+    x = np.zeros((4, 28, 28), np.uint8)
+    y = np.array([[0], [1], [0], [1]], np.uint8)
+    np.savez(folder / "breastmnist.npz", **{f"{s}_images": x for s in ("train", "val", "test")},
+             **{f"{s}_labels": y for s in ("train", "val", "test")})
+    monkeypatch.setenv("GG_DATA_ROOT", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert unverified_in_use() == ["breastmnist train", "breastmnist val", "breastmnist test"]
+    assert provenance(1.0, "cpu")["data_not_verified"] == unverified_in_use()
+    assert load_dataset("breastmnist", "test").provenance()["verified"].startswith("NOT verified")

@@ -22,6 +22,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -90,6 +91,21 @@ def file_state(remote: Remote, root: Path) -> str:
     return "present" if all(file_md5(p) == md5 for p, md5 in outputs) else "unverified"
 
 
+STALE_PART_SECONDS = 600.0  # a partial file untouched this long belongs to a killed fetch (SIGTERM, SIGKILL)
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Delete the partial files of ``target`` left by fetches that were killed (no ``finally`` runs on SIGKILL):
+    those not written to for ``STALE_PART_SECONDS``; a fetch still running in another process keeps its own."""
+    now = time.time()
+    for part in target.parent.glob(f".{target.name}.*.part"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_SECONDS:
+                part.unlink()
+        except OSError:
+            continue
+
+
 def _download(url: str, remote: Remote, target: Path, progress: bool, timeout: float) -> int:
     """Stream ``url`` into a temporary file beside ``target``; check length and md5; rename. Returns the bytes."""
     from tqdm.auto import tqdm
@@ -99,7 +115,11 @@ def _download(url: str, remote: Remote, target: Path, progress: bool, timeout: f
                          f"folder, or --root)")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(target)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)  # as a plain open() would: readable by others in a shared data root
     except OSError as err:
         raise FetchError(f"cannot write {remote.path} into {target.parent}: {err}") from None
     tmp = Path(tmp_name)

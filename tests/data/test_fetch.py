@@ -93,6 +93,27 @@ def test_a_connection_closed_mid_file_leaves_no_partial_file(data_root, mirror, 
     assert handler.requests == ["/" + OFFICIAL[0]]
 
 
+def test_a_killed_fetch_leaves_no_partial_file_behind_and_files_are_readable_by_all(data_root, mirror, empty_root):
+    """A partial file of a fetch killed by SIGKILL (no cleanup ran) is removed by the next fetch once stale; fetched
+    files get the permissions of a plain open() (others can read a shared data root)."""
+    folder, _, _ = mirror
+    for rel in OFFICIAL[:2]:
+        _copy(data_root, folder, rel)
+    raw = empty_root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    stale, fresh = raw / ".t10k-images-idx3-ubyte.gz.old.part", raw / ".t10k-labels-idx1-ubyte.gz.busy.part"
+    stale.write_bytes(b"half a file")
+    fresh.write_bytes(b"another process is writing this one")
+    os.utime(stale, (0, 0))  # untouched since 1970: its fetch was killed
+    old_umask = os.umask(0o022)
+    try:
+        assert [o.status for o in fetch_split("mnist", "test", progress=False)] == ["fetched", "fetched"]
+    finally:
+        os.umask(old_umask)
+    assert not stale.exists() and fresh.exists()  # a recent partial file may belong to a running fetch
+    assert (raw / "t10k-images-idx3-ubyte.gz").stat().st_mode & 0o777 == 0o644
+
+
 def test_an_unreachable_mirror_gives_the_offline_error_or_the_stand_in(empty_root, offline, monkeypatch):
     with pytest.raises(FetchError, match=r"cannot download MNIST/raw/t10k-images-idx3-ubyte.gz from http://127"):
         fetch_split("mnist", "test", progress=False)

@@ -4,6 +4,7 @@ float32 ranking; each row of the issue's table with the value it must give, then
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from hypothesis.extra.numpy import arrays
 from lib.measures.intrinsic_dimension import (DuplicatePointsError, UndefinedDimensionError, intrinsic_dimensions,
                                               mle_dimension, twonn_dimension)
 from lib.measures.label_sharpness import label_sharpness
-from lib.measures.neighbours import SQUARED_RTOL, knn_distances
+from lib.measures import neighbours
+from lib.measures.neighbours import SQUARED_RTOL, _sparse_nonzero, knn_distances
 
 
 def offset_cloud() -> torch.Tensor:
@@ -26,7 +28,7 @@ def offset_cloud() -> torch.Tensor:
 def brute_force(X: torch.Tensor, k: int) -> torch.Tensor:
     """The k smallest float64 distances of every point to the others, from the differences (no matmul form)."""
     X = X.flatten(1).double()
-    d = (X[:, None, :] - X[None, :, :]).norm(dim=2)
+    d = torch.cat([(X[s:s + 256, None, :] - X[None, :, :]).norm(dim=2) for s in range(0, len(X), 256)])
     d.fill_diagonal_(math.inf)
     return d.sort(dim=1).values[:, :k]
 
@@ -133,6 +135,26 @@ def test_knn_symmetric_search_when_other_blocks_are_closer(budget_bytes):
     assert torch.allclose((X[i] - X[:, None, :]).norm(dim=2), d, rtol=SQUARED_RTOL / 2, atol=0)
 
 
+def test_knn_at_default_sizes_on_a_clustered_cloud():
+    """The default blocks (2,048 rows, a merged last one) and diagonal blocks built from their upper halves down to
+    512 rows, on 4,500 points in 30 clusters with an offset of 1e3: the brute force to the proven accuracy."""
+    g = torch.Generator().manual_seed(7)
+    centres = torch.randn(30, 40, generator=g, dtype=torch.float64) * 3
+    X = 1e3 + centres[torch.randint(0, 30, (4500,), generator=g)] + torch.randn(4500, 40, generator=g,
+                                                                               dtype=torch.float64)
+    d, i = knn_distances(X, 20)
+    assert torch.allclose(d, brute_force(X, 20), rtol=SQUARED_RTOL / 2, atol=0)
+    assert torch.allclose((X[i] - X[:, None, :]).norm(dim=2), d, rtol=SQUARED_RTOL / 2, atol=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 40), cols=st.integers(1, 40), density=st.floats(0, 1), seed=st.integers(0, 2**16))
+def test_sparse_nonzero_equals_nonzero(rows, cols, density, seed):
+    mask = torch.rand(rows, cols, generator=torch.Generator().manual_seed(seed)) < density
+    for got, want in zip(_sparse_nonzero(mask), mask.nonzero(as_tuple=True)):
+        assert torch.equal(got, want)
+
+
 def test_knn_rejects_unsupported_rank_dtype():
     with pytest.raises(ValueError, match="rank_dtype must be torch.float32 or torch.float64"):
         knn_distances(torch.rand(10, 3), 2, rank_dtype=torch.float16)
@@ -182,12 +204,15 @@ def test_estimators_give_a_finite_value_or_a_clear_error(x, duplicates):
 
 
 @settings(max_examples=100, deadline=None)
-@given(_clouds(), st.sampled_from([torch.float32, torch.float64]), st.sampled_from([1 << 28, 400]))
-def test_knn_distances_equal_brute_force_on_degenerate_clouds(x, rank_dtype, budget_bytes):
-    """Any cloud, one block or blocks of about 10 rows (the symmetric search, its thresholds and merged last block)."""
+@given(_clouds(), st.sampled_from([torch.float32, torch.float64]), st.sampled_from([1 << 28, 400]),
+       st.sampled_from([0, 3]), st.sampled_from([512, 2]))
+def test_knn_distances_equal_brute_force_on_degenerate_clouds(x, rank_dtype, budget_bytes, margin, diagonal_rows):
+    """Any cloud, one block or blocks of about 10 rows (the symmetric search, its thresholds and merged last block),
+    diagonal blocks whole or built from their upper halves, candidates all recomputed or only those in the band."""
     X = torch.from_numpy(x)
     k = min(3, len(X) - 1)
-    d, _ = knn_distances(X, k, rank_dtype=rank_dtype, margin=0, budget_bytes=budget_bytes)
+    with mock.patch.object(neighbours, "_MIN_DIAGONAL_ROWS", diagonal_rows):
+        d, _ = knn_distances(X, k, rank_dtype=rank_dtype, margin=margin, budget_bytes=budget_bytes)
     assert torch.allclose(d, brute_force(X, k), rtol=SQUARED_RTOL / 2, atol=1e-12 * float(X.abs().max()))
 
 

@@ -18,6 +18,17 @@ def test_as_points_flattens_and_refuses_bad_input_by_name():
         as_points([[0.0, 1.0]])
 
 
+def test_as_points_finite_check_survives_an_overflowing_sum():
+    # the check sums X first (one reduction) and looks entry by entry only when the sum is not finite
+    huge = torch.full((3, 2), 1e308, dtype=torch.float64)
+    assert as_points(huge) is not None  # finite points whose sum overflows are accepted
+    huge[2, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"NaN or infinite values \(in 1 of 3 points, first at row 2\)"):
+        as_points(huge)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        as_points(torch.tensor([[float("inf"), 0.0], [float("-inf"), 0.0]]))  # inf - inf: the sum is NaN
+
+
 def test_as_labels_accepts_n_and_n_by_1_integer_like_labels():
     assert as_labels(torch.tensor([[1], [0], [2]], dtype=torch.uint8)).tolist() == [1, 0, 2]
     assert as_labels(torch.tensor([1.0, 0.0]), 2).dtype == torch.int64

@@ -24,7 +24,7 @@ from lib.data import load_dataset
 from lib.measures.intrinsic_dimension import intrinsic_dimensions, mle_dimension, twonn_dimension
 from lib.measures.label_sharpness import label_sharpness
 from lib.pipeline.device import describe_device, pick_device
-from lib.pipeline.results import REPO_ROOT, provenance
+from lib.pipeline.results import REPO_ROOT, code_fingerprint, provenance
 
 
 def median_time(fn, repeats: int) -> tuple[float, object]:
@@ -76,7 +76,9 @@ def main() -> None:
     print(f"K_F M=1000 D=784: {t_kf:.3f} s (K_F = {kf:.4g})")
     rows.append({"estimator": "K_F M=1000", "N": 1000, "D": 784, "ours_s": t_kf, "value": kf})
     record = {"benchmark": "intrinsic_dimension", "rows": rows,
-              "provenance": provenance(time.perf_counter() - start, describe_device(device)),
+              "provenance": provenance(time.perf_counter() - start, describe_device(device),
+                                            code_fingerprint(intrinsic_dimensions)),
+              "repeats": args.repeats,
               "data": "MNIST + KMNIST test images, deduplicated, float64, [0, 1] scale",
               "load_average_1_5_15min_before": load}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,8 @@ def _resolution(X: torch.Tensor) -> float:
     if not X.is_floating_point():
         return 0.0
     u = torch.finfo(X.dtype).eps / 2
-    return 4 * u * X.shape[1] ** 0.5 * float(X.abs().max())
+    lo, hi = X.aminmax()  # a tenth of abs().max()'s time
+    return 4 * u * X.shape[1] ** 0.5 * max(-float(lo), float(hi))
 
 
 def _untied(T: torch.Tensor, resolution: float) -> torch.Tensor:

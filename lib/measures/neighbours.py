@@ -209,13 +209,16 @@ def _candidate_distances(X64: torch.Tensor, centred: torch.Tensor, sq64: torch.T
     dim = centred.shape[1]
     step = chunk_rows(m, kc * dim, budget_bytes) if centred.is_cuda else _GATHER_ROWS
     v = vals.to(torch.float64)
-    needed = (v <= v[:, k - 1:k] + 2 * bound[rows, None]).sum(1)
+    needed, by_width = (v <= v[:, k - 1:k] + 2 * bound[rows, None]).sum(1).sort()  # groups of equal widths
     widths = torch.nn.functional.pad(needed, (0, -m % step)).view(-1, step).amax(1)
-    dots = torch.cat([torch.nn.functional.pad(
-        torch.bmm(centred.index_select(0, cand[s:s + step, :w].flatten()).view(-1, w, dim),
-                  centred[rows[s:s + step], :, None])[..., 0], (0, kc - w))
+    sorted_cand, sorted_rows = cand[by_width], rows[by_width]
+    dots = torch.empty(m, kc, dtype=centred.dtype, device=centred.device)
+    dots[by_width] = torch.cat([torch.nn.functional.pad(
+        torch.bmm(centred.index_select(0, sorted_cand[s:s + step, :w].flatten()).view(-1, w, dim),
+                  centred[sorted_rows[s:s + step], :, None])[..., 0], (0, kc - w))
         for s, w in zip(range(0, m, step), widths.tolist())] or [centred.new_empty(0, kc)])
-    computed = torch.arange(kc, device=cand.device) < widths.repeat_interleave(step)[:m, None]
+    computed = torch.empty(m, kc, dtype=torch.bool, device=cand.device)
+    computed[by_width] = torch.arange(kc, device=cand.device) < widths.repeat_interleave(step)[:m, None]
     sq_dist = (sq64[rows, None] + sq64[cand] - 2 * dots).masked_fill(~computed, float("inf"))
     dist = sq_dist.clamp_min(0.0).sqrt()
     loose = (bound64[rows, None] >= SQUARED_RTOL * sq_dist.clamp_min(0.0)).nonzero(as_tuple=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import re
+import time
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from types import SimpleNamespace
@@ -34,6 +35,7 @@ class Chapter:
     ``device``: where its experiments run. ``present``: for each profile entry named in ``datasets``, the datasets
     of that entry found under the data roots, in the entry's order. ``executor``: a process pool of ``workers``
     single-threaded processes (spawned, so that torch threads are never forked), or ``None`` to run here.
+    ``started``: ``time.perf_counter()`` when the chapter was set up (the wall time of saved tables).
     """
 
     key: str
@@ -43,6 +45,7 @@ class Chapter:
     device: torch.device
     present: dict[str, list[str]] = field(default_factory=dict)
     executor: cf.Executor | None = None
+    started: float = field(default_factory=time.perf_counter)
 
     def describe(self) -> str:
         """One line for the page: the profile and every resolved parameter the chapter runs with, the device, and the

@@ -1,0 +1,114 @@
+"""Extended runs: a chapter's result table from a run too long for the ``book`` profile's 15 minutes (its ``paper``
+profile run on a CPU or GPU, hours), committed under ``book/results/<chapter>/paper/`` and shown on the book-profile
+page beside the page's own table, marked as an extended run with its provenance. Where none is committed, the page
+says so and how to make one::
+
+    rows = [comparison_row(...), ...]
+    paper_vs_here(rows)
+    save_table(ch, "paper_vs_here", rows)          # paper profile: book/results/ch05/paper/table-paper_vs_here.json
+    show_extended_table(ch, "paper_vs_here", rows)  # other profiles: the committed table beside this run's, or absent
+
+``GG_COMMITTED_RESULTS`` (a folder) replaces ``book/results`` as the place the committed tables are read from (tests
+use it to show a page with and without them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Sequence
+
+from lib.pipeline.chapter import Chapter
+from lib.pipeline.report import markdown_table
+from lib.pipeline.results import COMMITTED_RESULTS, REPO_ROOT, provenance
+
+EXTENDED_PROFILE = "paper"
+
+
+def committed_root() -> Path:
+    """Where committed tables are read from: ``$GG_COMMITTED_RESULTS`` when set, else ``book/results``."""
+    return Path(os.environ.get("GG_COMMITTED_RESULTS") or COMMITTED_RESULTS)
+
+
+def table_path(key: str, name: str, root: Path | None = None) -> Path:
+    """``<root>/<key>/paper/table-<name>.json``, the committed table ``name`` of chapter ``key``."""
+    return (root or committed_root()) / key / EXTENDED_PROFILE / f"table-{name}.json"
+
+
+def _notebook(key: str) -> Path | None:
+    number = re.fullmatch(r"ch(\d+)", key)
+    found = sorted((REPO_ROOT / "notebooks").glob(f"{int(number[1]):02d}_*.py")) if number else []
+    return found[0] if found else None
+
+
+def notebook_fingerprint(key: str) -> str | None:
+    """A 16-hex-digit hash of chapter ``key``'s notebook source (``notebooks/NN_*.py``), or None if there is none."""
+    path = _notebook(key)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path else None
+
+
+def save_table(ch: Chapter, name: str, rows: Sequence[dict]) -> Path | None:
+    """At the ``paper`` profile (not shrunk), write ``rows`` with the chapter's resolved parameters, the code
+    fingerprints of the records in its store, the notebook's fingerprint and the provenance (commit, device, wall
+    time since :func:`~lib.pipeline.chapter.setup_chapter`) to the store folder, ``book/results/<key>/paper/``, for
+    commit; return the path. Other profiles write nothing (None): their tables are the page itself."""
+    if ch.store.profile != EXTENDED_PROFILE:
+        return None
+    codes = sorted({json.loads(p.read_text())["provenance"].get("code") or "" for p in ch.store.folder.glob("*.json")
+                    if not p.name.startswith("table-")} - {""})
+    record = {"chapter": ch.key, "name": name, "profile": ch.store.profile, "rows": list(rows),
+              "cfg": {k: v for k, v in vars(ch.cfg).items()}, "record_codes": codes,
+              "notebook": notebook_fingerprint(ch.key),
+              "provenance": provenance(time.perf_counter() - ch.started, str(ch.device))}
+    path = ch.store.folder / f"table-{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, default=str))
+    print(f"wrote {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}: commit it to show this "
+          "run on the book-profile page")
+    return path
+
+
+def _describe(record: dict) -> str:
+    prov = record["provenance"]
+    hours = prov["wall_s"] / 3600
+    cfg = ", ".join(f"{k}={v}" for k, v in record["cfg"].items() if k != "profile")
+    return (f"profile `{record['profile']}` ({cfg}); commit {prov['commit'][:10] if prov.get('commit') else '?'}, "
+            f"{prov['date'][:10]}, {prov['device']}, {hours:.2g} h")
+
+
+def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: str | None = None) -> dict | None:
+    """On a page run at any profile but ``paper``: the committed ``paper`` table ``name`` of this chapter beside
+    this run's ``rows`` (matched by ``quantity``: here and its verdict, then the extended run's), with the extended
+    run's provenance and a warning when the notebook changed since it ran; or, where none is committed, a line
+    saying so and the ``command`` that makes it. Returns the committed record, or None."""
+    from IPython.display import Markdown, display
+
+    if ch.cfg.profile == EXTENDED_PROFILE:
+        return None
+    number = re.fullmatch(r"ch(\d+)", ch.key)
+    command = command or (f"python -m lib run {int(number[1])} --profile paper --yes -p workers=2" if number else "")
+    path = table_path(ch.key, name)
+    shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    if not path.is_file():
+        print(f"Extended run: none committed ({shown} is absent), so this page shows the {ch.cfg.profile} profile "
+              f"only. `{command}` makes one (hours on a CPU), then commit {shown.parent}/.")
+        return None
+    record = json.loads(path.read_text())
+    extended = {r["quantity"]: r for r in record["rows"]}
+    mine = {r["quantity"] for r in rows}
+    combined = [{"quantity": r["quantity"], "paper": r["paper"], f"here ({ch.cfg.profile})": r["here"],
+                 "verdict": r.get("verdict"), "extended run": extended.get(r["quantity"], {}).get("here"),
+                 "verdict (extended)": extended.get(r["quantity"], {}).get("verdict")} for r in rows]
+    combined += [{"quantity": q, "paper": r["paper"], f"here ({ch.cfg.profile})": None, "verdict": None,
+                  "extended run": r["here"], "verdict (extended)": r.get("verdict")}
+                 for q, r in extended.items() if q not in mine]
+    changed = record.get("notebook") != notebook_fingerprint(ch.key)
+    display(Markdown(f"**Extended run** (committed in `{shown}`): {_describe(record)}."
+                     + (" *The notebook has changed since this run: its rows are those of the code at that commit.*"
+                        if changed else "")))
+    display(Markdown(markdown_table(combined)))
+    return record

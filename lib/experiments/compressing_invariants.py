@@ -51,9 +51,8 @@ from lib.measures.amplification import amplification
 from lib.measures.ntk import empirical_ntk, ntk_gram, pca_summary
 from lib.nets.mnasnet_like import MnasNetLike
 from lib.nets.one_hidden_layer import OneHiddenLayer, draw_problem
-from lib.measures.statistics import power_law
 from lib.pipeline.device import pick_device
-from lib.pipeline.verdicts import Estimate
+from lib.pipeline.verdicts import Estimate, geometric_estimate, loglog_slope
 from lib.training.gradient_flow import FlowResult, flow_options, sign_error, train_kernel, train_network
 
 MAX_HISTORY = 300  # Lambda(t) is kept at this many log-spaced steps
@@ -133,11 +132,9 @@ def exponent_estimate(ps, values, sign: float = 1.0) -> Estimate | None:
     if keep.sum() == 2:
         (p1, p2), (v1, v2) = p[keep], v[keep]
         return Estimate(float(sign * np.log(v2 / v1) / np.log(p2 / p1)))
-    fit = power_law(p[keep], v[keep])
-    slope, half = sign * fit["slope"], fit["ci"]
-    if not np.isfinite(half):
-        return Estimate(slope)
-    return Estimate(slope, slope - half, slope + half, int(keep.sum()))
+    fit = loglog_slope(p[keep], v[keep])
+    low, high = sorted((sign * fit.low, sign * fit.high))
+    return Estimate(sign * fit.value, low, high, fit.runs)
 
 
 def local_slopes(ps, values, sign: float = 1.0) -> list[dict]:
@@ -154,18 +151,16 @@ def local_slopes(ps, values, sign: float = 1.0) -> list[dict]:
 
 
 def ratio_estimate(numerator, denominator) -> Estimate:
-    """The geometric mean of the per-run ratios numerator / denominator with its percentile-bootstrap 95% interval
-    over runs (:meth:`lib.pipeline.verdicts.Estimate.from_runs` on the logs); one pair: that ratio, labelled one run. Raises ValueError for
-    non-positive values or unequal lengths."""
+    """The geometric mean of the paired per-run ratios numerator / denominator with its percentile-bootstrap 95%
+    interval over runs (:func:`lib.pipeline.verdicts.geometric_estimate`); one pair: that ratio, labelled one run.
+    Raises ValueError for non-positive values or unequal lengths. (Not :func:`lib.pipeline.verdicts.ratio_estimate`,
+    the ratio of the means of two independent sets of runs.)"""
     a, b = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
         raise ValueError(f"numerator and denominator must be equal-length 1-d, got {a.shape} and {b.shape}")
     if (a <= 0).any() or (b <= 0).any():
         raise ValueError(f"ratios need positive values, got {a.tolist()} / {b.tolist()}")
-    logs = Estimate.from_runs(np.log(a / b))
-    if logs.single:
-        return Estimate(float(np.exp(logs.value)))
-    return Estimate(float(np.exp(logs.value)), float(np.exp(logs.low)), float(np.exp(logs.high)), logs.runs)
+    return geometric_estimate(a / b)
 
 
 

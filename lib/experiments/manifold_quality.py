@@ -15,6 +15,7 @@ end turn records into the estimates and claims of the chapter's paper-vs-here ta
 
 from __future__ import annotations
 
+import math
 import time
 from functools import partial
 
@@ -31,7 +32,7 @@ from lib.measures.retrieval import one_nn_accuracy
 from lib.measures.statistics import pearson
 from lib.nets.classifiers import LeNetEncoder, model_device
 from lib.pipeline.device import describe_device, pick_device
-from lib.pipeline.verdicts import Claim, Estimate
+from lib.pipeline.verdicts import Claim, Estimate, bootstrap_estimate
 from lib.training.contrastive import (METHODS, SELF_SUPERVISED, TITLES, WITH_HEAD, method_loss, random_views,
                                       train_encoder)
 from lib.training.supervised import predict
@@ -301,23 +302,21 @@ def paper_group_ratio(table: dict[str, tuple[str, ...]], column: int, numerator=
 
 def correlation_estimate(points: list[dict], resamples: int = 2000, seed: int = 0) -> Estimate:
     """Pearson r of RMQM against scaled accuracy (:func:`transfer_correlation`) with a percentile-bootstrap 95%
-    interval over *encoders* (an encoder's points on every task are resampled together). Fewer than 3 encoders:
-    the value alone (one run)."""
+    interval over *encoders* (:func:`lib.pipeline.verdicts.bootstrap_estimate`: an encoder's points on every task
+    are resampled together; a resample with constant values is dropped). Fewer than 3 encoders: the value alone
+    (one run)."""
     r, _ = transfer_correlation(points)
     encoders = sorted({(p["method"], p["embedding_dim"], p["optimizer"]) for p in points})
     if len(encoders) < 3:
         return Estimate(r)
     by_encoder = {e: [p for p in points if (p["method"], p["embedding_dim"], p["optimizer"]) == e] for e in encoders}
-    rng = np.random.default_rng(seed)
-    rs = []
-    for _ in range(resamples):
-        pick = rng.integers(0, len(encoders), len(encoders))
+
+    def pearson_r(pick: np.ndarray) -> float:
         pts = [p for i in pick for p in by_encoder[encoders[i]]]
         x, y = np.array([p["rmqm"] for p in pts]), np.array([p["scaled_accuracy"] for p in pts])
-        if x.std() > 0 and y.std() > 0:
-            rs.append(float(np.corrcoef(x, y)[0, 1]))
-    low, high = np.quantile(rs, [0.025, 0.975])
-    return Estimate(r, min(float(low), r), max(float(high), r), len(encoders))
+        return float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else math.nan
+
+    return bootstrap_estimate(pearson_r, (len(encoders),), resamples=resamples, seed=seed)
 
 
 def subsample_spread(d_orig: torch.Tensor, d_prev: torch.Tensor, n: int, variant: str = "paper",

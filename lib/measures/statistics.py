@@ -39,14 +39,3 @@ def pearson(x, y) -> tuple[float, float]:
     """Pearson correlation r and its two-sided p-value."""
     res = stats.pearsonr(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     return float(res.statistic), float(res.pvalue)
-
-
-def power_law(p, values) -> dict:
-    """Least-squares slope of log(values) against log(p) with its 95% confidence half-width: values ~ p^slope."""
-    p, v = np.asarray(p, dtype=float), np.asarray(values, dtype=float)
-    keep = v > 0
-    if keep.sum() < 3:
-        raise ValueError("a power law needs at least three positive values")
-    fit = stats.linregress(np.log(p[keep]), np.log(v[keep]))
-    half = stats.t.ppf(0.975, keep.sum() - 2) * fit.stderr
-    return {"slope": float(fit.slope), "ci": float(half), "intercept": float(fit.intercept)}

@@ -6,6 +6,7 @@ feature-vs-lazy run with the cheap Lambda* run that must agree with it, and the 
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 
 from lib.data.invariant import X_MAX, X_MIN
 from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent, lazy_exponent, local_slopes,
@@ -13,7 +14,6 @@ from lib.experiments.compressing_invariants import (exponent_estimate, feature_e
                                                     stripe_fixed_points)
 from lib.experiments.relative_stability import run_stripe_stability
 from lib.measures.relative_stability import invariant_stability
-from lib.measures.statistics import power_law
 
 
 def test_predicted_exponents():
@@ -23,14 +23,17 @@ def test_predicted_exponents():
     assert feature_exponent(3, d_par=2) == pytest.approx(0.5)  # the cylinder, Sec. 4
 
 
-def test_power_law_recovers_a_known_exponent_and_needs_three_points():
+def test_exponent_estimate_is_the_log_log_fit_with_its_student_t_interval():
     rng = np.random.default_rng(0)
     p = np.array([64, 128, 256, 512, 1024, 2048])
-    fit = power_law(p, 3.0 * p ** -0.4 * np.exp(rng.normal(0, 0.01, len(p))))
-    assert fit["slope"] == pytest.approx(-0.4, abs=0.02)
-    assert 0 < fit["ci"] < 0.05
-    with pytest.raises(ValueError, match="three positive"):
-        power_law([1, 2, 3], [1.0, 0.0, 0.0])
+    v = 3.0 * p ** -0.4 * np.exp(rng.normal(0, 0.01, len(p)))
+    fit = stats.linregress(np.log(p), np.log(v))
+    half = stats.t.ppf(0.975, len(p) - 2) * fit.stderr
+    est = exponent_estimate(p, v)
+    assert est.value == pytest.approx(-0.4, abs=0.02) and 0 < half < 0.05 and est.runs == 6
+    assert (est.low, est.high) == pytest.approx((fit.slope - half, fit.slope + half), rel=1e-12)
+    flipped = exponent_estimate(p, v, sign=-1)
+    assert (flipped.value, flipped.low, flipped.high) == pytest.approx((-est.value, -est.high, -est.low), rel=1e-12)
 
 
 def test_exponent_estimate_pools_runs_and_flips_the_sign_for_learning_curves():

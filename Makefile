@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 # Data: chapters fetch what they miss into $GG_DATA_ROOT (default ~/.cache/geometry-generalization/data), from the
 # official sources or from $GG_DATA_MIRROR when set (see README, "Data"); both variables pass through unchanged.
 
-.PHONY: install lock test book run clean student chromium
+.PHONY: install lock test book run clean student chromium paper
 
 # The environment is installed from requirements.lock: the exact versions pip-compile resolved from the loose
 # requirements.txt (and that CI tested). After editing requirements.txt, run `make lock` and commit both files.
@@ -54,6 +54,12 @@ test: install
 book: install
 	$(PY) -m lib run all --profile book
 	$(PY) -m lib build
+
+## one chapter at the paper profile: make paper CH=5 [YES=1] [ARGS="-p workers=2"]; its results and tables go to
+## book/results/chNN/paper/ for commit (a GPU is expected: without one it stops and says the cost, unless YES=1)
+paper: install
+	@test -n "$(CH)" || { echo "usage: make paper CH=<chapter number> [YES=1] [ARGS='-p name=value']"; exit 2; }
+	$(PY) -m lib run $(CH) --profile paper $(if $(YES),--yes) $(ARGS)
 
 ## the student edition of the executed book: every exercise, no solution (in _build/student/_build/html)
 student: install

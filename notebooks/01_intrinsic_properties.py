@@ -83,6 +83,7 @@ from lib.measures.intrinsic_dimension import mle_dimension, twonn_dimension
 from lib.measures.label_sharpness import label_sharpness
 from lib.measures.statistics import mean_ci, pearson, scaling_law_likelihood_ratio
 from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import (CRITERION, Claim, Estimate, check_statement, comparison_row, pearson_estimate,
@@ -878,6 +879,8 @@ for model in MODELS:
                                         "" if separated else "; K_F does not separate the tasks, so Eq. 27 "
                                         "predicts nothing"), fmt=".2f"))
 paper_vs_here(table)
+save_table(ch, "paper_vs_here", table)
+_ = show_extended_table(ch, "paper_vs_here", table)
 
 # %% [markdown]
 # ### The disagreements, diagnosed

@@ -53,6 +53,7 @@ from lib.experiments.relative_stability import (combine_seeds, recipe, run_model
 from lib.measures.diffeomorphisms import (bijective_fraction, deform, displacement_sq, phase_diagram, remap,
                                           sample_displacement, temperature_for_delta)
 from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR, log_ticks, loglog_panel
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import CRITERION, Claim, check_statement, comparison_row, geometric_estimate, loglog_slope
@@ -754,6 +755,8 @@ rows = [
 ]
 print(CRITERION)
 paper_vs_here(rows)
+save_table(ch, "paper_vs_here", rows)
+_ = show_extended_table(ch, "paper_vs_here", rows)
 verdict_of = {r["quantity"]: r["verdict"] for r in rows}
 
 # %% [markdown]

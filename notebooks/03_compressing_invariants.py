@@ -55,6 +55,7 @@ from lib.measures.amplification import amplification, neuron_vectors
 from lib.measures.ntk import ntk_gram, pca_summary
 from lib.nets.one_hidden_layer import OneHiddenLayer
 from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR, kernel_information, log_ticks, loglog_panel, top_eigenvectors
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import CRITERION, Claim, Estimate, check_statement, comparison_row, direction_row
@@ -819,6 +820,8 @@ rows += [
                   Estimate(mnist_pcs["NTK after training"]["mi"][0] - mnist_pcs["NTK at initialisation"]["mi"][0]),
                   null=0, note=f"p = {big['p']}")]
 paper_vs_here(rows)
+save_table(ch, "paper_vs_here", rows)
+_ = show_extended_table(ch, "paper_vs_here", rows)
 
 # %% [markdown]
 # ### Where we differ from the paper, and why

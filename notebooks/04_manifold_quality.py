@@ -54,6 +54,7 @@ from lib.measures.adversarial import pgd_path
 from lib.measures.manifold_quality import manifold_characteristics, measure_walks, noise_walk, walk_distances
 from lib.nets.classifiers import LeNetEncoder
 from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR, image_grid
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import (CRITERION, NOT_COMPARABLE, Claim, Estimate, check_statement, comparison_row,
@@ -602,7 +603,7 @@ print(CRITERION + " A claim stated as a direction only is *reproduced* when our 
 D_ratio = {alt: group_contrast(records, alt, "paper", "D") for alt in ("noise", "pgd", "pgd_released")}
 nt_ce = group_contrast(records, "noise", "paper", "D", ("nt_xent",), ("cross_entropy",))
 runs_note = f"{len(records)} encoders, one seed each, {TRAIN_SETS[cfg.train_set]}"
-paper_vs_here([
+rows = [
     comparison_row("D under noise, NT-Xent / Cross-Entropy (Table 1)",
                    Claim.point(1.01 / 0.33, null=1.0, text="1.01 / 0.33 = 3.1"), nt_ce, note=runs_note),
     comparison_row("D under noise, self-supervised / supervised signal (Table 1)",
@@ -628,7 +629,10 @@ paper_vs_here([
                   note="Eq. 4, white noise"),
     comparison_row("r(RMQM, scaled 1-NN accuracy) (Fig. 4)", Claim.point(0.75, null=0.0, text="0.75"), r_est,
                    note="KMNIST + Omniglot one-shot here, Omniglot + Caltech-101 in the paper; interval over encoders"),
-])
+]
+paper_vs_here(rows)
+save_table(ch, "paper_vs_here", rows)
+_ = show_extended_table(ch, "paper_vs_here", rows)
 show_table([
     {"quantity": "PGD cost per image", "paper": "435 gradient steps (released script)", "here": "30",
      "note": "one path, every iterate kept"},

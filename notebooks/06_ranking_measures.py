@@ -47,6 +47,7 @@ from lib.experiments.ranking_measures import (AXES, MEASURES, rank_measures, run
                                              zoo_table)
 from lib.measures.rank_correlation import granulated_tau, kendall_tau, sign_errors
 from lib.pipeline.chapter import setup_chapter
+from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
 
@@ -292,7 +293,7 @@ spec_verdict = ("reproduced" if spec["tau_hi"] < 0 else "not reproduced" if spec
 robust = [r["measure"] for r in judged if r["sign_error_max"] < 0.5]
 robust_verdict = ("not comparable (no environment beyond the noise)" if not judged else "reproduced" if not robust
                   else f"not reproduced (worst sign-error below 0.5: {', '.join(robust)})")
-paper_vs_here([
+paper_rows = [
     {"quantity": "best anchor by Psi", "paper": "PAC-Bayes flatness (sharpness-based)",
      "here": f"first: {anchors[0]['measure']}, Psi {anchors[0]['Psi']:.2f} [{anchors[0]['Psi_lo']:.2f}, "
              f"{anchors[0]['Psi_hi']:.2f}]; second: {anchors[1]['measure']}, Psi {anchors[1]['Psi']:.2f}",
@@ -303,7 +304,10 @@ paper_vs_here([
      "here": (f"smallest worst case {min(r['sign_error_max'] for r in judged):.2f}; mean sign-errors "
               f"{min(r['sign_error_mean'] for r in judged):.2f} to {max(r['sign_error_mean'] for r in judged):.2f}"
               if judged else "no environment"), "verdict": robust_verdict},
-])
+]
+paper_vs_here(paper_rows)
+save_table(ch, "paper_vs_here", paper_rows)
+_ = show_extended_table(ch, "paper_vs_here", paper_rows)
 
 # %% [markdown]
 # ## 5. Reading the results

@@ -90,12 +90,13 @@ def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: s
     if ch.cfg.profile == EXTENDED_PROFILE:
         return None
     number = re.fullmatch(r"ch(\d+)", ch.key)
-    command = command or (f"python -m lib run {int(number[1])} --profile paper --yes -p workers=2" if number else "")
+    command = command or (f"make paper CH={int(number[1])}" if number else "")
     path = table_path(ch.key, name)
     shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
     if not path.is_file():
         print(f"Extended run: none committed ({shown} is absent), so this page shows the {ch.cfg.profile} profile "
-              f"only. `{command}` makes one (hours on a CPU), then commit {shown.parent}/.")
+              f"only. `{command}` makes one on a GPU (on a CPU add YES=1 ARGS=\"-p workers=2\": hours or more), "
+              f"then commit {shown.parent}/.")
         return None
     record = json.loads(path.read_text())
     extended = {r["quantity"]: r for r in record["rows"]}

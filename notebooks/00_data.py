@@ -242,7 +242,9 @@ print(f"distance in R^784 / distance in R^3 over {len(ratio)} pairs: mean {ratio
 # %% [markdown]
 # ## Explore the data
 #
-# Readers who run this notebook get a browser: pick a dataset and a seed to see another class-balanced sample.
+# Readers who run this notebook get a browser: pick a dataset and a seed to see another class-balanced sample, the
+# same number of images of every class (as many as fit in 32 images; a dataset with more than 32 classes shows one
+# image each of 32 classes drawn at random), ordered by label.
 
 # %%
 from lib.pipeline.widgets import Choice, Slider, interact
@@ -254,7 +256,9 @@ def browse(name: str = available[0] if available else "digits", sample_seed: int
     spec = get_spec(name)
     split = next(sp for sp in ("test", "train", "all") if sp in spec.splits and is_available(name, sp, root))
     data = load_dataset(name, split, root=root)
-    take = torch.randperm(len(data), generator=torch.Generator().manual_seed(sample_seed))[:32]
+    n_classes = len(torch.unique(data.y))
+    balanced = balanced_indices(data.y.numpy(), n_per_class=max(1, 32 // n_classes), seed=sample_seed)[:32]
+    take = torch.from_numpy(balanced[np.argsort(data.y.numpy()[balanced], kind="stable")])
     if spec.size[0] == 1:
         plt.figure(figsize=(8, 3))
         plt.plot(data.x[take[:8], 0, 0, :].T.numpy())

@@ -217,20 +217,21 @@ else:
 # Like the images, each point cloud is mapped into $[0, 1]$ by one global scale and shift. That map is a similarity,
 # so every ratio of distances (all that the nearest-neighbour estimators of chapter 1 use) is unchanged. The check
 # below samples the same points embedded in $\mathbb{R}^3$ and in $\mathbb{R}^{784}$: the pairwise distances agree up
-# to a single factor.
+# to a single factor. In the figure each point's colour repeats its third coordinate $x_3$ (the colour bar), so that
+# depth can be read on a flat page.
 
 # %% tags=["hide-input"]
 fig = plt.figure(figsize=(12, 3.2))
 for i, (name, d) in enumerate([("gaussian", 2), ("hypercube", 2), ("sphere", 2), ("swiss_roll", 2)]):
     pts = load_dataset(name, "all", n=cfg.n_manifold, intrinsic_dim=d, ambient_dim=3, seed=seed).x.view(-1, 3)
-    ax = fig.add_subplot(1, 4, i + 1, projection="3d")
-    ax.scatter(*pts.T.numpy(), s=2, c=pts[:, 2].numpy(), cmap="viridis")
+    ax = fig.add_axes([0.01 + 0.22 * i, 0.02, 0.215, 0.86], projection="3d")
+    points = ax.scatter(*pts.T.numpy(), s=2, c=pts[:, 2].numpy(), cmap="viridis", vmin=0, vmax=1)
     ax.set_title(f"{name}, d = {d}, in R^3")
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_zlabel("x3")
     ax.set_box_aspect(None, zoom=0.85)
-fig.tight_layout()
+fig.colorbar(points, cax=fig.add_axes([0.94, 0.15, 0.012, 0.6]), label="colour: x3 (in [0, 1])")
 
 # %%
 low = load_dataset("sphere", "all", n=cfg.n_manifold, intrinsic_dim=2, ambient_dim=3, seed=seed).x.flatten(1).double()

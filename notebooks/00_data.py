@@ -322,9 +322,13 @@ interact(browse, name=Choice(available), sample_seed=Slider(0, 0, 50));
 # smooth image upsampled by 2 has 4 times as many pixels with the same values, so its distances double (28 to 56 px:
 # $\times 1.8$, a little less than 2 because bilinear interpolation smooths the strokes); downsampling averages neighbouring
 # pixels and loses the fine detail that separates digits, so 14 px shrinks distances by more than 2 ($\times 1/2.7$).
-# Since $K_F$ is the inverse of the smallest distance between images of different labels, it scales roughly like
-# $1/\text{side}$: about halved at 56 px and multiplied by 2 to 3 at 14 px. Comparing $K_F$ across datasets therefore
-# needs a common image size, as the paper and chapter 1 use.
+# Since $K_F$ is the inverse of the smallest distance between images of different labels, it scales like the inverse
+# of the distances: roughly like $1/\text{side}$, so a little less than halved at 56 px and multiplied by more than 2
+# at 14 px (by the mean distances above, $\times 1/1.8$ and $\times 2.7$). One pair sets $K_F$, not the mean, so the
+# factor of a given dataset differs from these: at 14 px it can be larger still, where downsampling merges the detail
+# that told a near-duplicate pair of different labels apart. Chapter 1 measures the factors for its datasets
+# (Section 7, the column `K_F / K_F(28 px, 1 ch)`). Comparing $K_F$ across datasets therefore needs a common image
+# size, as the paper and chapter 1 use.
 # ````
 #
 # ```{exercise} An isometric embedding

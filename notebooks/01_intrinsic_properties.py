@@ -465,12 +465,21 @@ rows = flatten_records(records)
 print(f"{sum(r['fitted'] for r in rows)} of {len(rows)} runs fitted their training set within {cfg.max_epochs} epochs")
 
 # %% tags=["hide-input"]
-def scatter_by_domain(ax, rows, xkey, ykey, logy=True):
-    for domain, marker in [("natural", "o"), ("medical", "s")]:
-        sel = [r for r in rows if (r["dataset"] in medical) == (domain == "medical")]
+MODEL_MARKERS = dict(zip(MODELS, "o^vDP*Xp"))
+
+
+def scatter_by_domain(ax, rows, xkey, ykey, logy=True, by_model=False):
+    """One point per run, coloured by domain; marker by domain (circle natural, square medical), or by model
+    (``by_model``: one marker per model, legend entries "domain, model") where several models share a panel."""
+    groups = ([(domain, model, MODEL_MARKERS[model], f"{domain}, {model}") for model in MODELS
+               for domain in ("natural", "medical")] if by_model else
+              [(domain, None, marker, domain) for domain, marker in [("natural", "o"), ("medical", "s")]])
+    for domain, model, marker, label in groups:
+        sel = [r for r in rows if (r["dataset"] in medical) == (domain == "medical")
+               and (model is None or r["model"] == model)]
         if sel:
             ax.scatter([r[xkey] for r in sel], [np.log(r[ykey]) if logy else r[ykey] for r in sel], marker=marker,
-                       color=colors[domain], label=domain, alpha=0.75, edgecolor="k", linewidth=0.3)
+                       color=colors[domain], label=label, alpha=0.75, edgecolor="k", linewidth=0.3)
 
 
 fig, axes = plt.subplots(1, len(MODELS), figsize=(5 * len(MODELS), 3.6), squeeze=False)
@@ -635,27 +644,27 @@ for row in table1:
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-scatter_by_domain(axes[0], rows, "d_repr_twonn", "test_loss")
+scatter_by_domain(axes[0], rows, "d_repr_twonn", "test_loss", by_model=True)
 axes[0].set_xlabel("representation intrinsic dimension $d_{repr}$ (TwoNN)")
 axes[0].set_ylabel("log test loss")
 axes[0].set_title("Fig. 4: log test loss vs $d_{repr}$")
-axes[0].legend()
-scatter_by_domain(axes[1], rows, "d_data_mle", "d_repr_mle", logy=False)
+axes[0].legend(fontsize=8)
+scatter_by_domain(axes[1], rows, "d_data_mle", "d_repr_mle", logy=False, by_model=True)
 top = max(max(r["d_data_mle"] for r in rows), max(r["d_repr_mle"] for r in rows)) * 1.05
 axes[1].plot([0, top], [0, top], "k--", linewidth=1, label="$d_{repr} = d_{data}$")
 below = np.mean([r["d_repr_mle"] <= r["d_data_mle"] for r in rows])
 axes[1].set_xlabel("training-set intrinsic dimension $d_{data}$ (MLE)")
 axes[1].set_ylabel("$d_{repr}$ (MLE)")
 axes[1].set_title(f"Fig. 5: {100 * below:.0f}% of runs have $d_{{repr}} \\leq d_{{data}}$")
-axes[1].legend()
+axes[1].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Reading Figs. 4 and 5.** Left, each run's log test loss against the intrinsic dimension of its learned
-# representations; the paper's Fig. 4 shows the loss growing with $d_\text{repr}$, with the medical runs above the
-# natural ones. Right, $d_\text{repr}$ against $d_\text{data}$ with the diagonal; the paper's Fig. 5 has most runs
-# below it (Theorem 5). What this run shows:
+# **Reading Figs. 4 and 5.** One point per run, coloured by domain, one marker per model. Left, each run's log test
+# loss against the intrinsic dimension of its learned representations; the paper's Fig. 4 shows the loss growing
+# with $d_\text{repr}$, with the medical runs above the natural ones. Right, $d_\text{repr}$ against $d_\text{data}$
+# with the diagonal; the paper's Fig. 5 has most runs below it (Theorem 5). What this run shows:
 
 # %%
 n_below = sum(r["d_repr_mle"] <= r["d_data_mle"] for r in rows)

@@ -612,7 +612,8 @@ show_table([{k: (v.text(".2f") if isinstance(v, Estimate) else v) for k, v in r.
 # **Reading Fig. 3 and Table 1.** One point per run: the $\hat K_F$ of its dataset (so the points stack in one column
 # per dataset) and the loss its model loses to FGSM at $\epsilon = 2/255$. The paper's Fig. 3 shows the penalty
 # rising with $\hat K_F$ for every architecture, medical models losing most; its Table 1 has $r$ between 0.18 and
-# 0.77, and for every architecture $r$ *falls* as $\epsilon$ grows (by 0.04 to 0.30 from 1/255 to 8/255). With only
+# 0.77, and from 1/255 to 8/255 $r$ *falls* for every architecture (by 0.04 to 0.30), though not always
+# monotonically (VGG-16 goes from 0.63 to 0.64 at 2/255, VGG-13 stays at 0.47). With only
 # as many distinct $\hat K_F$ as datasets, our $r$ mostly measures how far the medical runs stand above the natural
 # ones compared with the spread within a dataset. The paper also averages each (model, dataset) over the training
 # sizes before correlating (Sec. 6); with our few datasets that would leave three or four points per model, so we

@@ -73,6 +73,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.patches import Patch
+from matplotlib.ticker import LogFormatter, ScalarFormatter
 
 from lib.data import load_dataset
 from lib.data.manifolds import MANIFOLDS
@@ -706,19 +707,24 @@ for ds, marker in zip(dict.fromkeys(r["dataset"] for r in inv_rows), "osD^v<>"):
     style = {"color": colors["medical" if ds in medical else "natural"], "marker": marker, "label": ds}
     axes[0].plot([r["size"] for r in sel], [r["d_data (MLE)"] for r in sel], **style)
     axes[1].plot([r["size"] for r in sel], [r["K_F x side"] for r in sel], **style)
-for ax, label in [(axes[0], "$d_{data}$ (MLE)"), (axes[1], "$\\hat K_F$ x image side")]:
+for ax, label in [(axes[0], "$d_{data}$ (MLE)"), (axes[1], "$\\hat K_F$ x image side (log scale)")]:
     ax.set_xscale("log", base=2)
-    ax.set_xticks(list(cfg.sizes), [str(v) for v in cfg.sizes])
+    log_ticks(ax, cfg.sizes)
     ax.set_xlabel("image side (pixels)")
     ax.set_ylabel(label)
-    ax.legend(fontsize=7)
+axes[1].set_yscale("log")
+axes[1].yaxis.set_major_formatter(ScalarFormatter())
+axes[1].yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+axes[1].tick_params(axis="y", which="minor", labelsize=7)
+axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=True)
 fig.suptitle("App. B.1 (Figs. 6-8 of the paper): properties under resizing")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
 # **Reading the figure and the table.** Left, $d_\text{data}$ of one task per dataset at each image side; right,
-# $\hat K_F$ times the side, which is constant when every distance scales with the side. The paper's Fig. 6 shows
+# $\hat K_F$ times the side on a log axis (so that the same factor is the same step for every dataset), which is
+# constant when every distance scales with the side. The paper's Fig. 6 shows
 # both flat over 32 to 512 px, up to one common factor for $\hat K_F$. What this run shows:
 
 # %%
@@ -743,37 +749,46 @@ check_statement("the ordering of the datasets by K_F is the same at every size",
 # `Resize`) or by repeating pixels (nearest), to each side of the profile's ladder.
 
 # %%
+PAPER_SIDES = (32, 64, 128, 256, 512)  # App. B.1: "square image sizes of [32, 64, 128, 256, 512]"
 ladder_rows = []
 for t in [next(t for t in tasks if t["dataset"] == ds) for ds in kf_of]:  # one task per dataset
     for mode in ("bilinear", "nearest"):
         sizes = [s for s in cfg.ladder if mode == "bilinear" or (s % 28 == 0 and s != 28)]
         ladder_rows += resolution_ladder(t, cfg.n_train[-1], sizes, root, seed, mode)
-print(f"{cfg.n_train[-1]} images per dataset (fewer where the pool is smaller)")
+print(f"{cfg.n_train[-1]} images per dataset (fewer where the pool is smaller); sides measured here: "
+      f"{', '.join(map(str, cfg.ladder))} px; the paper's range: {PAPER_SIDES[0]} to {PAPER_SIDES[-1]} px "
+      f"({', '.join(map(str, PAPER_SIDES))})" + ("" if max(cfg.ladder) >= PAPER_SIDES[-1] else
+                                                f", of which this profile reaches {max(cfg.ladder)} px"))
 ladder_ds = list(dict.fromkeys(r["dataset"] for r in ladder_rows))
 show_table([{"dataset": ds, **{f"{r['size']} px{' (native)' if r['mode'] == 'native' else ''}":
                                r["d_data"] for r in ladder_rows if r["dataset"] == ds and r["mode"] != "nearest"},
              "nearest, every size": ", ".join(f"{r['d_data']:.2f}" for r in ladder_rows
                                               if r["dataset"] == ds and r["mode"] == "nearest")}
             for ds in ladder_ds], floatfmt=".2f")
-fig, ax = plt.subplots(figsize=(6, 3.4))
+fig, ax = plt.subplots(figsize=(8, 3.4))
 for ds, marker in zip(ladder_ds, "osD^v<>"):
     sel = [r for r in ladder_rows if r["dataset"] == ds and r["mode"] in ("bilinear", "native")]
     ax.plot([r["size"] for r in sel], [r["d_data"] for r in sel], marker=marker, label=ds,
             color=colors["medical" if ds in medical else "natural"])
     native = [r for r in sel if r["mode"] == "native"]
     ax.scatter([r["size"] for r in native], [r["d_data"] for r in native], s=120, facecolor="none", edgecolor="k")
-ax.axvspan(32, max(cfg.ladder), color="0.9", zorder=0, label="the paper's range (bilinear)")
+ax.axvspan(PAPER_SIDES[0], PAPER_SIDES[-1], facecolor="0.92", edgecolor="0.4", linestyle=":", zorder=0,
+           label=f"the paper's range, {PAPER_SIDES[0]}-{PAPER_SIDES[-1]} px (bilinear)")
+ax.scatter([], [], s=120, facecolor="none", edgecolor="k", label="native side, not resized")
 ax.set_xscale("log", base=2)
-ax.set_xticks(list(cfg.ladder), [str(v) for v in cfg.ladder])
+ticks = sorted(set(cfg.ladder) | {PAPER_SIDES[-1]})
+log_ticks(ax, ticks)
+ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+ax.set_xlim(min(ticks) / 1.15, max(ticks) * 1.15)
 ax.set_xlabel("image side (pixels)")
 ax.set_ylabel("$d_{data}$ (MLE)")
-ax.set_title("d_data vs resize (open circle: native, not resized)")
-ax.legend(fontsize=7)
+ax.set_title("d_data vs resize")
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=True)
 plt.show()
 
 # %% [markdown]
-# **Reading the ladder.** Within the paper's range (grey) the curves should be flat; the open circle is the image as
-# stored. What this run shows:
+# **Reading the ladder.** Within the paper's range, 32 to 512 px (grey band), the curves should be flat; they stop at
+# the largest side of this profile (above). The open circle is the image as stored. What this run shows:
 
 # %%
 ladder_spread = {}

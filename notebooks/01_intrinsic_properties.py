@@ -670,7 +670,7 @@ plt.show()
 
 # %%
 n_below = sum(r["d_repr_mle"] <= r["d_data_mle"] for r in rows)
-below_est = Estimate.from_runs([float(r["d_repr_mle"] <= r["d_data_mle"]) for r in rows], seed=seed)
+below_est = Estimate.from_runs([float(r["d_repr_mle"] <= r["d_data_mle"]) for r in rows])
 check_statement("most runs have d_repr <= d_data (Theorem 5)", n_below > len(rows) / 2,
                 f"{n_below} of {len(rows)} runs")
 for model in MODELS:
@@ -866,7 +866,7 @@ if "mnist" in natural:
         k_mean, k_ci = mean_ci(np.asarray(kf_c3[lab]) / PAPER_UNITS)
         row = {"task": lab, "K_F (paper units)": k_mean, "K_F, 95% CI half-width": k_ci}
         for model in MODELS:
-            row[f"{model} test loss"] = Estimate.from_runs(loss[lab, model], seed=seed).text(".3f")
+            row[f"{model} test loss"] = Estimate.from_runs(loss[lab, model]).text(".3f")
             row[f"{model} test acc"] = float(np.mean(acc[lab, model]))
         c3.append(row)
     show_table(c3, floatfmt=".3g")
@@ -923,7 +923,7 @@ ratio_claim = Claim(2.0, 3.0, null=1, text="~2.5 (Sec. 5.2: ~2.5e-4 vs ~1e-4)")
 table = []
 if nat_kf:
     table.append(row_of("K_F, natural datasets (paper units)", Claim(0.8e-4, 1.2e-4, text="~1e-4 (Fig. 1)"),
-                                Estimate.from_runs(nat_kf, seed=seed), "class pairs x repeats; 28 px values / 2040"))
+                                Estimate.from_runs(nat_kf), "class pairs x repeats; 28 px values / 2040"))
 if nat_kf and med_ds:
     for label, key, nat_values in [("as stored", "K_F", nat_kf), ("per-image max, as the released code", "K_F max",
                                                                    nat_kf_max)]:
@@ -956,7 +956,7 @@ table.append(row_of("fraction of runs with d_repr <= d_data", Claim(0.51, 1.0, n
 if ladder_spread:
     table.append(row_of("relative change of d_data over the paper's bilinear sizes",
                                 Claim(0.0, 0.05, text="barely affected (App. B.1; read as < 5%)"),
-                                Estimate.from_runs(list(ladder_spread.values()), seed=seed),
+                                Estimate.from_runs(list(ladder_spread.values())),
                                 f"max/min - 1 over {min(s for s in cfg.ladder if s >= 32)}-{max(cfg.ladder)} px; "
                                 "datasets resampled", fmt=".3f"))
 for model in MODELS:

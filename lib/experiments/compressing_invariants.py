@@ -32,7 +32,7 @@ and seed it draws three disjoint sets of MNIST digits (training, kernel training
 
 The chapter's statistics (:mod:`lib.pipeline.verdicts` estimates): :func:`exponent_estimate` fits a power law on every
 run (not on medians) with its 95% interval; :func:`ratio_estimate` is the geometric mean of per-run ratios with a
-bootstrap interval; :func:`lib.pipeline.verdicts.direction_row` gives a paper-vs-here row for a claim that states
+Student-t interval of their mean log; :func:`lib.pipeline.verdicts.direction_row` gives a paper-vs-here row for a claim that states
 a direction and no size.
 """
 
@@ -151,7 +151,7 @@ def local_slopes(ps, values, sign: float = 1.0) -> list[dict]:
 
 
 def ratio_estimate(numerator, denominator) -> Estimate:
-    """The geometric mean of the paired per-run ratios numerator / denominator with its percentile-bootstrap 95%
+    """The geometric mean of the paired per-run ratios numerator / denominator with the Student-t 95%
     interval over runs (:func:`lib.pipeline.verdicts.geometric_estimate`); one pair: that ratio, labelled one run.
     Raises ValueError for non-positive values or unequal lengths. (Not :func:`lib.pipeline.verdicts.ratio_estimate`,
     the ratio of the means of two independent sets of runs.)"""

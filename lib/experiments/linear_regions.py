@@ -226,7 +226,7 @@ def grouped_slope_estimate(groups: dict[float, list[float]], resamples: int = 20
 
 
 def paired_estimate(per_network: list) -> tuple[Estimate, str]:
-    """Mean of paired per-curve differences (e.g. on- minus off-manifold log density), with its 95% bootstrap
+    """Mean of paired per-curve differences (e.g. on- minus off-manifold log density), with its 95% Student-t
     interval and what the interval is over: over networks when there are several (each network's mean over its
     curves is one run), over the curves of the single network otherwise (curve-sampling noise of one network, not
     network-to-network noise). ``per_network``: one 1-d array of per-curve values per network."""

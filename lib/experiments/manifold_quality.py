@@ -253,7 +253,7 @@ def paper_claim(text: str, runs: int = PAPER_ENCODERS, null: float | None = None
 
 def method_estimates(records: list[dict], alteration: str, variant: str, key: str) -> dict[str, Estimate]:
     """Per method (title), the mean of ``key`` over its encoders (embedding sizes and optimisers, one seed each)
-    with its bootstrap interval; methods without ``alteration`` measured are left out."""
+    with its Student-t interval; methods without ``alteration`` measured are left out."""
     out = {}
     for method in METHODS:
         vals = [r[alteration][variant][key] for r in records if r["method"] == method and alteration in r]
@@ -276,7 +276,7 @@ def group_contrast(records: list[dict], alteration: str, variant: str, key: str,
                    denominator=SUPERVISED_METHODS, kind: str = "ratio") -> Estimate | None:
     """Mean of ``key`` over the ``numerator`` methods against the ``denominator`` methods, paired within each group
     of encoders that differ only by their objective (``_groups``): their ratio (``kind="ratio"``, no effect = 1)
-    or difference (``"difference"``, no effect = 0), with a bootstrap interval over the groups. None when no group
+    or difference (``"difference"``, no effect = 0), with a Student-t interval over the groups. None when no group
     has every method."""
     if kind not in ("ratio", "difference"):
         raise ValueError(f"kind must be 'ratio' or 'difference', got {kind!r}")

@@ -15,7 +15,7 @@ from lib.pipeline.verdicts import Estimate, difference_estimate, direction_row, 
 
 def test_direction_row_needs_the_whole_interval_on_the_claimed_side():
     assert direction_row("q", "more", Estimate(2.0, 1.0, 3.0, 5), 0.0, above=True)["verdict"] == "reproduced"
-    assert direction_row("q", "more", Estimate(2.0, -0.1, 3.0, 5), 0.0, above=True)["verdict"] == "not reproduced"
+    assert direction_row("q", "more", Estimate(2.0, -0.1, 3.0, 5), 0.0, above=True)["verdict"] == "inconclusive"  # holds 0 and the claimed side
     assert direction_row("q", "less", Estimate(-2.0, -3.0, -1.0, 5), 0.0, above=False)["verdict"] == "reproduced"
     assert direction_row("q", "more", Estimate(-2.0, -3.0, -1.0, 5), 0.0, above=True)["verdict"] == "not reproduced"
     assert direction_row("q", "more", Estimate(0.5), 0.0, above=True)["verdict"] == "reproduced (one run)"

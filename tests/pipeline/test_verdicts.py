@@ -36,22 +36,28 @@ def test_negative_claims_and_ranges():
 def test_claims_of_direction_alone():
     more = Claim.direction(0.0, above=True, text="the tractrix has more regions")
     assert verdict(more, Estimate(5.0, 1.0, 9.0, 10)) == REPRODUCED
-    assert verdict(more, Estimate(2.0, -1.0, 5.0, 10)) == NOT_REPRODUCED  # the interval holds the null
-    assert verdict(more, Estimate(0.0, 0.0, 1.0, 10)) == NOT_REPRODUCED  # touching the null is not a direction
+    assert verdict(more, Estimate(2.0, -1.0, 5.0, 10)) == INCONCLUSIVE  # holds the null and the claimed side
+    assert verdict(more, Estimate(0.0, 0.0, 1.0, 10)) == INCONCLUSIVE  # touching the null is not a direction
+    assert verdict(more, Estimate(-0.5, -1.0, 0.0, 10)) == NOT_REPRODUCED  # up to the null, none of the claim
     assert verdict(more, Estimate(-20.0, -24.0, -16.0, 10)) == NOT_REPRODUCED
     fewer = Claim.direction(1.0, above=False, text="fewer")
     assert verdict(fewer, Estimate(0.5, 0.4, 0.6, 3)) == REPRODUCED
     assert verdict(fewer, Estimate(1.5)) == NOT_REPRODUCED + " (one run)"
+    assert verdict(fewer, Estimate(1.0, 0.8, 1.2, 4)) == INCONCLUSIVE
 
 
-def test_estimate_from_runs_is_the_mean_with_a_bootstrap_interval():
+def test_estimate_from_runs_is_the_mean_with_its_student_t_interval():
     x = np.random.default_rng(1).normal(3.0, 1.0, 400)
     e = Estimate.from_runs(x)
-    assert e.value == pytest.approx(x.mean())
-    se = x.std(ddof=1) / np.sqrt(len(x))  # the percentile bootstrap of a mean ~ the normal interval
-    assert e.low == pytest.approx(x.mean() - 1.96 * se, abs=0.25 * se)
-    assert e.high == pytest.approx(x.mean() + 1.96 * se, abs=0.25 * se)
-    assert e.runs == 400
+    se = x.std(ddof=1) / np.sqrt(len(x))  # many runs: about the normal interval
+    assert e.value == pytest.approx(x.mean()) and e.runs == 400
+    assert (e.low, e.high) == pytest.approx((x.mean() - 1.966 * se, x.mean() + 1.966 * se), rel=1e-3)
+    two = Estimate.from_runs([1.0, 3.0])  # 2 runs: t_1 = 12.706, s = sqrt(2), not the range [1, 3]
+    assert (two.low, two.high) == pytest.approx((2.0 - 12.7062, 2.0 + 12.7062), rel=1e-4)
+    # coverage: 95% of 2,000 intervals from 3 normal runs hold the true mean
+    draws = np.random.default_rng(2).normal(0.0, 1.0, (2000, 3))
+    held = [Estimate.from_runs(d).low <= 0.0 <= Estimate.from_runs(d).high for d in draws]
+    assert np.mean(held) == pytest.approx(0.95, abs=0.015)
     assert Estimate.from_runs([0.7]).single and Estimate.from_runs([0.7]).text(".2f") == "0.70 (one run)"
     assert Estimate(1.0, 0.5, 1.5, 3).text(".2f") == "1.00 [0.50, 1.50] (3 runs)"
 

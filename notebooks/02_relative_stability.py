@@ -275,7 +275,7 @@ check_statement("every claim of the paper-vs-here table uses c = 3 at delta = 1,
 # $R_f = 1$ exactly; low-pass filters (block averages) have $R_f > 1$, because white noise averages out while the
 # change made by a smooth deformation is itself smooth and survives averaging; functions that ignore *where* the
 # ink is, such as the sorted pixel values (the intensity histogram) or the spatial average of local feature
-# detectors, have $R_f \ll 1$.
+# detectors, have $R_f < 1$ (checked below the table).
 
 # %%
 from torch import nn
@@ -306,8 +306,13 @@ hand_made = {
     "spatial mean of conv + ReLU": lambda x: torch.relu(detectors(x)).mean((2, 3)),
     "sorted pixel values": lambda x: x.flatten(1).sort(1).values,
 }
-show_table([{"f": name, **relative_stability(Fn(fn), probes, T1, 3, reduction="median")}
-            for name, fn in hand_made.items()], columns=["f", "R", "D", "G"], floatfmt=".3g")
+hand_R = {name: relative_stability(Fn(fn), probes, T1, 3, reduction="median") for name, fn in hand_made.items()}
+show_table([{"f": name, **v} for name, v in hand_R.items()], columns=["f", "R", "D", "G"], floatfmt=".3g")
+smoothers, position_free = ("2x2 block averages", "7x7 block averages"), ("sorted pixel values",
+                                                                           "spatial mean of conv + ReLU")
+check_statement("the block averages have R_f > 1, the sorted pixel values and the spatial mean of conv + ReLU R_f < 1",
+                min(hand_R[k]["R"] for k in smoothers) > 1 and max(hand_R[k]["R"] for k in position_free) < 1,
+                ", ".join(f"{k}: {hand_R[k]['R']:.3g}" for k in smoothers + position_free))
 
 # %% [markdown]
 # A network becomes relatively stable by building representations that keep what an image contains and forget, to

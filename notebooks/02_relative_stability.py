@@ -41,6 +41,7 @@ n_train = None  # int > 1 | None: training set size P of the main runs (None: fr
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
 
 # %% tags=["hide-input"]
+import json
 import math
 
 import matplotlib.pyplot as plt
@@ -321,8 +322,9 @@ check_statement("the block averages have R_f > 1, the sorted pixel values and th
 #
 # ## 3. The experiments
 #
-# One sweep trains every network of the chapter and measures it before and after training
-# (`lib.experiments.relative_stability.run_model`). The paper trains on the full training sets for 250 epochs with SGD
+# One sweep trains every image classifier of the chapter and measures it before and after training
+# (`lib.experiments.relative_stability.run_model`); the stripe model at the end of this section has a sweep of its
+# own. The paper trains on the full training sets for 250 epochs with SGD
 # (lr 0.1, momentum 0.9, weight decay $5\cdot10^{-4}$, cosine schedule) and probes with 500 test images. The data root
 # of this machine holds only the test splits of MNIST and KMNIST (10,000 images each; Fashion-MNIST and CIFAR-10
 # are used where present): we draw the 500 probes and a test set from each pool, and train on subsets of the rest.
@@ -369,8 +371,12 @@ interp_cfgs = [{**config(datasets[0], "resnet18", P, r), "name": f"{datasets[0]}
 records = ch.sweep(main_cfgs + zoo_cfgs + size_cfgs + interp_cfgs, run_model)
 ends = np.cumsum([0, len(main_cfgs), len(zoo_cfgs), len(size_cfgs), len(interp_cfgs)])
 main_recs, zoo_only_recs, size_recs, interp_recs = (records[a:b] for a, b in zip(ends[:-1], ends[1:]))
-print(f"{len(records)} runs; training time {sum(r['result']['train_seconds'] for r in records):.0f} s on "
-      f"{records[0]['result']['device']}")
+unique_recs = list({json.dumps(r["params"], sort_keys=True): r for r in records}.values())  # each run once
+shared = len(records) - len(unique_recs)
+sweep_min = sum(r["provenance"]["wall_s"] for r in unique_recs) / 60  # compute time, measurements included
+print(f"{len(unique_recs)} runs{f' ({shared} shared by two series, counted once)' if shared else ''}; training time "
+      f"{sum(r['result']['train_seconds'] for r in unique_recs):.0f} s, {sweep_min:.1f} min with the measurements, "
+      f"on {records[0]['result']['device']}")
 show_table([{"dataset": r["params"]["dataset"], "model": r["params"]["model"], "P": r["params"]["n_train"],
              "parameters": r["result"]["parameters"], "epochs": r["result"]["epochs_run"],
              "train acc": r["result"]["train_acc"],
@@ -715,7 +721,6 @@ print(f"exponent of R_f in P: {stripe_fit.text('.2f') if stripe_fit else 'n/a'} 
 # committed run:
 
 # %%
-import json
 from pathlib import Path
 
 bench = Path("book/results/benchmarks/diffeomorphisms.json")

@@ -413,7 +413,7 @@ for ax, rec in zip(axes[0], curve_runs):
                         label=f"c = {c}, {interp}" if state == "curve_trained" else None)
     ax.plot([], [], "k--", label="at initialisation")
     ax.plot([], [], "k-", label="trained")
-    ax.axvline(1.0, color="grey", linewidth=0.8)
+    ax.axvline(1.0, color="grey", linewidth=0.8, label=r"$\delta$ = 1 px (where $R_f$ is reported)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     log_ticks(ax, cfg.curve_deltas)
@@ -455,32 +455,38 @@ def rf_table(recs: list[dict], state: str) -> list[dict]:
 
 init = {(r["dataset"], r["model"], r["c"]): r for r in rf_table(main_recs, "init")}
 trained = {(r["dataset"], r["model"], r["c"]): r for r in rf_table(main_recs, "trained")}
-fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
+fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.6), squeeze=False)
 bar_w = 0.8 / len(CUTS)
 for ax, d in zip(axes[0], datasets):
     for k, c in enumerate(CUTS):
         xs = np.arange(len(cfg.models)) + (k - (len(CUTS) - 1) / 2) * bar_w
         ax.bar(xs, [init[(d, m, c)]["R"] for m in cfg.models], bar_w, color=f"C{k}", alpha=0.3)
-        ax.bar(xs, [trained[(d, m, c)]["R"] for m in cfg.models], bar_w * 0.55, color=f"C{k}", label=f"c = {c}")
+        ax.bar(xs, [trained[(d, m, c)]["R"] for m in cfg.models], bar_w * 0.55, color=f"C{k}")
     ax.axhline(1, color="k", linewidth=0.8)
-    ax.axhspan(1e-2, 1e-1, color=PAPER_COLOR, alpha=0.12, label="paper: trained ResNet / EfficientNet")
+    ax.axhspan(1e-2, 1e-1, color=PAPER_COLOR, alpha=0.12)
     ax.set_yscale("log")
     ax.set_xticks(range(len(cfg.models)), cfg.models, rotation=15)
     ax.set_ylabel("$R_f$ at $\\delta = 1$")
-    ax.set_title(f"{d}: shaded = initialisation, solid = trained")
-    ax.legend(fontsize=8)
+    ax.set_title(d)
+handles = [plt.Rectangle((0, 0), 1, 1, color=f"C{k}", label=f"c = {c}") for k, c in enumerate(CUTS)] + [
+    plt.Rectangle((0, 0), 1, 1, color="0.5", alpha=0.3, label="wide, pale: at initialisation"),
+    plt.Rectangle((0, 0), 1, 1, color="0.5", label="narrow, solid: trained"),
+    plt.Line2D([], [], color="k", linewidth=0.8, label="$R_f$ = 1"),
+    plt.Rectangle((0, 0), 1, 1, color=PAPER_COLOR, alpha=0.12, label="paper: trained ResNet / EfficientNet")]
+fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8)
 fig.suptitle(f"Figs. 3 (centre) and 4: $R_f$ before and after training on P = {cfg.n_train} images")
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0.13, 1, 1))
 plt.show()
 show_table([{"dataset": d, "model": m, "R_f init (c=3)": init[(d, m, 3)]["R"], "R_f trained (c=3)":
              trained[(d, m, 3)]["R"], "R_f trained (c=15)": trained[(d, m, 15)]["R"],
              "test error": trained[(d, m, 3)]["test_error"]} for d in datasets for m in cfg.models])
 
 # %% [markdown]
-# **Reading the figure.** Each bar pair is one network: the wide pale bar at initialisation, the narrow solid bar
-# after training; the shaded band is where the paper's trained ResNet-18 and EfficientNet-B0 land (Fig. 3 centre),
-# and the line is $R_f = 1$. The paper: every network starts near 1; the two state-of-the-art nets end in the band;
-# the fully connected net and LeNet end above 1 (Fig. 4). This run (one seed per bar):
+# **Reading the figure.** Each network has three bar pairs, one per cutoff $c$ (colour): in each pair the wide pale
+# bar is at initialisation, the narrow solid bar after training; the shaded band is where the paper's trained
+# ResNet-18 and EfficientNet-B0 land (Fig. 3 centre), and the line is $R_f = 1$. The paper: every network starts near
+# 1; the two state-of-the-art nets end in the band; the fully connected net ends above 1 on every dataset, and LeNet
+# too except on CIFAR-10, where it reaches $R_f \approx 0.6$ (Fig. 4). This run (one seed per bar):
 
 # %% tags=["hide-input"]
 init_c3 = [init[(d, m, 3)]["R"] for d in datasets for m in cfg.models]
@@ -494,9 +500,11 @@ for m in [m for m in ("resnet18",) if m in cfg.models]:
     check_statement(f"trained {m} is relatively stable (R_f < 1) on every dataset", max(vals) < 1,
                     ", ".join(f"{v:.2g}" for v in vals))
 for m in [m for m in ("fc", "lenet") if m in cfg.models]:
-    vals = [trained[(d, m, 3)]["R"] for d in datasets]
-    check_statement(f"trained {m} is not relatively stable (R_f > 1) on every dataset", min(vals) > 1,
-                    ", ".join(f"{v:.2g}" for v in vals))
+    ds = [d for d in datasets if not (m == "lenet" and d == "cifar10")]  # the paper's LeNet: 0.6 on CIFAR-10
+    vals = [trained[(d, m, 3)]["R"] for d in ds]
+    check_statement(f"trained {m} is not relatively stable (R_f > 1) on every dataset"
+                    + (" but CIFAR-10" if len(ds) < len(datasets) else ""), min(vals) > 1,
+                    ", ".join(f"{v:.2g} on {d}" for v, d in zip(vals, ds)))
 
 # %% [markdown]
 # ### Stability to diffeomorphisms vs noise, and the training set size (Figs. 3 right and 6)

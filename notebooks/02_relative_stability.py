@@ -1083,16 +1083,26 @@ def explore(log10_T=-4.0, c=5, field_seed=0):
     field = sample_displacement(1, 160, T, c, generator=gen)
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
     axes[0].imshow(remap(photo[None], field)[0].permute(1, 2, 0).clamp(0, 1))
+    axes[0].set_xlabel("u (pixels)")
+    axes[0].set_ylabel("v (pixels)")
     axes[0].set_title(f"T = {T:.1e}, c = {c}: delta = {math.sqrt(displacement_sq(T, c, 160)):.1f} px "
                       f"(Eq. 3: {math.sqrt(displacement_sq(T, c, 160, exact=False)) if c > 1 else float('nan'):.1f})",
                       fontsize=9)
     step = 8
     ys, xs = np.mgrid[0:160:step, 0:160:step]
-    axes[1].quiver(xs, ys, -field[0, 0, ::step, ::step], -field[0, 1, ::step, ::step], angles="xy",
-                   scale_units="xy", scale=1)
-    axes[1].invert_yaxis()
+    u, v = -field[0, 0, ::step, ::step].numpy(), -field[0, 1, ::step, ::step].numpy()
+    typical = float(np.quantile(np.hypot(u, v), 0.9)) or 1.0  # draw the 90th-percentile arrow about a grid step long
+    key = float(f"{typical:.1g}")  # a round displacement for the key
+    gain = float(f"{1.2 * step / typical:.1g}")  # a round magnification
+    q = axes[1].quiver(xs, ys, u, v, angles="xy", scale_units="xy", scale=1 / gain, width=0.004, headwidth=3.5,
+                       headlength=4, headaxislength=3.5)
+    axes[1].quiverkey(q, 0.97, 1.04, key, f"{key:g} px", labelpos="W", coordinates="axes",
+                      fontproperties={"size": 8})
+    axes[1].set_xlim(-step, 160 + step)
+    axes[1].set_ylim(160 + step, -step)
     axes[1].set_aspect("equal")
-    axes[1].set_title(f"-tau (pixels); P(diffeo) = {bijective_fraction(T, c, 100, generator=gen):.2f}", fontsize=9)
+    axes[1].set_title(f"-tau, arrows drawn x{gain:g}; P(diffeo) = {bijective_fraction(T, c, 100, generator=gen):.2f}",
+                      fontsize=9, loc="left")
     axes[1].set_xlabel("u (pixels)")
     axes[1].set_ylabel("v (pixels)")
     plt.show()

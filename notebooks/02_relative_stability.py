@@ -709,7 +709,9 @@ st = cfg.stripe
 stripe_configs = [dict(model="stripe", d=st["d"], p=p, h=st["h"], alpha=1e-6, seed=seed + r, n_test=st["n_test"],
                        loss=st["loss"], min_step=1e-2, max_steps=100_000,
                        until=st["until"], radius=1.0) for p in st["ps"] for r in range(st["seeds"])]
-stripe_recs = [r["result"] for r in ch.sweep(stripe_configs, run_stripe_stability)]
+stripe_sweep = ch.sweep(stripe_configs, run_stripe_stability)
+stripe_recs = [r["result"] for r in stripe_sweep]
+stripe_min = sum(r["provenance"]["wall_s"] for r in stripe_sweep) / 60
 stripe_ps = sorted({r["p"] for r in stripe_recs})
 stripe_R = [float(np.exp(np.mean([np.log(r["R"]) for r in stripe_recs if r["p"] == p]))) for p in stripe_ps]
 stripe_R0 = [float(np.exp(np.mean([np.log(r["R_init"]) for r in stripe_recs if r["p"] == p]))) for p in stripe_ps]
@@ -737,6 +739,17 @@ print(f"exponent of R_f in P: {stripe_fit.text('.2f') if stripe_fit else 'n/a'} 
       + ", ".join(f"{a}->{b}: {s:.2f}" for a, b, s in zip(stripe_ps, stripe_ps[1:], local))
       + "; test error " + ", ".join(f"{e:.2f}" for e in stripe_err)
       + f" (seeds per P: {st['seeds']})")
+# "moves toward -1 as P grows": every step's local exponent is closer to -1 than the step before
+toward = len(local) >= 2 and all(abs(b + 1) < abs(a + 1) for a, b in zip(local, local[1:]))
+print("Distance of the local exponents to -1: " + ", ".join(f"{abs(q + 1):.2f}" for q in local) + " -> "
+      + ("they move toward -1 at every step" if toward else "they do not move toward -1 at every step"
+         + (" (one step only)" if len(local) < 2 else "")))
+fit0 = float(np.mean([r["fitted"] for r in stripe_recs if r["p"] == stripe_ps[0]]))
+print(f"At the smallest P = {stripe_ps[0]} the trained network fits {fit0:.3f} of its training set and has test error "
+      f"{stripe_err[0]:.3f} (chance: 0.5, the labels are equiprobable); its R_f is {stripe_R[0]:.2g}, against "
+      f"{stripe_R0[0]:.2g} at initialisation."
+      + (f" Over the first step, to P = {stripe_ps[1]}, the test error goes to {stripe_err[1]:.3f} and the local "
+         f"exponent is {local[0]:.2f}." if len(local) else ""))
 
 # %% [markdown]
 # ## 4. Speed: batched diffeomorphisms

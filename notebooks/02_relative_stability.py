@@ -613,8 +613,8 @@ plt.show()
 # **Reading the figure.** If the paper's law held here, the points would lie along the wide pale red line
 # $\epsilon_t = 0.24\sqrt{R_f}$, tightly (correlation of the logs 0.97 over 15 architectures on CIFAR-10); the black
 # dashed line is the same law with the prefactor fitted to our points. Three numbers summarise our points, each with
-# a 95% interval over architectures (bootstrap for the prefactor and the correlation, regression interval for the free
-# exponent; each architecture is one training run):
+# a 95% interval over architectures (Student-t of the mean log for the prefactor, bootstrap for the correlation,
+# regression interval for the free exponent; each architecture is one training run):
 
 # %% tags=["hide-input"]
 for key, what, paper in (("a", "prefactor a of eps_t = a sqrt(R_f)", "0.24"),
@@ -853,7 +853,7 @@ rows = [
     comparison_row(q_exponent("G", "to interpolation"), G_CLAIM, est_of[q_exponent("G", "to interpolation")],
                    note=f"{datasets[0]}, P = {interp_sizes}"),
     comparison_row(Q_A, Claim(0.2, 0.24, None, "0.24 (Fig. 5; 0.2 in the abstract)"), fit["a"],
-                   note=f"{zoo_dataset}, {len(zoo)} architectures ({one_seed} each); bootstrap over architectures"),
+                   note=f"{zoo_dataset}, {len(zoo)} architectures ({one_seed} each); t-interval over architectures"),
     comparison_row(Q_B, Claim.point(0.5, 0.0, "1/2 (the sqrt law)"), fit["exponent"],
                    note="regression interval over architectures"),
     comparison_row(Q_CORR, Claim.point(0.97, 0.0, "0.97 (15 architectures, CIFAR-10)"), fit["corr"],

@@ -218,8 +218,8 @@ def zoo_fit(R: Sequence[float], err: Sequence[float], resamples: int = 2000, see
     """Fig. 5's statistics over architectures (one point each): the prefactor ``a`` of eps_t = a sqrt(R_f) (geometric
     mean of eps_t / sqrt(R_f)), the correlation of log eps_t and log R_f, and the free exponent of eps_t ~ R_f^b.
 
-    ``a`` and the correlation get percentile-bootstrap intervals over architectures (resamples with a constant
-    log R_f or log eps_t are skipped), the exponent its regression interval. Fewer than three architectures: ``corr``
+    ``a`` gets the Student-t interval of its mean log over architectures, the correlation a percentile-bootstrap
+    interval (resamples with a constant log R_f or log eps_t are skipped), the exponent its regression interval. Fewer than three architectures: ``corr``
     and ``exponent`` are None."""
     lr, le = np.log(np.asarray(R, dtype=float)), np.log(np.asarray(err, dtype=float))
     n = len(lr)

@@ -314,6 +314,10 @@ show_table(stripe_fits + [{"model": "stripe", "d": d, "regime": "paper's predict
 print(f"beta: least-squares slope of log(test error) on log(p) over all {len(records)} runs (not the medians), "
       "with its 95% t-interval; 'runs' counts the (p, seed) networks behind each fit"
       + ("; one seed per p at this profile" if cfg.seeds == 1 else ""))
+forced_share = [r["feature"]["forced"] / r["feature"]["steps"] for r in records if r["feature"]["steps"]]
+print(f"forced steps (the step floor of Section 1 decided the step): median {np.median(forced_share):.0%} of the "
+      f"network's accepted steps over the {len(forced_share)} runs (from {min(forced_share):.0%} to "
+      f"{max(forced_share):.0%})")
 
 # %% [markdown]
 # **Reading Fig. 2.** Look at the order of the four curves and at their slopes. In the paper's Fig. 2 the frozen
@@ -449,17 +453,23 @@ check_statement("Lambda* grows with p (its slope's interval excludes 0)",
 # grid at a fraction of the cost. Three protocol checks ride along at the largest $p$ of Section 3, one seed each,
 # paired with the same seed's run of Section 3: a much smaller scale $\alpha = 10^{-10}$ (the paper's footnote 3: the
 # plateau needs $t^* \sim \tau\log(1/\alpha)$ to exceed the time $\tau_\perp \sim \tau^*\log p$ that $\Lambda$
-# takes to reach it, so larger $p$ needs smaller $\alpha$); a step floor three times lower (`min_step = 3e-3`: most
-# steps of our integrator are *forced*, Section 1); and a network four times wider (the same training set), toward
-# the paper's $h = 10^4$. The local slope between neighbouring $p$ is fitted on the runs of the two sizes.
+# takes to reach it, so larger $p$ needs smaller $\alpha$); a lower step floor (`min_step`, which decides the
+# *forced* steps of Section 1, whose share Section 3 prints; the two floors are printed below); and a network four
+# times wider (the same training set), toward the paper's $h = 10^4$. The local slope between
+# neighbouring $p$ is fitted on the runs of the two sizes.
 
 # %%
 p_last = cfg.ps[-1]
 base = dict(model="stripe", d=d0, h=cfg.width, alpha=ALPHA, n_test=cfg.n_test, device=DEVICE, loss=cfg.loss,
             min_step=FLOW["min_step"], max_steps=cfg.max_steps)
 ladder_configs = [{**base, "p": p, "seed": seed + r} for p in cfg.ladder_ps for r in range(cfg.ladder_seeds)]
-CHECKS = {"alpha 1e-6 -> 1e-10": {"alpha": 1e-10}, "min_step 1e-2 -> 3e-3": {"min_step": 3e-3},
+LOW_ALPHA, LOW_FLOOR = 1e-10, 3e-3  # the protocol checks' scale and step floor
+CHECKS = {f"alpha {ALPHA:g} -> {LOW_ALPHA:g}": {"alpha": LOW_ALPHA},
+          f"min_step {FLOW['min_step']:g} -> {LOW_FLOOR:g}": {"min_step": LOW_FLOOR},
           f"h {cfg.width} -> {4 * cfg.width}": {"h": 4 * cfg.width}}
+print(f"protocol checks at p = {p_last}, one seed each: scale alpha {ALPHA:g} -> {LOW_ALPHA:g}; step floor min_step "
+      f"{FLOW['min_step']:g} -> {LOW_FLOOR:g} ({FLOW['min_step'] / LOW_FLOOR:.1f} times lower); width h {cfg.width} "
+      f"-> {4 * cfg.width}")
 check_configs = [{**base, "p": p_last, "seed": seed, "max_steps": 10 * cfg.max_steps, **change}
                  for change in CHECKS.values()]
 ladder = [r["result"] for r in ch.sweep(ladder_configs + check_configs, run_amplification)]
@@ -833,9 +843,10 @@ _ = show_extended_table(ch, "paper_vs_here", rows)
 #   profile uses the released code's softhinge ($\beta_s = 20$) and stops every flow at 95% fitted, because the
 #   stiff fitting phase costs several times more steps with the hinge (Section 3 runs both losses side by side);
 #   the `paper` profile uses the hinge and fits every point.
-# - **Integrator.** We add a floor on the step (1% of the elapsed time, counted as *forced* steps) because at small
-#   $p$ and $h$ the ReLU kinks make the gradient chatter and the authors' tolerance would stall the integration;
-#   Section 4's ladder reruns the largest $p$ with a floor ten times lower.
+# - **Integrator.** We add a floor on the step (1% of the elapsed time, counted as *forced* steps; Section 3 prints
+#   their share) because at small $p$ and $h$ the ReLU kinks make the gradient chatter and the authors' tolerance
+#   would stall the integration; Section 4's ladder reruns the largest $p$ with a lower floor (the two floors are
+#   printed there).
 # - **t\* and Lambda.** t\* is checked at every accepted step (the released code checks saved checkpoints only) and
 #   $\Lambda$ is Eq. (9) (the released code's `lambda` is $\Lambda/\sqrt{d-1}$).
 # - **MNIST.** The paper's CNN has $h = 10$, is trained in float64 with the authors' continuous momentum

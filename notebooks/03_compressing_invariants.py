@@ -46,6 +46,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
+from matplotlib.colors import ListedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from lib.data.invariant import X_MAX, X_MIN, invariant_data
 from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent,
@@ -103,6 +107,39 @@ def say(text):
     display(Markdown(text))
 
 
+# One colour convention for labels on every figure of this page: red for y = -1 (inside the stripe; odd digits),
+# blue for y = +1; the network's prediction sign F(x) is shaded in the light version of the same colours.
+Y_COLORS = {-1: "#b2182b", 1: "#2166ac"}
+F_SHADES = ("#f4a6a6", "#a6c8f4")  # F < 0 (predicts y = -1), F > 0 (predicts y = +1)
+
+
+def label_colors(y):
+    """The colour of each point's label (Y_COLORS)."""
+    return [Y_COLORS[1 if float(v) > 0 else -1] for v in y]
+
+
+def label_handles(names=("y = -1", "y = +1"), prediction=False, stripe=False):
+    """Legend entries for the labels (and, if asked, for the shaded sign of F and the dashed stripe edges)."""
+    handles = [Line2D([], [], ls="", marker="o", ms=5, color=Y_COLORS[v], label=n) for v, n in zip((-1, 1), names)]
+    if prediction:
+        handles += [Patch(color=F_SHADES[0], alpha=0.6, label="shaded: F < 0 (predicts y = -1)"),
+                    Patch(color=F_SHADES[1], alpha=0.6, label="shaded: F > 0 (predicts y = +1)")]
+    if stripe:
+        handles.append(Line2D([], [], color="k", ls="--", lw=1, label="stripe edges x_1 = x_min, x_max"))
+    return handles
+
+
+def key_eigenvector_planes(fig, names):
+    """Finish a figure of :func:`top_eigenvectors`: the points in this page's label colours, at most four or five
+    ticks per axis (long decimals collide otherwise) and a legend naming the labels."""
+    for ax in fig.axes:
+        for points in ax.collections:
+            points.set_cmap(ListedColormap([Y_COLORS[-1], Y_COLORS[1]]))  # labels -1, +1 in that order
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+    fig.legend(handles=label_handles(names), loc="outside lower center", ncol=2, fontsize=8)
+
+
 print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, {cfg.seeds} seed(s), "
       f"{cfg.loss} loss, flows stop at {cfg.until:.0%} of the training set fitted, sweeps on {DEVICE}")
 
@@ -144,13 +181,15 @@ print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, 
 # %% tags=["hide-input"]
 g = torch.Generator().manual_seed(seed)
 x_demo, y_demo = invariant_data("stripe", 400, 2, generator=g)
-fig, ax = plt.subplots(figsize=(4.5, 4))
-ax.scatter(x_demo[:, 0], x_demo[:, 1], c=y_demo, cmap="coolwarm", s=8)
+fig, ax = plt.subplots(figsize=(6.2, 4))
+ax.scatter(x_demo[:, 0], x_demo[:, 1], c=label_colors(y_demo), s=8)
 for v in (X_MIN, X_MAX):
     ax.axvline(v, color="k", ls="--", lw=1)
 ax.set_xlabel("$x_1$ (informative)")
 ax.set_ylabel("$x_2$ (invariant)")
 ax.set_title("single-stripe model, d = 2")
+ax.legend(handles=label_handles(("y = -1 (inside the stripe)", "y = +1"), stripe=True), fontsize=7,
+          loc="upper left", bbox_to_anchor=(1.01, 1))
 plt.show()
 
 # %% [markdown]
@@ -189,21 +228,26 @@ traj_flow = train_network(net, x_tr, y_tr, ALPHA, observe=watch, **FLOW)
 t_star = traj_flow.t_star
 paths = torch.stack([z for t, z in snapshots if t <= t_star])
 fixed = [fp for fp in stripe_fixed_points(2) if fp["stable"]]
-fig, ax = plt.subplots(figsize=(5, 4.5))
+fig, ax = plt.subplots(figsize=(7.2, 4.5))
 for k in range(paths.shape[1]):
     ax.plot(paths[:, k, 0], paths[:, k, 1], color="0.6", lw=0.7)
 ax.scatter(paths[0, :, 0], paths[0, :, 1], s=6, color="k", label="initial z")
 ax.scatter(paths[-1, :, 0], paths[-1, :, 1], s=10, color="C0", label="z at t*")
 ax.scatter([fp["z"] for fp in fixed], [0] * len(fixed), s=80, color=PAPER_COLOR, marker="X",
            label="stable fixed points (Eq. 6)")
-for v in (X_MIN, X_MAX):
-    ax.axvline(v, color="k", ls="--", lw=0.8)
-ax.set_xlim(-4, 4)
-ax.set_ylim(-4, 4)
+for k, v in enumerate((X_MIN, X_MAX)):
+    ax.axvline(v, color="k", ls="--", lw=0.8, label="stripe edges z_1 = x_min, x_max" if k == 0 else None)
+reach = float(paths.abs().max())  # frame every path up to 8; beyond, clip and say how many paths leave it
+frame = min(max(4.0, float(np.ceil(1.05 * reach))), 8.0)
+left = int((paths.abs().amax(dim=(0, 2)) > frame).sum())
+ax.set_xlim(-frame, frame)
+ax.set_ylim(-frame, frame)
 ax.set_xlabel("$z_1$ (informative)")
 ax.set_ylabel("$z_2$ (invariant)")
-ax.set_title(f"Fig. 3c: neuron vectors until t* = {t_star:.3g} (p = {cfg.traj_p}, h = {cfg.width})", fontsize=9)
-ax.legend(fontsize=7, loc="lower left")
+ax.set_title(f"Fig. 3c: neuron vectors until t* = {t_star:.3g} (p = {cfg.traj_p}, h = {cfg.width})"
+             + (f"\n{left} of {paths.shape[1]} paths leave the frame and are clipped" if left else ""), fontsize=9)
+ax.legend(handles=ax.get_legend_handles_labels()[0] + [Line2D([], [], color="0.6", lw=0.7, label="path of z until t*")],
+          fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
 plt.show()
 show_table([{"side": "x_1 > z" if fp["side"] > 0 else "x_1 < z", "z*": fp["z"], "stable": fp["stable"]}
             for fp in stripe_fixed_points(2)])
@@ -231,15 +275,17 @@ check_statement("the neuron vectors move onto the informative axis before t* (me
 fig, axes = plt.subplots(1, len(decisions), figsize=(4.2 * len(decisions), 3.8), squeeze=False)
 for ax, (m, (t, fitted, F)) in zip(axes[0], sorted(decisions.items())):
     ax.contourf(grid[:, 0].reshape(121, 121), grid[:, 1].reshape(121, 121), torch.sign(F), levels=[-2, 0, 2],
-                colors=["#f4a6a6", "#a6c8f4"], alpha=0.6)
-    ax.scatter(x_tr[:, 0], x_tr[:, 1], c=y_tr, cmap="coolwarm", s=3)
+                colors=F_SHADES, alpha=0.6)
+    ax.scatter(x_tr[:, 0], x_tr[:, 1], c=label_colors(y_tr), s=3)
     for v in (X_MIN, X_MAX):
         ax.axvline(v, color="k", ls="--", lw=0.8)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(f"t = {t:.3g}: {fitted:.0%} of the training set fitted", fontsize=9)
-fig.suptitle("Fig. 4: decision function sign F(x) while fitting (red: y = -1, blue: y = +1; dashed: the stripe)",
+fig.suptitle("Fig. 4: decision function sign F(x) while fitting (points: training set, coloured by label)",
              fontsize=10)
+fig.legend(handles=label_handles(prediction=True, stripe=True), fontsize=8, ncol=5, loc="lower center",
+           bbox_to_anchor=(0.5, -0.07))
 plt.show()
 inside = grid[:, 1].abs().reshape(121, 121) <= 2  # rows of the grid are x_2, columns x_1
 for m, (t, fitted, F) in sorted(decisions.items()):
@@ -261,9 +307,10 @@ check_statement("from t* on the decision function is (nearly) invariant along x_
 configs = [dict(model="stripe", d=d, p=p, h=cfg.width, alpha=ALPHA, seed=seed + r, n_test=cfg.n_test, device=DEVICE, **FLOW)
            for d in cfg.dims for p in cfg.ps for r in range(cfg.seeds)]
 records = [r["result"] for r in ch.sweep(configs, run_learning)]
-REGIMES = {"feature": ("feature regime (alpha = 1e-6)", "C0", "-"), "lazy": ("frozen initial NTK", "C3", "-"),
-           "lazy_compressed": ("initial NTK, data compressed by Lambda*", "C3", "--"),
-           "final_ntk": ("frozen final NTK (independent set)", "C1", "-")}
+NET_BLUE, LAZY_RED, FINAL_ORANGE = "#1f77b4", "#d62728", "#ff7f0e"  # the colours of the paper's Fig. 2
+REGIMES = {"feature": ("feature regime (alpha = 1e-6)", NET_BLUE, "-"), "lazy": ("frozen initial NTK", LAZY_RED, "-"),
+           "lazy_compressed": ("initial NTK, data compressed by Lambda*", LAZY_RED, "--"),
+           "final_ntk": ("frozen final NTK (independent set)", FINAL_ORANGE, "-")}
 
 
 def medians(recs, model, d, key, field="test_error"):
@@ -290,7 +337,7 @@ def learning_curves(recs, model, dims, exponents):
             betas[d, key] = exponent_estimate(*runs_of(recs, model, d, key), sign=-1)
             fits.append({"model": model, "d": d, "regime": label,
                          "beta [95% interval]": betas[d, key].text(".2f") if betas[d, key] else "too few runs"})
-        for name, beta, color in (("lazy", exponents(d)[0], "C3"), ("feature", exponents(d)[1], "C0")):
+        for name, beta, color in (("lazy", exponents(d)[0], LAZY_RED), ("feature", exponents(d)[1], NET_BLUE)):
             ps_arr = np.array(ps, dtype=float)
             ref = medians(recs, model, d, "lazy" if name == "lazy" else "feature")[1][0]
             ax.plot(ps_arr, ref * (ps_arr / ps_arr[0]) ** -beta, ":", color=color,
@@ -320,12 +367,13 @@ print(f"forced steps (the step floor of Section 1 decided the step): median {np.
       f"{max(forced_share):.0%})")
 
 # %% [markdown]
-# **Reading Fig. 2.** Look at the order of the four curves and at their slopes. In the paper's Fig. 2 the frozen
-# initial NTK (red) is the worst learner at every $p$; the same kernel on data whose invariant directions are divided
-# by the measured $\Lambda^*$ (dashed red) comes close to the network (blue), which is the paper's evidence that
-# compression is what feature learning gains; and the NTK frozen at the end of training (orange), used on an
-# independent training set, is "very similar" to the network and better at the largest $p$. What this run shows,
-# from its records:
+# **Reading Fig. 2.** Look at the order of the four curves and at their slopes; the figure uses the paper's colours
+# (the legend names each line; dotted: the predicted power laws, started from the first median). In the paper's
+# Fig. 2 the frozen initial NTK (solid red) is the worst learner at every $p$; the same kernel on data whose invariant
+# directions are divided by the measured $\Lambda^*$ (dashed red) comes close to the network (blue), which is the
+# paper's evidence that compression is what feature learning gains; and the NTK frozen at the end of training
+# (orange), used on an independent training set, is "very similar" to the network and better at the largest $p$.
+# What this run shows, from its records:
 
 # %%
 d0 = cfg.dims[0]
@@ -482,18 +530,21 @@ lam_runs = [(r["p"], r["feature"]["lambda_star"], r["seed"]) for r in records if
 lam_runs += [(r["p"], r["lambda_star"], r["seed"]) for r, c in ladder_ok if c in ladder_configs]
 ladder_ps = sorted({p for p, _, _ in lam_runs})
 local = local_slopes([p for p, _, _ in lam_runs], [lam for _, lam, _ in lam_runs])
-fig, ax = plt.subplots(figsize=(6, 4))
+fig, ax = plt.subplots(figsize=(9, 4))
 ax.plot([p for p, _, _ in lam_runs], [lam for _, lam, _ in lam_runs], ".", color="C0", alpha=0.5, label="runs")
 ax.plot(ladder_ps, [np.median([lam for p, lam, _ in lam_runs if p == q]) for q in ladder_ps], "o-", color="C0",
         label=f"median Lambda*, alpha = {ALPHA:g}")
-for (name, change), marker, color in zip(CHECKS.items(), "^v>", ("C2", "C4", "C1")):
+for j, ((name, change), marker, color) in enumerate(zip(CHECKS.items(), "^v>", ("C2", "C4", "C1"))):
     pts = [r for r, c in ladder_ok if all(c[k] == v for k, v in change.items()) and c not in ladder_configs]
-    ax.plot([r["p"] for r in pts], [r["lambda_star"] for r in pts], marker, color=color, label=name)
+    shift = 1.1 ** (j + 1)  # drawn right of their p (all three are at the same p), so that none hides another
+    ax.plot([r["p"] * shift for r in pts], [r["lambda_star"] for r in pts], marker, color=color, mfc="none", mew=1.5,
+            ms=7, label=f"{name} (p = {p_last}, drawn to its right)")
 ref = np.array(ladder_ps, dtype=float)
 ax.plot(ref, np.median([lam for p, lam, _ in lam_runs if p == ladder_ps[0]]) * np.sqrt(ref / ref[0]), ":",
         color=PAPER_COLOR, label="paper: sqrt(p)")
 loglog_panel(ax, ladder_ps, "training set size p", "Lambda* (at t*)", f"Lambda* ladder: stripe d = {d0}, h = {cfg.width}",
              legend_size=7)
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
 plt.show()
 show_table([{"p from": row["p from"], "p to": row["p to"], "local slope of Lambda* [95% interval]":
              row["estimate"].text(".2f") if row["estimate"] else "—"} for row in local])
@@ -581,7 +632,7 @@ alpha_records = [r["result"] for r in ch.sweep(alpha_configs, run_learning)]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 al = [r["alpha"] for r in alpha_records]
 axes[0].plot(al, [r["feature"]["test_error"] for r in alpha_records], "o-", label="network")
-axes[0].axhline(np.median([r["lazy"]["test_error"] for r in alpha_records]), color="C3", ls="--",
+axes[0].axhline(np.median([r["lazy"]["test_error"] for r in alpha_records]), color=LAZY_RED, ls="--",
                 label="frozen initial NTK")
 axes[0].set_ylabel("test error")
 axes[1].plot(al, [r["feature"]["t_star"] for r in alpha_records], "o-")
@@ -638,11 +689,12 @@ train_network(pca_net, x_k, y_k, ALPHA, **FLOW)
 with torch.no_grad():
     act = torch.relu(pca_net.preactivation(x_k))
 kernels = {"NTK at initialisation": K_init, "NTK after feature training": ntk_gram(pca_net, x_k),
-           "last-layer activations": act @ act.T}
+           "last-layer activations after training": act @ act.T}
 pcs = {name: pca_summary(K, y_k, top=10) for name, K in kernels.items()}
 kernel_information(pcs, f"Fig. 9 (stripe, d = {d0}, p = {cfg.pca_p}): information in the top kernel eigenvectors")
 plt.show()
-top_eigenvectors(pcs, y_k, "Fig. 10: training points in the plane of the top two kernel eigenvectors (colour: label)")
+key_eigenvector_planes(top_eigenvectors(pcs, y_k, "Fig. 10: training points in the plane of the top two kernel "
+                                        "eigenvectors (colour: label)"), ("y = -1 (inside the stripe)", "y = +1"))
 plt.show()
 
 # %% [markdown]
@@ -748,8 +800,9 @@ mnist_pcs = {"NTK at initialisation": big["init_ntk"]["pca"], "NTK after trainin
              "last-layer activations after training": big["final_last_layer"]["pca"]}
 kernel_information(mnist_pcs, f"Fig. 9 (MNIST parity, p = {big['p']}): information in the top kernel eigenvectors")
 plt.show()
-top_eigenvectors(mnist_pcs, big["labels"],
-                 "Fig. 10 (MNIST): kernel-training digits in the plane of the top two eigenvectors (colour: parity)")
+key_eigenvector_planes(top_eigenvectors(mnist_pcs, big["labels"], "Fig. 10 (MNIST): kernel-training digits in the "
+                                        "plane of the top two eigenvectors (colour: parity)"),
+                       ("y = -1 (odd digit)", "y = +1 (even digit)"))
 plt.show()
 mnist_mi = {k: v["mi"][0] for k, v in mnist_pcs.items()}
 print("information of the top eigenvector on parity (bits, one network): "
@@ -1036,15 +1089,17 @@ def stripe_2d(log10_alpha=-6.0, p=300):
     flow = train_network(small, xs, ys, 10 ** log10_alpha, **{**FLOW, "max_steps": 5000})
     with torch.no_grad():
         F = (small(grid.reshape(-1, 2)) - f0).reshape(120, 120)
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    ax.contourf(grid[..., 0], grid[..., 1], torch.sign(F), levels=[-2, 0, 2], colors=["#f4a6a6", "#a6c8f4"], alpha=0.6)
-    ax.scatter(xs[:, 0], xs[:, 1], c=ys, cmap="coolwarm", s=6)
+    fig, ax = plt.subplots(figsize=(7.6, 4.5))
+    ax.contourf(grid[..., 0], grid[..., 1], torch.sign(F), levels=[-2, 0, 2], colors=F_SHADES, alpha=0.6)
+    ax.scatter(xs[:, 0], xs[:, 1], c=label_colors(ys), s=6)
     for v in (X_MIN, X_MAX):
         ax.axvline(v, color="k", ls="--", lw=0.8)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(f"alpha = 1e{log10_alpha:.0f}: Lambda = {amplification(small):.1f}, t* = {flow.t_star or float('nan'):.3g}",
                  fontsize=9)
+    ax.legend(handles=label_handles(prediction=True, stripe=True), fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.01, 1))
     plt.show()
 
 

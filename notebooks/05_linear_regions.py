@@ -49,6 +49,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from lib.data import load_dataset
 from lib.experiments.linear_regions import (DOMAINS, estimate_text, grouped_slope_estimate, history_array,
                                             paired_estimate, run_image_manifold, run_toy)
 from lib.measures.linear_regions import (circle, count_along_polylines, patterns, relu_layers, slice_partition,
@@ -71,12 +72,17 @@ ch = setup_chapter("ch05", profile, {
              "img_curves": 20, "img_seeds": 1},
     "paper": {"seeds": 20, "arch_seeds": 30, "epochs": 100, "n_in": (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50), "nin_seeds": 20,
               "archs": ((5, 8), (10, 16), (20, 32)), "nus": (1.0, 6.0), "nu_seeds": 20, "ladder_epochs": 400,
-              "ladder_seeds": 10, "n_vae": 9000, "vae_epochs": 30, "img_train": 1000, "img_epochs": 200,
+              "ladder_seeds": 10, "n_vae": 8900, "vae_epochs": 30, "img_train": 1000, "img_epochs": 200,
               "img_curves": 50, "img_seeds": 2},
 }, shrink=shrink, sizes=("seeds", "arch_seeds", "epochs", "n_in", "nin_seeds", "nus", "nu_seeds", "ladder_epochs",
                          "ladder_seeds", "n_vae", "vae_epochs", "img_train", "img_epochs", "img_curves", "img_seeds"),
    data_root=data_root, device=device, workers=workers, seeds=seeds, epochs=epochs)
 cfg = ch.cfg
+# Section 5 draws n_vae + img_train + 2 img_curves disjoint images from the MNIST test split: checked before any sweep
+image_need, n_mnist = cfg.n_vae + cfg.img_train + 2 * cfg.img_curves, len(load_dataset("mnist", "test", root=ch.root).y)
+if image_need > n_mnist:
+    raise ValueError(f"profile {cfg.profile}: n_vae={cfg.n_vae} + img_train={cfg.img_train} + 2 img_curves="
+                     f"{2 * cfg.img_curves} = {image_need} MNIST test images are needed, {n_mnist} are here")
 def toy_config(manifold: str, n_in: int, widths, run: int, **variant) -> dict:
     """One toy run; its name is made of its settings, so equal runs of different figures share one cached result.
     ``variant``: settings that differ from the chapter's protocol (sampling, nu, epochs)."""

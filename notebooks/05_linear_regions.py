@@ -259,8 +259,9 @@ show_table([{"manifold": m, "regions": v["regions"].mean(), "affine pieces": v["
 # paper shows it for both manifolds without claiming an order. Bottom left is the distance along the curve that
 # Theorem 3 bounds; bottom right the test error of the paper's Fig. 12, where the paper's tractrix converges more
 # slowly than the circle but to comparable errors. Bands are one standard deviation over seeds, as in the paper.
-# The last column of the table is the empirical counterpart of $C_M$: how much of a neuron's gradient survives
-# projection onto the curve's tangent. What this run shows:
+# In the table, the column "mean ||P_T grad z|| / ||grad z||" (the second to last; the last is the test error) is the
+# empirical counterpart of $C_M$: how much of a neuron's gradient survives projection onto the curve's tangent. What
+# this run shows:
 
 # %%
 neurons = 26

@@ -148,9 +148,9 @@ for name, (counts, sampled) in convergence.items():
 # sampling it (below) differ. The paper has no such figure; its SLSQP counter is compared with ours in Section 6.
 #
 # The tractrix $\psi(t) = (t - \tanh t, \operatorname{sech} t)$ moves with speed $|\tanh t|$: it stops at the cusp
-# $t = 0$, and its arc length is $\ln\cosh t$ from there. The paper samples "uniformly from the manifold" for training
-# and "directly from $t$" for distances; we train on points uniform in arc length (uniform on the manifold) and report
-# the distance both ways.
+# $t = 0$, and its arc length is $\ln\cosh t$ from there. For training the paper writes "we uniformly sample 1000 data
+# points from each 1D manifold", for distances "by sampling directly from θ and t"; we train on points uniform in arc
+# length (uniform on the manifold) and report the distance both ways.
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 2, figsize=(11, 8))
@@ -200,9 +200,10 @@ print("(one network per panel: seed", seed, "of the chapter; Section 2 averages 
 # Adam with learning rate 0.01. The paper does not give $a$, $\nu$, the noise level, the batch size or the number of
 # epochs; the values used here are the notebook's parameters (printed above), with batches of 50. After every epoch we
 # count the regions along the curve and measure three distances to the nearest boundary: Hanin & Rolnick's Euclidean
-# $\min_z |z(x)|/\lVert\nabla z(x)\rVert$ at points uniform in the parameter (the paper's protocol, normalised by its
-# maximum over epochs as in the paper's Fig. 5), and at points uniform on the curve, and the exact distance *along the
-# curve* (Theorem 3's geodesic distance) from the crossings.
+# $\min_z |z(x)|/\lVert\nabla z(x)\rVert$ at points uniform in the parameter (the paper's protocol; in the figure it is
+# divided by its largest value over all epochs and seeds, our reading of the paper's Fig. 5, "normalized by the maximum
+# distance on the range"), and at points uniform on the curve, and the exact distance *along the curve* (Theorem 3's
+# geodesic distance) from the crossings.
 
 # %% tags=["hide-input"]
 toy_cfgs = [toy_config(m, 2, (10, 16), r) for m in ("circle", "tractrix") for r in range(cfg.seeds)]
@@ -559,9 +560,9 @@ _ = show_extended_table(ch, "paper_vs_here", rows)
 #    circle, the tractrix and every other manifold: Theorem 2's bound is the same for both curves and predicts no
 #    difference. The *mean* share of a neuron's gradient along the tangent, which we measure, is close on the two
 #    curves (table above).
-# 3. *Protocol differences (b).* The paper leaves open how training points are drawn ("uniformly from each 1-D
-#    manifold", but distances "by sampling directly from θ and t"), the target's frequency $\nu$ and the training
-#    length. We rerun the comparison with the tractrix's points uniform in $t$ (crowded at the cusp), with other
+# 3. *Protocol differences (b).* The paper leaves open how training points are drawn ("we uniformly sample 1000 data
+#    points from each 1D manifold", but distances "by sampling directly from θ and t"), the target's frequency $\nu$
+#    and the training length. We rerun the comparison with the tractrix's points uniform in $t$ (crowded at the cusp), with other
 #    frequencies, and with longer training, below.
 
 # %%
@@ -662,8 +663,9 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 #
 # **Diagnosis.** Read with the checks above: where every interval lies left of zero, the paper's ordering does not
 # hold at any scale or variant we can reach (diagnosis (d)), and its own definition of $C_M$ gives no reason why it
-# should. The extended-run table above, when one is committed, gives the same differences at the `paper` profile
-# (20 seeds, 100 epochs, the ladder to 400 epochs with 10 seeds). Section 2's checks say whether the difference is already there at initialisation; a reason it would be: a
+# should. The extended-run table above, when one is committed, gives the same differences at the `paper` profile:
+# 20 seeds (the paper's number of runs), 100 epochs (ours: the paper gives no number of epochs), and the ladder to
+# 400 epochs with 10 seeds. Section 2's checks say whether the difference is already there at initialisation; a reason it would be: a
 # random network's first-layer boundaries are lines at a distance of order 1 from the origin (exercise
 # {ref}`ch05-ex-radius`), which cut the circle, surrounding the origin, twice each, while the tractrix's two arms run
 # close to one line. The tractrix is also the harder curve to fit: its target $\sin(\nu t)$ takes opposite values at
@@ -677,7 +679,8 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 #
 # **The image manifold (Fig. 9).** At the `book` profile one network is trained (one seed), so its intervals are over
 # curves and say nothing about another seed. The paper's StyleGAN curves cross 128x128x3 face paintings, ours a VAE's
-# 28x28 digits, so only the direction of the difference is compared, not its size. The `paper` profile trains two
+# 28x28 digits, so both Fig. 9 rows (on minus off the manifold at the end, and on the manifold end minus start over
+# training) compare only the direction of the difference, not its size. The `paper` profile trains two
 # networks and reports the interval over networks.
 
 # %% [markdown]

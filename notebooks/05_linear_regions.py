@@ -704,6 +704,10 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 # at least, where a polyline of 70 sees no crossing at all.
 #
 # ```python
+# import math
+#
+# import torch
+#
 # from lib.measures.linear_regions import circle, count_along_polylines
 #
 # eps = 1e-3
@@ -733,6 +737,10 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 # :class: dropdown
 #
 # ```python
+# import math
+#
+# import torch
+#
 # from lib.measures.linear_regions import circle, count_along_polylines, relu_layers
 # from lib.nets.classifiers import FCNet
 #
@@ -757,8 +765,10 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 # from the same small interval, so these distances are of order 1; a circle crosses a line twice exactly when its
 # radius exceeds that distance, and for a single hidden layer the count tends to $2h = 32$. Deeper boundaries are bent
 # lines that also become straight rays far from the origin, so the deeper network saturates too (near 52). Counting
-# regions "per unit length" therefore only makes sense at the scale of the data, which is why the chapter compares
-# curves of the same length at the same scale.
+# regions "per unit length" therefore only makes sense at the scale of the data. The chapter's two curves lie at the
+# same scale (within a distance of about 2 of the origin) but not at the same length ($2\pi \approx 6.28$ for the
+# circle, $2 \ln\cosh 3 \approx 4.62$ for the tractrix), so their raw counts can differ for that reason alone
+# (Section 2 checks whether they differ before any training).
 # ````
 #
 # ```{exercise} One hidden layer: upper bounds
@@ -778,6 +788,10 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 # curve: by the previous exercise that happens for a circle larger than all the lines' distances to the origin.
 #
 # ```python
+# import math
+#
+# import torch
+#
 # from lib.measures.linear_regions import circle, count_along_polylines, relu_layers
 # from lib.nets.classifiers import FCNet
 #

@@ -296,11 +296,12 @@ _ = check_statement("The tractrix's test error stays above the noise variance",
 # training (checked above); *Where we differ from the paper*, at the end, takes the comparison apart.
 
 # %% [markdown]
-# ## 3. The ambient dimension does not matter (Figs. 6 and 7)
+# ## 3. Does the ambient dimension matter? (Figs. 6 and 7)
 #
 # Embed the circle in $\mathbb{R}^{n_\text{in}}$ through a random orthonormal pair of vectors and train the same
 # network. Hanin & Rolnick's bounds for a full-dimensional set grow with $n_\text{in}$; the paper's bounds for a
-# manifold do not.
+# manifold do not, and its Figs. 6 and 7 show the regions "proportional to number of neurons" and the distance varying
+# "very little" as $n_\text{in}$ grows.
 
 # %% tags=["hide-input"]
 nin_cfgs = [toy_config("circle", n, (10, 16), r) for n in cfg.n_in for r in range(cfg.nin_seeds)]
@@ -332,22 +333,34 @@ nin_regions = {n: list(history_array([r for r in nin if r["params"]["n_in"] == n
 nin_dist = {n: list(history_array([r for r in nin if r["params"]["n_in"] == n], "dist_param")[:, -1]) for n in cfg.n_in}
 slope_regions = grouped_slope_estimate(nin_regions)
 slope_dist = grouped_slope_estimate(nin_dist)
-span = cfg.n_in[-1] - cfg.n_in[0]
-print(f"Least-squares slope over n_in = {cfg.n_in[0]}..{cfg.n_in[-1]} ({cfg.nin_seeds} seed(s) per n_in): regions "
-      f"{slope_regions.text('.3f')} per input dimension, i.e. {slope_regions.value * span:+.1f} regions across the "
-      f"range (mean {np.mean([r['regions'] for r in rows]):.1f}); distance {slope_dist.text('.2g')} per dimension.")
-for what, est in (("the number of regions", slope_regions), ("the distance to a boundary", slope_dist)):
+n_first, n_last = cfg.n_in[0], cfg.n_in[-1]
+span = n_last - n_first
+print(f"Least-squares slope over n_in = {n_first}..{n_last} ({cfg.nin_seeds} seed(s) per n_in; 95% bootstrap interval, "
+      "the seeds at each n_in resampled); a trend is claimed only when the interval excludes 0:")
+for what, est, groups, fmt in (("regions", slope_regions, nin_regions, ".1f"),
+                               ("distance to a boundary", slope_dist, nin_dist, ".3f")):
+    first, end = float(np.mean(groups[n_first])), float(np.mean(groups[n_last]))
+    change = est.value * span
+    size = (f"fitted change across the range {change:+{fmt}}, {change / first:+.0%} of the mean at n_in = {n_first} "
+            f"({first:{fmt}}); mean at n_in = {n_last}: {end:{fmt}} ({end / first - 1:+.0%})")
     if est.single:
-        print(f"  {what}: one run per n_in, no interval, no trend claimed either way")
+        print(f"  {what}: slope {est.text('.2g')} per dimension, one run per n_in: no interval, no trend claimed either "
+              f"way; {size}")
+    elif est.low > 0 or est.high < 0:
+        print(f"  {what}: a trend is claimed, {'upward' if est.value > 0 else 'downward'} (the slope's interval excludes "
+              f"0): slope {est.text('.2g')} per dimension; {size}")
     else:
-        check_statement(f"No trend of {what} with n_in can be claimed (the slope's interval holds 0)",
-                        est.low <= 0 <= est.high, f"slope {est.text('.3g')}")
+        print(f"  {what}: no trend can be claimed (the slope's interval holds 0): slope {est.text('.2g')} per "
+              f"dimension; {size}")
 
 # %% [markdown]
 # *Reading the figure.* Left is the paper's Fig. 6, the regions along the circle at the end of training against the
 # ambient dimension; right its Fig. 7, the mean Euclidean distance to a boundary. The paper shows both flat, where
 # Hanin & Rolnick's bounds for a full-dimensional set would grow with $n_\text{in}$. Error bars are one standard
-# deviation over seeds; a trend is claimed above only when the 95% interval of the slope excludes zero.
+# deviation over seeds. The lines printed above say, for the regions and for the distance, whether a trend is claimed
+# (only when the 95% interval of the slope excludes zero) and how large the fitted change across the range is against
+# the mean at the smallest $n_\text{in}$: read that size, not only the verdict, since a trend can be resolved and
+# small, and one that cannot be claimed with few seeds is not shown to be absent.
 
 # %% [markdown]
 # ## 4. Architectures (Fig. 8)
@@ -674,8 +687,11 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 # the frequencies says whether the circle keeps more regions where the tractrix is fitted as well as the circle.
 #
 # **Regions and neurons; ambient dimension; architectures.** These rows are read off the table: the counts are of
-# the order of the number of neurons (the printed ratios say how close), and a trend with $n_\text{in}$ is claimed only
-# when its interval excludes zero.
+# the order of the number of neurons (the printed ratios say how close). Against $n_\text{in}$ the paper's "flat" and
+# "varies very little" are tested as a slope of exactly 0, so a trend whose interval excludes zero reads *not
+# reproduced* however small it is; Section 3 prints, for the regions and for the distance, whether a trend is claimed
+# and the fitted change across the range as a share of the mean at the smallest $n_\text{in}$, which says whether it
+# matters.
 #
 # **The image manifold (Fig. 9).** At the `book` profile one network is trained (one seed), so its intervals are over
 # curves and say nothing about another seed. The paper's StyleGAN curves cross 128x128x3 face paintings, ours a VAE's

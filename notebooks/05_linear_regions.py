@@ -218,6 +218,18 @@ def band(ax, values, label, color):
     ax.fill_between(epochs_axis, mean - std, mean + std, color=color, alpha=0.2)
 
 
+def n_seeds(n: int) -> str:
+    return f"{n} seed{'s' if n > 1 else ''}"
+
+
+def legend_on_top(ax, room: float = 0.2) -> None:
+    """Raise the top of the y-axis by ``room`` of its span (of its log-span on a log axis) and put the legend, in
+    one row, in the strip this frees above every line, band and marker."""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi * (hi / lo) ** room if ax.get_yscale() == "log" else hi + room * (hi - lo))
+    ax.legend(fontsize=8, loc="upper center", ncol=len(ax.get_legend_handles_labels()[1]))
+
+
 colors = {"circle": "C1", "tractrix": "C0"}
 fig, axes = plt.subplots(2, 2, figsize=(11, 7))
 for m, recs in by_manifold.items():
@@ -239,7 +251,7 @@ axes[1, 1].set_ylabel("test mean squared error")
 axes[1, 1].set_title("Fig. 12: test error")
 for ax in axes.flat:
     ax.set_xlabel("epoch")
-    ax.legend(fontsize=8, loc="center right")
+    legend_on_top(ax)
 fig.suptitle(f"Circle vs tractrix, 2-10-16-1 net, mean and one standard deviation over {cfg.seeds} seeds")
 fig.tight_layout()
 plt.show()
@@ -314,18 +326,19 @@ for n in cfg.n_in:
                  "distance": history_array(recs, "dist_param")[:, -1].mean(),
                  "distance sd": history_array(recs, "dist_param")[:, -1].std()})
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+spread = f"mean and one sd over {n_seeds(cfg.nin_seeds)}"
 axes[0].errorbar([r["n_in"] for r in rows], [r["regions"] for r in rows], yerr=[r["regions sd"] for r in rows],
-                 marker="o", capsize=3)
+                 marker="o", capsize=3, label=spread)
 axes[0].axhline(26, color="k", linestyle=":", label="number of neurons (26)")
 axes[0].set_ylabel("regions along the circle (end of training)")
 axes[0].set_title("Fig. 6: regions vs input dimension")
-axes[0].legend(fontsize=8)
 axes[1].errorbar([r["n_in"] for r in rows], [r["distance"] for r in rows], yerr=[r["distance sd"] for r in rows],
-                 marker="o", capsize=3)
+                 marker="o", capsize=3, label=spread)
 axes[1].set_ylabel("mean distance to a boundary")
 axes[1].set_title("Fig. 7: distance vs input dimension")
 for ax in axes:
     ax.set_xlabel("input dimension $n_{in}$")
+    legend_on_top(ax)
 fig.tight_layout()
 plt.show()
 
@@ -335,7 +348,7 @@ slope_regions = grouped_slope_estimate(nin_regions)
 slope_dist = grouped_slope_estimate(nin_dist)
 n_first, n_last = cfg.n_in[0], cfg.n_in[-1]
 span = n_last - n_first
-print(f"Least-squares slope over n_in = {n_first}..{n_last} ({cfg.nin_seeds} seed(s) per n_in; 95% bootstrap interval, "
+print(f"Least-squares slope over n_in = {n_first}..{n_last} ({n_seeds(cfg.nin_seeds)} per n_in; 95% bootstrap interval, "
       "the seeds at each n_in resampled); a trend is claimed only when the interval excludes 0:")
 for what, est, groups, fmt in (("regions", slope_regions, nin_regions, ".1f"),
                                ("distance to a boundary", slope_dist, nin_dist, ".3f")):
@@ -633,10 +646,6 @@ def end_regions(manifold: str, key: str = "regions", **match) -> np.ndarray:
 ladder = {m: history_array([r for r in variants if r["params"]["manifold"] == m
                             and r["params"]["name"].endswith(f"-epochs{cfg.ladder_epochs}")], "regions")
           for m in ("circle", "tractrix")}
-def n_seeds(n: int) -> str:
-    return f"{n} seed{'s' if n > 1 else ''}"
-
-
 ladder_key = f"{cfg.ladder_epochs} epochs ({n_seeds(cfg.ladder_seeds)})"
 gaps = {f"chapter's protocol ({n_seeds(cfg.seeds)})": gap_end,
         f"tractrix uniform in t ({n_seeds(cfg.seeds)})": difference_estimate(
@@ -902,7 +911,9 @@ def explore(width1=10, width2=16, net_seed=0):
         ax.fill(poly[:, 0], poly[:, 1], color=rng.uniform(0.35, 0.95, 3), edgecolor="white", linewidth=0.3)
     ax.plot(curve[:, 0], curve[:, 1], "k", linewidth=2)
     ax.set_aspect("equal")
-    ax.set_title(f"{n} regions along the circle, {width1 + width2} neurons")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(f"{n} regions along the circle (black), {width1 + width2} neurons")
     plt.show()
 
 

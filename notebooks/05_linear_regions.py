@@ -58,8 +58,8 @@ from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
-from lib.pipeline.verdicts import (CRITERION, INCONCLUSIVE, REPRODUCED, Claim, Estimate, check_statement, comparison_row,
-                                   difference_estimate, direction_row, ratio_estimate, verdict)
+from lib.pipeline.verdicts import (CRITERION, INCONCLUSIVE, REPRODUCED, Claim, Estimate, check_statement,
+                                   comparison_row, difference_estimate, direction_row, ratio_estimate, verdict)
 
 ch = setup_chapter("ch05", profile, {
     "smoke": {"seeds": 2, "arch_seeds": 2, "epochs": 4, "n_in": (2, 10), "nin_seeds": 1, "archs": ((5, 8), (10, 16)),
@@ -348,8 +348,8 @@ slope_regions = grouped_slope_estimate(nin_regions)
 slope_dist = grouped_slope_estimate(nin_dist)
 n_first, n_last = cfg.n_in[0], cfg.n_in[-1]
 span = n_last - n_first
-print(f"Least-squares slope over n_in = {n_first}..{n_last} ({n_seeds(cfg.nin_seeds)} per n_in; 95% bootstrap interval, "
-      "the seeds at each n_in resampled); a trend is claimed only when the interval excludes 0:")
+print(f"Least-squares slope over n_in = {n_first}..{n_last} ({n_seeds(cfg.nin_seeds)} per n_in; 95% bootstrap "
+      "interval, the seeds at each n_in resampled); a trend is claimed only when the interval excludes 0:")
 for what, est, groups, fmt in (("regions", slope_regions, nin_regions, ".1f"),
                                ("distance to a boundary", slope_dist, nin_dist, ".3f")):
     first, end = float(np.mean(groups[n_first])), float(np.mean(groups[n_last]))
@@ -357,11 +357,11 @@ for what, est, groups, fmt in (("regions", slope_regions, nin_regions, ".1f"),
     size = (f"fitted change across the range {change:+{fmt}}, {change / first:+.0%} of the mean at n_in = {n_first} "
             f"({first:{fmt}}); mean at n_in = {n_last}: {end:{fmt}} ({end / first - 1:+.0%})")
     if est.single:
-        print(f"  {what}: slope {est.text('.2g')} per dimension, one run per n_in: no interval, no trend claimed either "
-              f"way; {size}")
+        print(f"  {what}: slope {est.text('.2g')} per dimension, one run per n_in: no interval, no trend claimed "
+              f"either way; {size}")
     elif est.low > 0 or est.high < 0:
-        print(f"  {what}: a trend is claimed, {'upward' if est.value > 0 else 'downward'} (the slope's interval excludes "
-              f"0): slope {est.text('.2g')} per dimension; {size}")
+        print(f"  {what}: a trend is claimed, {'upward' if est.value > 0 else 'downward'} (the slope's interval "
+              f"excludes 0): slope {est.text('.2g')} per dimension; {size}")
     else:
         print(f"  {what}: no trend can be claimed (the slope's interval holds 0): slope {est.text('.2g')} per "
               f"dimension; {size}")
@@ -554,12 +554,13 @@ else:
 # the seeds of each group for a difference or ratio of two groups (tractrix and circle, large and small network) and
 # for the slopes against $n_\text{in}$ (seeds resampled at each $n_\text{in}$). The Fig. 9 rows have a Student-t
 # interval over the curves of one network when the profile trains one, over networks when it trains several. The
-# paper gives no numbers for these figures, only their direction or words. "Close to", "comparable" and "about
-# constant" are read as within a factor of 2 (0.5 to 2, said in the row); "flat" and "varies very little", said of
-# Figs. 6 and 7, are tested as a slope of exactly 0 (said in the row's note), so a slope resolved from zero reads *not
-# reproduced* however small it is: Section 3 prints its size. Claims of direction only ("the tractrix has more") are
-# reproduced when the whole interval lies on the claimed side of zero, inconclusive when it holds zero and reaches into
-# that side.
+# paper gives no numbers for these figures, only their direction or words. Its "close to" and "comparable", and the
+# regions per neuron that its Fig. 8 shows about constant across architectures, are read as within a factor of 2 (0.5
+# to 2, said in the row). Its Figs. 6 and 7, where as $n_\text{in}$ grows the regions remain "proportional to number of
+# neurons" and the distance "varies very little" (the table's "flat" and "varies very little"), are tested as a slope
+# of exactly 0 (said in the row's note), so a slope resolved from zero reads *not reproduced* however small it is:
+# Section 3 prints its size. Claims of direction only ("the tractrix has more") are reproduced when the whole interval
+# lies on the claimed side of zero, inconclusive when it holds zero and reaches into that side.
 
 # %%
 print(CRITERION)
@@ -568,7 +569,8 @@ on_off = direction_row("log density on minus off the image manifold, end (Fig. 9
                        0.0, above=False, note="VAE on MNIST instead of StyleGAN on MetFaces")
 on_off["here"] = estimate_text(diff_end, over)
 drop = direction_row("log density on the image manifold, end minus start (Fig. 9)", "decreases with training",
-                     drop_on, 0.0, above=False, note="memorising random labels; the shape over epochs is printed in Section 5")
+                     drop_on, 0.0, above=False,
+                     note="memorising random labels; the shape over epochs is printed in Section 5")
 drop["here"] = estimate_text(drop_on, over)
 close = "close to 1 (26 regions, 26 neurons); read as 0.5 to 2"
 
@@ -623,8 +625,8 @@ _ = show_extended_table(ch, "paper_vs_here", rows)
 #    curves (table above).
 # 3. *Protocol differences (b).* The paper leaves open how training points are drawn ("we uniformly sample 1000 data
 #    points from each 1D manifold", but distances "by sampling directly from θ and t"), the target's frequency $\nu$
-#    and the training length. We rerun the comparison with the tractrix's points uniform in $t$ (crowded at the cusp), with other
-#    frequencies, and with longer training, below.
+#    and the training length. We rerun the comparison with the tractrix's points uniform in $t$ (crowded at the
+#    cusp), with other frequencies, and with longer training, below.
 
 # %%
 variant_cfgs = ([toy_config("tractrix", 2, (10, 16), r, sampling="parameter") for r in range(cfg.seeds)]
@@ -731,16 +733,16 @@ _ = show_extended_table(ch, "where_we_differ", gap_rows)
 # hold at any scale or variant we can reach (diagnosis (d)), and its own definition of $C_M$ gives no reason why it
 # should. The extended-run table above, when one is committed, gives the same differences at the `paper` profile:
 # 20 seeds (the paper's number of runs), 100 epochs (ours: the paper gives no number of epochs), and the ladder to
-# 400 epochs with 10 seeds. Section 2's checks say whether the difference is already there at initialisation; a reason it would be: a
-# random network's first-layer boundaries are lines at a distance of order 1 from the origin (exercise
-# {ref}`ch05-ex-radius`), which cut the circle, surrounding the origin, twice each, while the tractrix's two arms run
-# close to one line. The tractrix is also the harder curve to fit: its target $\sin(\nu t)$ takes opposite values at
+# 400 epochs with 10 seeds. Section 2's checks say whether the difference is already there at initialisation; a
+# reason it would be: a random network's first-layer boundaries are lines at a distance of order 1 from the origin
+# (exercise {ref}`ch05-ex-radius`), which cut the circle, surrounding the origin, twice each, while the tractrix's two
+# arms run close to one line. The tractrix is also the harder curve to fit: its target $\sin(\nu t)$ takes opposite values at
 # $\pm t$, two points that the cusp brings within $2t^3/3$ of each other, so the network has to be very steep there
 # (Section 2 checks whether its test error stays above the noise level). Whether the fit is the cause: the check on
 # the frequencies says whether the circle keeps more regions where the tractrix is fitted as well as the circle.
 #
 # **Regions and neurons; ambient dimension; architectures.** These rows are read off the table: the counts are of
-# the order of the number of neurons (the printed ratios say how close). Against $n_\text{in}$ the paper's "flat" and
+# the order of the number of neurons (the printed ratios say how close). Against $n_\text{in}$ the rows "flat" and
 # "varies very little" are tested as a slope of exactly 0, so a trend whose interval excludes zero reads *not
 # reproduced* however small it is; Section 3 prints, for the regions and for the distance, whether a trend is claimed
 # and the fitted change across the range as a share of the mean at the smallest $n_\text{in}$, which says whether it

@@ -16,14 +16,15 @@
 # *The five papers' measures side by side on one model zoo, ranked by the method of {cite:t}`jiang2020fantastic`
 # and {cite:t}`dziugaite2020robust`.*
 #
-# **The question.** Each of chapters 1-5 measures one geometric quantity of a network and shows, in its own paper's
-# setting, that it tracks performance: the intrinsic dimension of representations and the adversarial penalty
-# (chapter 1), the relative stability to diffeomorphisms $R_f$ (chapter 2), how the neural tangent kernel aligns with
-# the task (chapter 3), the quality of the representation manifold (chapter 4), the density of linear regions
-# (chapter 5). No paper puts them on the same networks. Here we do: one zoo of networks that differ in one
-# hyperparameter at a time, every measure computed by **the same library function its chapter uses**, and the
-# question asked the way {cite:t}`jiang2020fantastic` ask it of 40 complexity measures: *does the measure rank the
-# networks as their generalization gaps rank them, and does it still when only one thing changes?*
+# **The question.** Each of chapters 1-5 computes geometric quantities of a network: the intrinsic dimension of
+# representations and the adversarial penalty (chapter 1), the relative stability to diffeomorphisms $R_f$ (chapter
+# 2), how the neural tangent kernel aligns with the task (chapter 3), the quality of the representation manifold
+# (chapter 4), the density of linear regions (chapter 5). Some of their papers claim a link to generalization or
+# performance (the table in Section 1 says which), others do not; none puts these measures on the same networks.
+# Here we do: one zoo of networks on a full grid of hyperparameter settings, compared in pairs that differ in one
+# hyperparameter alone, every measure computed by **the same library function its chapter uses**, and the question
+# asked the way {cite:t}`jiang2020fantastic` ask it of 40 complexity measures: *does the measure rank the networks as
+# their generalization gaps rank them, and does it still when only one thing changes?*
 #
 # We add the strongest of Jiang et al.'s own measures as anchors: the PAC-Bayes flatness, the path norm
 # {cite:p}`neyshabur2015norm`, products of spectral and Frobenius norms, and the output margin.
@@ -131,11 +132,12 @@ show_table([{"measure": name, "chapter": ch_, "what": what, "orientation": f"{si
 #
 # Protocol (a CPU-sized version of Jiang et al.'s; what differs is listed in Section 5): ReLU MLPs with two logits
 # trained on **MNIST parity** (even vs odd digits, the real task of chapter 3), images in $[0, 1]$, training sets
-# balanced over digits and one fixed test set, disjoint. The grid varies six hyperparameters, one at a time: width,
-# depth, training-set size, learning rate, batch size and weight decay. Every network is trained with SGD (momentum
-# 0.9) until its running training cross-entropy reaches **0.01**, Jiang et al.'s stopping rule, or the epoch budget
-# runs out; networks that miss the rule are left out of the rankings (the table says how many). The sweep saves each
-# network as it finishes and resumes after a crash; on a cluster, `ch.executor` can be a Dask client's executor.
+# balanced over digits and one fixed test set, disjoint. The zoo is the full grid (every combination) of the values of
+# six hyperparameters: width, depth, training-set size, learning rate, batch size and weight decay; the granulated tau
+# and the environments then compare networks that differ in one of them alone. Every network is trained with SGD
+# (momentum 0.9) until its running training cross-entropy reaches **0.01**, Jiang et al.'s stopping rule, or the epoch
+# budget runs out; networks that miss the rule are left out of the rankings (the table says how many). The sweep saves
+# each network as it finishes and resumes after a crash; on a cluster, `ch.executor` can be a Dask client's executor.
 
 # %%
 records = ch.sweep(configs, run_net)

@@ -40,12 +40,15 @@ max_epochs = None  # int > 0 | None: training budget per network if the stopping
 resamples = None  # int in [100, inf) | None: bootstrap resamples of the intervals (None: the profile's)
 
 # %% tags=["hide-input"]
+import itertools
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lib.experiments.ranking_measures import (AXES, MEASURES, rank_measures, run_net, task_pool, varying_axes, zoo,
-                                             zoo_table)
+from lib.experiments.ranking_measures import (AXES, MEASURES, gap_noise, rank_measures, run_net, task_pool,
+                                             varying_axes, zoo, zoo_table)
 from lib.measures.rank_correlation import granulated_tau, kendall_tau, sign_errors
 from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.extended import save_table, show_extended_table
@@ -173,7 +176,9 @@ plt.show()
 # ## 3. Which measure ranks the networks?
 #
 # Kendall's $\tau$ over all networks and the granulated $\Psi$, each with a 95% bootstrap interval over networks,
-# and Dziugaite et al.'s mean and worst sign-error over the six environments; sorted by $\Psi$.
+# and Dziugaite et al.'s mean and worst sign-error over the environments beyond the test-set noise (how many there are,
+# per hyperparameter, is printed below the table); sorted by the point estimate of $\Psi$. Two measures whose $\Psi$
+# intervals overlap are not separated by this run, whatever the order of their point estimates.
 
 # %%
 ranking = rank_measures(rows, resamples=cfg.resamples, seed=seed)
@@ -181,10 +186,46 @@ show_table([{"measure": r["measure"], "ch": r["chapter"], "tau": r["tau"],
              "tau 95% CI": f"[{r['tau_lo']:.2f}, {r['tau_hi']:.2f}]", "Psi": r["Psi"],
              "Psi 95% CI": f"[{r['Psi_lo']:.2f}, {r['Psi_hi']:.2f}]", "mean sign-error": r["sign_error_mean"],
              "worst sign-error": r["sign_error_max"]} for r in ranking], floatfmt=".2f")
+settings = [{a: r[a] for a in (*AXES, "seed")} for r in converged]
+
+
+def names(rs):
+    """The measures of rows ``rs`` as a list for a sentence."""
+    return ", ".join(r["measure"] for r in rs) or "none"
+
+
+def overlapping(top, pool):
+    """The rows of ``pool`` (other than ``top``) whose Psi interval overlaps that of ``top``: not separable from it."""
+    return [r for r in pool if r is not top and r["Psi_lo"] <= top["Psi_hi"] and r["Psi_hi"] >= top["Psi_lo"]]
+
+
+def one_axis_pairs(axis):
+    """The environments of ``axis`` before the noise filter: pairs of settings that differ in ``axis`` alone and
+    have a seed in common."""
+    groups = {}
+    for s in settings:
+        groups.setdefault(tuple(s[a] for a in AXES if a != axis), set()).add((s[axis], s["seed"]))
+    return sum(len({(u, v) for (u, su), (v, sv) in itertools.combinations(sorted(g), 2) if su == sv and u != v})
+               for g in groups.values())
+
+
+try:  # the environments do not depend on the measure: those of the gap itself
+    kept = sign_errors(settings, gaps, gaps, AXES_HERE, min_gap_difference=gap_noise(converged))["environments"]
+except ValueError:  # no coupled pair beyond the noise (tiny zoos)
+    kept = []
+env_axis = {a: (one_axis_pairs(a), sum(e["axis"] == a for e in kept)) for a in AXES_HERE}
+print(f"Environments: {sum(n for n, _ in env_axis.values())} pairs of settings differ in one hyperparameter; "
+      f"{len(kept)} of them differ in gap by more than the test-set noise (per hyperparameter: "
+      + ", ".join(f"{a} {k} of {n}" for a, (n, k) in env_axis.items()) + ").")
 best, worst = ranking[0], ranking[-1]
-significant = [r["measure"] for r in ranking if r["Psi_lo"] > 0]
-print(f"Best by Psi: {best['measure']} (Psi = {best['Psi']:.2f}, tau = {best['tau']:.2f}); worst: {worst['measure']} "
-      f"(Psi = {worst['Psi']:.2f}). Measures whose Psi interval excludes 0: {significant or 'none'}.")
+print(f"Best by the point estimate of Psi: {best['measure']} (Psi = {best['Psi']:.2f} [{best['Psi_lo']:.2f}, "
+      f"{best['Psi_hi']:.2f}], tau = {best['tau']:.2f}); not separable from it (Psi intervals overlap): "
+      f"{names(overlapping(best, ranking))}.")
+print(f"Worst by the point estimate of Psi: {worst['measure']} (Psi = {worst['Psi']:.2f} [{worst['Psi_lo']:.2f}, "
+      f"{worst['Psi_hi']:.2f}]); not separable from it: {names(overlapping(worst, ranking))}.")
+print(f"Psi interval above 0: {names([r for r in ranking if r['Psi_lo'] > 0])}. Psi interval below 0 (the measure "
+      f"ranks the networks against its orientation): {names([r for r in ranking if r['Psi_hi'] < 0])}. Interval "
+      f"holding 0: {names([r for r in ranking if r['Psi_lo'] <= 0 <= r['Psi_hi']])}.")
 
 # %% [markdown]
 # The granulated view per axis: which hyperparameter change each measure gets right ($\psi_i > 0$, blue) or wrong
@@ -215,7 +256,6 @@ plt.show()
 # sign-error is 0 or 1, so the worst case is 1 as soon as one pair of networks is mispredicted.
 
 # %% tags=["hide-input"]
-settings = [{a: r[a] for a in (*AXES, "seed")} for r in converged]
 judged = [r for r in ranking if r["environments"]]
 if judged:
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(judged) + 1.2))

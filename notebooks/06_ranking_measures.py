@@ -252,30 +252,44 @@ plt.show()
 
 # %% [markdown]
 # The robust view of {cite:t}`dziugaite2020robust`: for each measure, the mean sign-error of the environments that
-# change each hyperparameter (dots) and the worst environment (bar). 0.5 is a coin toss. With one seed an environment's
-# sign-error is 0 or 1, so the worst case is 1 as soon as one pair of networks is mispredicted.
+# change each hyperparameter (one marker shape and one offset within the row per hyperparameter, so that equal values
+# stay visible) and the worst environment of all (black bar). 0.5 is a coin toss. With one seed an environment's
+# sign-error is 0 or 1, so the worst case is 1 as soon as one pair of networks is mispredicted. Rows are sorted by the
+# mean sign-error over all environments, smallest on top. A hyperparameter none of whose environments is beyond the
+# test-set noise has no marker; the line below the figure names it.
 
 # %% tags=["hide-input"]
 judged = [r for r in ranking if r["environments"]]
 if judged:
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(judged) + 1.2))
-    order = sorted(judged, key=lambda r: (r["sign_error_max"], r["sign_error_mean"]))
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(judged) + 1.4))
+    order = sorted(judged, key=lambda r: (r["sign_error_mean"], r["sign_error_max"]))
+    shown = [a for a in AXES_HERE if env_axis[a][1]]
     colors = dict(zip(AXES_HERE, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    markers = dict(zip(AXES_HERE, "os^Dvp"))
+    offsets = dict(zip(shown, np.linspace(-0.28, 0.28, len(shown)) if len(shown) > 1 else [0.0]))
     for i, r in enumerate(order):
-        ax.barh(i, r["sign_error_max"], color="0.88")
-        for a in AXES_HERE:
-            if f"sign_error_{a}" in r:
-                ax.scatter(r[f"sign_error_{a}"], i, s=16, color=colors[a], zorder=3,
-                           label=f"changes of {a}" if i == 0 else None)
+        ax.plot([r["sign_error_max"]] * 2, [i - 0.4, i + 0.4], color="black", lw=2.5, solid_capstyle="butt",
+                label="worst environment (any hyperparameter)" if i == 0 else None)
+        for a in shown:
+            if r.get(f"sign_error_{a}") is not None:
+                ax.scatter(r[f"sign_error_{a}"], i + offsets[a], s=22, marker=markers[a], color=colors[a], zorder=3,
+                           label=f"changes of {a} ({env_axis[a][1]} env.)" if i == 0 else None)
     ax.axvline(0.5, color=PAPER_COLOR, linestyle="--", label="coin toss (0.5)")
     ax.set_yticks(range(len(order)), [r["measure"] for r in order])
-    ax.set_xlabel("sign-error (dots: mean over the environments of one hyperparameter; bar: the worst environment)")
-    ax.set_xlim(0, 1.02)
-    ax.set_title(f"robustness across interventions ({order[0]['environments']} environments beyond the test-set "
-                 "noise)")
+    ax.set_ylim(len(order) - 0.5, -0.5)  # the smallest mean sign-error on top
+    for i in range(1, len(order)):
+        ax.axhline(i - 0.5, color="0.9", lw=0.6, zorder=0)
+    ax.set_xlabel("sign-error (markers: mean over the environments of one hyperparameter; bar: the worst environment)")
+    ax.set_xlim(-0.04, 1.04)
+    ax.set_ylabel("measure (by mean sign-error, smallest on top)")
+    ax.set_title(f"robustness across interventions ({len(kept)} environments beyond the test-set noise)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    ax.grid(False, axis="y")
     fig.tight_layout()
     plt.show()
+    empty = [a for a in AXES_HERE if not env_axis[a][1]]
+    print(f"Hyperparameters without a marker (no environment beyond the test-set noise): "
+          + (", ".join(f"{a} (0 of {env_axis[a][0]} pairs)" for a in empty) or "none") + ".")
 else:
     print("No coupled pair of networks differs by more than the test-set noise at this profile: no environment to "
           "judge (the smoke profile's zoo is too small).")

@@ -288,7 +288,7 @@ if judged:
     fig.tight_layout()
     plt.show()
     empty = [a for a in AXES_HERE if not env_axis[a][1]]
-    print(f"Hyperparameters without a marker (no environment beyond the test-set noise): "
+    print("Hyperparameters without a marker (no environment beyond the test-set noise): "
           + (", ".join(f"{a} (0 of {env_axis[a][0]} pairs)" for a in empty) or "none") + ".")
 else:
     print("No coupled pair of networks differs by more than the test-set noise at this profile: no environment to "
@@ -329,9 +329,13 @@ plt.show()
 # - **Spectral products fail.** Products of spectral norms correlate *negatively* with the gap. Criterion: the upper
 #   end of the $\tau$ interval of `log_prod_spec` below 0 → *reproduced*; interval containing 0 → *not comparable
 #   (inconclusive)*; lower end above 0 → *not reproduced*.
-# - **No robust measure.** Dziugaite et al. find that every measure fails badly in some environment. Criterion:
-#   every measure's worst sign-error $\ge 0.5$ → *reproduced*; otherwise name those below. (With one seed a worst
-#   case below 1 needs a measure that orders every coupled pair beyond the noise correctly.)
+# - **No robust measure.** Dziugaite et al. find that every measure fails badly in some environment. Criterion: some
+#   measure's worst sign-error $< 0.5$ → *not reproduced*, naming it. Otherwise the criterion has to be able to fail
+#   for a measure that is clearly better than a coin: one that errs in a quarter of the seeds of every environment
+#   shows a worst case below 0.5 with probability $q = P(\mathrm{Binomial}(k, 1/4) < k/2)^N$ for $k$ seeds per
+#   environment and $N$ environments ($q = (3/4)^N$ with one seed, as in the coin exercise below). Where
+#   $q \ge 1/2$ → the worst cases separate such a measure from a coin, *reproduced*; else → *not comparable*: every
+#   worst case is about 1 for any measure short of a perfect one, and the verdict could hardly have failed.
 
 # %%
 by_name = {r["measure"]: r for r in ranking}
@@ -347,8 +351,18 @@ spec = by_name["log_prod_spec"]
 spec_verdict = ("reproduced" if spec["tau_hi"] < 0 else "not reproduced" if spec["tau_lo"] > 0 else
                 "not comparable (interval contains 0)")
 robust = [r["measure"] for r in judged if r["sign_error_max"] < 0.5]
-robust_verdict = ("not comparable (no environment beyond the noise)" if not judged else "reproduced" if not robust
-                  else f"not reproduced (worst sign-error below 0.5: {', '.join(robust)})")
+k_seeds = len(cfg.seeds)
+q_good = sum(math.comb(k_seeds, j) * 0.25 ** j * 0.75 ** (k_seeds - j) for j in range(k_seeds) if j < k_seeds / 2)
+q_good **= len(kept)  # P(worst case < 0.5) for a measure erring in a quarter of every environment's seeds
+robust_verdict = ("not comparable (no environment beyond the noise)" if not judged else
+                  f"not reproduced (worst sign-error below 0.5: {', '.join(robust)})" if robust else
+                  "reproduced" if q_good >= 0.5 else
+                  "not comparable (a worst case >= 0.5 is near certain at this profile: see the note)")
+no_env = [a for a in AXES_HERE if not env_axis[a][1]]
+robust_note = (f"{k_seeds} seed(s) per environment, {len(kept)} environments: a measure erring in a quarter of every "
+               f"environment's seeds has a worst case below 0.5 with probability q = {q_good:.1g}, so a worst case "
+               f">= 0.5 {'does' if q_good >= 0.5 else 'does not'} separate it from a coin"
+               + (f"; no environment beyond the noise for {', '.join(no_env)}" if no_env else ""))
 paper_rows = [
     {"quantity": "best anchor by Psi", "paper": "PAC-Bayes flatness (sharpness-based)",
      "here": f"first: {anchors[0]['measure']}, Psi {anchors[0]['Psi']:.2f} [{anchors[0]['Psi_lo']:.2f}, "
@@ -359,7 +373,7 @@ paper_rows = [
     {"quantity": "worst-case sign-error of every measure", "paper": ">= 0.5 for all (Dziugaite et al.)",
      "here": (f"smallest worst case {min(r['sign_error_max'] for r in judged):.2f}; mean sign-errors "
               f"{min(r['sign_error_mean'] for r in judged):.2f} to {max(r['sign_error_mean'] for r in judged):.2f}"
-              if judged else "no environment"), "verdict": robust_verdict},
+              if judged else "no environment"), "verdict": robust_verdict, "note": robust_note},
 ]
 paper_vs_here(paper_rows)
 save_table(ch, "paper_vs_here", paper_rows)

@@ -295,7 +295,8 @@ else:
           "judge (the smoke profile's zoo is too small).")
 
 # %% [markdown]
-# The best and the worst measure by $\Psi$ against the gap, coloured by the hyperparameter that moves the gap most.
+# The best and the worst measure by the point estimate of $\Psi$ against the gap, coloured by the hyperparameter that
+# moves the gap most.
 
 # %% tags=["hide-input"]
 effects = {a: abs(np.mean([r["gap"] for r in converged if r[a] == max(r2[a] for r2 in converged)])
@@ -386,26 +387,67 @@ _ = show_extended_table(ch, "paper_vs_here", paper_rows)
 
 # %%
 geo = [r for r in ranking if r["chapter"] != "Jiang"]
-top_geo = geo[0]
-beats = [r["measure"] for r in geo if r["Psi"] > anchors[0]["Psi"]]
-neg = [r["measure"] for r in geo if r["Psi_hi"] < 0 and r["claim"]]
+top_geo, top_anchor = geo[0], anchors[0]
+beats_clearly = [r for r in geo if r["Psi_lo"] > top_anchor["Psi_hi"]]
+beats_point = [r for r in geo if r["Psi"] > top_anchor["Psi"] and r not in beats_clearly]
+neg = [r for r in geo if r["Psi_hi"] < 0 and r["claim"]]
 unclaimed = [r["measure"] for r in geo if not r["claim"]]
 neg_anchors = [r["measure"] for r in anchors if r["Psi_hi"] < 0]
-print(f"- The best of the five papers' measures is {top_geo['measure']} (chapter {top_geo['chapter']}), Psi = "
-      f"{top_geo['Psi']:.2f} [{top_geo['Psi_lo']:.2f}, {top_geo['Psi_hi']:.2f}], tau = {top_geo['tau']:.2f}.")
-print(f"- Geometric measures with a larger Psi than the best anchor ({anchors[0]['measure']}, "
-      f"{anchors[0]['Psi']:.2f}): {beats or 'none'}.")
-print(f"- Measures of chapters 1-5 whose paper claims a link to generalization but which rank the networks the other "
-      f"way round (Psi interval below 0): {neg or 'none'}. Their papers make no claim for {unclaimed}: their "
-      "orientation is a reading, not a prediction.")
+
+
+def interval(r, key):
+    """``key`` of row ``r`` with its 95% interval, for a sentence."""
+    return f"{r[key]:+.2f} [{r[key + '_lo']:+.2f}, {r[key + '_hi']:+.2f}]"
+
+
+def tau_reading(r):
+    """What the tau over all networks says, next to Psi."""
+    return ("its interval holds 0" if r["tau_lo"] <= 0 <= r["tau_hi"] else
+            "below 0 as well" if r["tau_hi"] < 0 else "above 0: over all networks it ranks them its way")
+
+
+print(f"- The best of the five papers' measures by the point estimate of Psi is {top_geo['measure']} (chapter "
+      f"{top_geo['chapter']}), Psi = {interval(top_geo, 'Psi')}, tau = {top_geo['tau']:.2f}; not separable from it "
+      f"(Psi intervals overlap): {names(overlapping(top_geo, geo))}.")
+print(f"- Geometric measures with a larger Psi than the best anchor ({top_anchor['measure']}, Psi = "
+      f"{interval(top_anchor, 'Psi')}): with non-overlapping intervals: {names(beats_clearly)}; by the point estimate "
+      f"only (intervals overlap, so this run cannot separate them): {names(beats_point)}.")
+print("- Measures of chapters 1-5 whose paper claims a link to generalization but which, judged by Psi (interval "
+      "below 0), rank the networks the other way round within one-hyperparameter changes: "
+      + ("; ".join(f"{r['measure']} (Psi = {interval(r, 'Psi')}; tau over all networks = {interval(r, 'tau')}, "
+                   f"{tau_reading(r)})" for r in neg) or "none")
+      + f". Their papers make no claim for {', '.join(unclaimed) or 'none'}: their orientation is a reading, not a "
+      "prediction.")
 print(f"- Anchors with Psi below 0 (interval): {neg_anchors or 'none'}; Jiang et al. also find products of spectral "
       "norms negatively correlated with the gap on their zoo.")
 print(f"- The hyperparameter that moves the gap most is {main_axis}; the measures with psi > 0.5 on it: "
       f"{[r['measure'] for r in ranking if r[f'psi_{main_axis}'] > 0.5] or 'none'}.")
 print(f"- {len(rows) - len(converged)} of {len(rows)} networks missed the stopping rule and are left out.")
+
+
+def gap_directions(axis):
+    """Over the coupled pairs that differ in ``axis`` alone: how often the gap goes up, and down, with ``axis``."""
+    up = down = 0
+    for a, b in itertools.combinations(settings, 2):
+        if [x for x in AXES_HERE if a[x] != b[x]] == [axis] and a["seed"] == b["seed"]:
+            lo_, hi_ = (a, b) if a[axis] < b[axis] else (b, a)
+            change = gaps[settings.index(hi_)] - gaps[settings.index(lo_)]
+            up, down = up + (change > 0), down + (change < 0)
+    return up, down, env_axis[axis][0]
+
+
 weak = [a for a in AXES_HERE if effects[a] < 0.005]
-print(f"- Axes that barely move the gap (mean change < 0.005 between their values): {weak or 'none'}; with one "
-      "seed per network, psi on them mostly measures noise.")
+print("- Axes that barely move the gap on average (mean change < 0.005 between their extreme values): "
+      f"{', '.join(weak) or 'none'}. On each, psi is called consistent when at least half of the "
+      f"{len(ranking)} measures have |psi| >= 0.5, and noise otherwise:")
+for a in weak:
+    up, down, pairs = gap_directions(a)
+    firm = sum(abs(r[f"psi_{a}"]) >= 0.5 for r in ranking)
+    print(f"  - {a}: the gap goes up in {up} and down in {down} of {pairs} coupled pairs ({env_axis[a][1]} beyond the "
+          f"test-set noise); |psi| >= 0.5 for {firm} of {len(ranking)} measures, so "
+          + ("their psi is consistent: a small but systematic effect the measures track or reverse, not noise."
+             if firm >= len(ranking) / 2 else
+             f"psi on this axis mostly measures noise ({len(cfg.seeds)} seed(s) per setting)."))
 
 # %% [markdown]
 # **What differs from the paper, and why.** Jiang et al. train VGG-like convolutional networks on CIFAR-10 and SVHN,

@@ -54,8 +54,9 @@ from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
+from lib.pipeline.verdicts import check_statement
 
-ch = setup_chapter("ch06", profile, {
+PROFILES = {
     "smoke": {"grid": {"width": (16, 32), "depth": (1,), "n_train": (100, 200), "lr": (0.05,), "batch_size": (32,),
                        "weight_decay": (0.0,)}, "seeds": (0,), "max_epochs": 100, "n_test": 200, "n_measure": 100,
               "n_kernel": 50, "n_walk": 20, "walk_steps": 10, "n_segments": 4, "n_boundary": 20,
@@ -69,9 +70,11 @@ ch = setup_chapter("ch06", profile, {
               "seeds": (0, 1), "max_epochs": 1000, "n_test": 10000, "n_measure": 2000, "n_kernel": 500,
               "n_walk": 500, "walk_steps": 100, "n_segments": 50, "n_boundary": 1000, "flatness_samples": 20,
               "resamples": 2000},
-}, shrink=shrink, sizes=("grid", "max_epochs", "n_test", "n_measure", "n_kernel", "n_walk", "walk_steps",
-                         "n_segments", "n_boundary", "flatness_samples", "resamples"),
-   data_root=data_root, device=device, workers=workers, max_epochs=max_epochs, resamples=resamples)
+}
+ch = setup_chapter("ch06", profile, PROFILES, shrink=shrink,
+                   sizes=("grid", "max_epochs", "n_test", "n_measure", "n_kernel", "n_walk", "walk_steps", "n_segments",
+                          "n_boundary", "flatness_samples", "resamples"),
+                   data_root=data_root, device=device, workers=workers, max_epochs=max_epochs, resamples=resamples)
 cfg = ch.cfg
 _, _, SOURCE = task_pool(ch.root)
 configs = [{**net, "max_epochs": cfg.max_epochs, "n_test": cfg.n_test, "n_measure": cfg.n_measure,
@@ -452,15 +455,31 @@ for a in weak:
 # %% [markdown]
 # **What differs from the paper, and why.** Jiang et al. train VGG-like convolutional networks on CIFAR-10 and SVHN,
 # vary seven hyperparameters (depth, width, batch size, dropout, weight decay, learning rate, optimizer) with three
-# values each and report $\tau$, $\Psi$ and a conditional-independence test; here a CPU budget allows two values of
-# six hyperparameters, one seed, MLPs on MNIST parity, and no conditional-independence test. MLPs are the family on
-# which all five chapters' measures are exact: chapter 5 counts linear regions of ReLU MLPs exactly, and chapter 3's
-# NTK is computed for every parameter. The `paper` profile takes three values per axis, two seeds and larger
-# measurement sets (hours on a GPU). The generalization gap is the test error minus the training error; with every
-# network trained to cross-entropy 0.01 the training error is almost 0, so the gap is almost the test error.
-# Each measure is computed on subsets of the training set (their sizes are in the profile table), on MNIST images
-# in $[0, 1]$.
-#
+# values each and report $\tau$, $\Psi$ and a conditional-independence test; here a CPU budget allows fewer values of
+# six hyperparameters and fewer seeds (printed below for this run and for the `paper` profile), MLPs on MNIST parity,
+# and no conditional-independence test. MLPs are the family on which all five chapters' measures are exact: chapter 5
+# counts linear regions of ReLU MLPs exactly, and chapter 3's NTK is computed for every parameter. The generalization
+# gap is the test error minus the training error. Each measure is computed on subsets of the training set (their
+# sizes are in the profile table), on MNIST images in $[0, 1]$.
+
+# %%
+def grid_size(grid):
+    """How many values each hyperparameter of ``grid`` takes, for a sentence."""
+    counts = {a: len(grid[a]) for a in AXES}
+    if len(set(counts.values())) == 1:
+        return f"{counts[AXES[0]]} values of each of the {len(AXES)} hyperparameters"
+    return "values per hyperparameter: " + ", ".join(f"{a} {n}" for a, n in counts.items())
+
+
+print(f"This run ({cfg.profile} profile): {grid_size(cfg.grid)}, {len(cfg.seeds)} seed(s) per setting. The `paper` "
+      f"profile: {grid_size(PROFILES['paper']['grid'])}, {len(PROFILES['paper']['seeds'])} seeds per setting and "
+      "larger measurement sets (hours on a GPU).")
+train_errors = np.array([r["train_error"] for r in converged])
+check_statement("with every network trained to cross-entropy 0.01 the training error is almost 0 (below a tenth of "
+                "the smallest gap), so the gap is almost the test error", train_errors.max() < 0.1 * gaps.min(),
+                f"training errors {train_errors.min():.4f} to {train_errors.max():.4f}; smallest gap {gaps.min():.3f}")
+
+# %% [markdown]
 # **What is not measured, and why.** Label sharpness $K_F$ and the data's intrinsic dimension (chapter 1) are
 # properties of the task, the same for every network of a one-task zoo, so they cannot rank networks. Chapter 3's
 # amplification factor $\Lambda$ (Eq. 9) is defined for the one-hidden-layer network on data with known invariant

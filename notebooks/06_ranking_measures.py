@@ -441,8 +441,8 @@ def gap_directions(axis):
 
 weak = [a for a in AXES_HERE if effects[a] < 0.005]
 print("- Axes that barely move the gap on average (mean change < 0.005 between their extreme values): "
-      f"{', '.join(weak) or 'none'}. On each, psi is called consistent when at least half of the "
-      f"{len(ranking)} measures have |psi| >= 0.5, and noise otherwise:")
+      + (f"{', '.join(weak)}. On each, psi is called consistent when at least half of the {len(ranking)} measures "
+         "have |psi| >= 0.5, and noise otherwise:" if weak else "none."))
 for a in weak:
     up, down, pairs = gap_directions(a)
     firm = sum(abs(r[f"psi_{a}"]) >= 0.5 for r in ranking)
@@ -471,8 +471,8 @@ def grid_size(grid):
     return "values per hyperparameter: " + ", ".join(f"{a} {n}" for a, n in counts.items())
 
 
-print(f"This run ({cfg.profile} profile): {grid_size(cfg.grid)}, {len(cfg.seeds)} seed(s) per setting. The `paper` "
-      f"profile: {grid_size(PROFILES['paper']['grid'])}, {len(PROFILES['paper']['seeds'])} seeds per setting and "
+print(f"This run ({cfg.profile} profile): {grid_size(cfg.grid)}; {len(cfg.seeds)} seed(s) per setting. The `paper` "
+      f"profile: {grid_size(PROFILES['paper']['grid'])}; {len(PROFILES['paper']['seeds'])} seeds per setting and "
       "larger measurement sets (hours on a GPU).")
 train_errors = np.array([r["train_error"] for r in converged])
 check_statement("with every network trained to cross-entropy 0.01 the training error is almost 0 (below a tenth of "

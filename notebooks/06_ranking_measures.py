@@ -430,13 +430,12 @@ print(f"- {len(rows) - len(converged)} of {len(rows)} networks missed the stoppi
 
 def gap_directions(axis):
     """Over the coupled pairs that differ in ``axis`` alone: how often the gap goes up, and down, with ``axis``."""
-    up = down = 0
-    for a, b in itertools.combinations(settings, 2):
-        if [x for x in AXES_HERE if a[x] != b[x]] == [axis] and a["seed"] == b["seed"]:
-            lo_, hi_ = (a, b) if a[axis] < b[axis] else (b, a)
-            change = gaps[settings.index(hi_)] - gaps[settings.index(lo_)]
-            up, down = up + (change > 0), down + (change < 0)
-    return up, down, env_axis[axis][0]
+    groups = {}
+    for s, g in zip(settings, gaps):
+        groups.setdefault(tuple(s[a] for a in (*AXES, "seed") if a != axis), []).append((s[axis], g))
+    changes = [g2 - g1 for group in groups.values() for (v1, g1), (v2, g2) in itertools.combinations(sorted(group), 2)
+               if v1 != v2]
+    return sum(c > 0 for c in changes), sum(c < 0 for c in changes), len(changes)
 
 
 weak = [a for a in AXES_HERE if effects[a] < 0.005]
@@ -446,8 +445,9 @@ print("- Axes that barely move the gap on average (mean change < 0.005 between t
 for a in weak:
     up, down, pairs = gap_directions(a)
     firm = sum(abs(r[f"psi_{a}"]) >= 0.5 for r in ranking)
-    print(f"  - {a}: the gap goes up in {up} and down in {down} of {pairs} coupled pairs ({env_axis[a][1]} beyond the "
-          f"test-set noise); |psi| >= 0.5 for {firm} of {len(ranking)} measures, so "
+    print(f"  - {a}: the gap goes up in {up} and down in {down} of {pairs} coupled pairs of networks "
+          f"({env_axis[a][1]} of {env_axis[a][0]} environments beyond the test-set noise); |psi| >= 0.5 for {firm} "
+          f"of {len(ranking)} measures, so "
           + ("their psi is consistent: a small but systematic effect the measures track or reverse, not noise."
              if firm >= len(ranking) / 2 else
              f"psi on this axis mostly measures noise ({len(cfg.seeds)} seed(s) per setting)."))

@@ -292,7 +292,7 @@ if judged:
     plt.show()
     empty = [a for a in AXES_HERE if not env_axis[a][1]]
     print("Hyperparameters without a marker (no environment beyond the test-set noise): "
-          + (", ".join(f"{a} (0 of {env_axis[a][0]} pairs)" for a in empty) or "none") + ".")
+          + (", ".join(f"{a} (0 of {env_axis[a][0]} environments)" for a in empty) or "none") + ".")
 else:
     print("No coupled pair of networks differs by more than the test-set noise at this profile: no environment to "
           "judge (the smoke profile's zoo is too small).")

@@ -839,7 +839,7 @@ def walk_one(method="nt_xent", alteration="noise", digit=0, step=10):
     with torch.no_grad():
         d_orig, _ = walk_distances(enc(path[0])[None].double())
     step = min(step, path.shape[1] - 1)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3), gridspec_kw={"width_ratios": [1, 2]})
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [1, 2.4]}, layout="constrained")
     axes[0].imshow(path[0, step, 0], cmap="gray", vmin=0, vmax=1)
     axes[0].set_axis_off()
     axes[0].set_title(f"{alteration}, step {step}")

@@ -53,15 +53,18 @@ def notebook_fingerprint(key: str) -> str | None:
 
 def save_table(ch: Chapter, name: str, rows: Sequence[dict]) -> Path | None:
     """At the ``paper`` profile (not shrunk), write ``rows`` with the chapter's resolved parameters, the code
-    fingerprints of the records in its store, the notebook's fingerprint and the provenance (commit, device, wall
-    time since :func:`~lib.pipeline.chapter.setup_chapter`) to the store folder, ``book/results/<key>/paper/``, for
+    fingerprints of the records in its store, their number and summed compute time (``records_wall_s``: a rerun that
+    reuses stored records takes seconds), the notebook's fingerprint and the provenance (commit, device, wall time
+    since :func:`~lib.pipeline.chapter.setup_chapter`) to the store folder, ``book/results/<key>/paper/``, for
     commit; return the path. Other profiles write nothing (None): their tables are the page itself."""
     if ch.store.profile != EXTENDED_PROFILE:
         return None
-    codes = sorted({json.loads(p.read_text())["provenance"].get("code") or "" for p in ch.store.folder.glob("*.json")
-                    if not p.name.startswith("table-")} - {""})
+    provs = [json.loads(p.read_text())["provenance"] for p in ch.store.folder.glob("*.json")
+             if not p.name.startswith("table-")]
+    codes = sorted({p.get("code") or "" for p in provs} - {""})
     record = {"chapter": ch.key, "name": name, "profile": ch.store.profile, "rows": list(rows),
               "cfg": {k: v for k, v in vars(ch.cfg).items()}, "record_codes": codes,
+              "records": len(provs), "records_wall_s": round(sum(p.get("wall_s", 0.0) for p in provs), 1),
               "notebook": notebook_fingerprint(ch.key),
               "provenance": provenance(time.perf_counter() - ch.started, str(ch.device))}
     path = ch.store.folder / f"table-{name}.json"
@@ -74,10 +77,11 @@ def save_table(ch: Chapter, name: str, rows: Sequence[dict]) -> Path | None:
 
 def _describe(record: dict) -> str:
     prov = record["provenance"]
-    hours = prov["wall_s"] / 3600
     cfg = ", ".join(f"{k}={v}" for k, v in record["cfg"].items() if k != "profile")
-    return (f"profile `{record['profile']}` ({cfg}); commit {prov['commit'][:10] if prov.get('commit') else '?'}, "
-            f"{prov['date'][:10]}, {prov['device']}, {hours:.2g} h")
+    runs = (f"; {record['records']} stored runs, {record['records_wall_s'] / 3600:.2g} h of compute summed over them"
+            if "records" in record else "")
+    return (f"profile `{record['profile']}` ({cfg}); table made at commit "
+            f"{prov['commit'][:10] if prov.get('commit') else '?'}, {prov['date'][:10]}, {prov['device']}{runs}")
 
 
 def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: str | None = None) -> dict | None:

@@ -32,6 +32,7 @@ def test_save_table_writes_rows_params_and_provenance_at_the_paper_profile_only(
     assert record["record_codes"] == ["abcd1234abcd1234"]  # the code of the records the table was made from
     assert record["notebook"] == extended.notebook_fingerprint("ch05") and len(record["notebook"]) == 16
     assert record["provenance"]["device"] == "cpu" and record["provenance"]["wall_s"] >= 0
+    assert record["records"] == 1 and record["records_wall_s"] == 2.0  # the stored run's compute time
     for profile in ("book", "paper-shrunk", "smoke"):  # their tables are the page itself: nothing written
         assert extended.save_table(_chapter(tmp_path / profile, profile), "paper_vs_here", ROWS) is None
 

@@ -133,9 +133,12 @@ print(f"profile {cfg.profile}: models {MODELS}; natural datasets here {natural};
 # $\mu = T_2/T_1$, whose distribution is Pareto with shape $d$: $-\log(1 - F(\mu)) = d \log \mu$. We sort the ratios,
 # discard the largest 10%, set $F_i = i/N$ and fit the slope through the origin (scikit-dimension's variant).
 #
-# Both are computed from exact nearest-neighbour distances found in chunks with the matmul form
-# $\lVert a\rVert^2 + \lVert b\rVert^2 - 2a\cdot b$ (see `lib/measures/intrinsic_dimension.py`). The test suite checks them against
-# scikit-dimension on the same input (equal to $10^{-9}$) and against manifolds of known dimension.
+# Both are computed from exact nearest-neighbour distances (`lib/measures/neighbours.py`): candidates are ranked in
+# blocks with the matmul form $\lVert a\rVert^2 + \lVert b\rVert^2 - 2a\cdot b$, exactly in integers for 8-bit images
+# like these (an int8 matrix product of the pixel codes), in float32 for other data, and the distances of those that
+# can be among the $k$ nearest are recomputed in float64; a bound on the ranking's error proves that no other point is
+# closer. The test suite checks the estimators against scikit-dimension on the same input (equal to $10^{-9}$) and
+# against manifolds of known dimension.
 
 # %%
 toy_rows = []

@@ -2,15 +2,19 @@
 
 Points are a tensor of shape (N, ...) flattened to (N, D); the search runs on the tensor's device in blocks. The
 cloud is centred first (distances do not change; the matmul form loses no digits to a common offset). Candidates
-are ranked with the matmul form ||a||^2 + ||b||^2 - 2 a.b in ``rank_dtype`` (float32 by default: twice the speed of
-float64 GEMMs), one GEMM of the points augmented by their squared norms, each pair of row blocks multiplied once,
-and the distances of those that can be among the k nearest recomputed in float64. A rounding bound
-of the matmul form (:func:`matmul_error_bound`) proves that no point outside the candidates can be closer than the
+are ranked with the matmul form ||a||^2 + ||b||^2 - 2 a.b, each pair of row blocks multiplied once: in float32 by
+default (twice the speed of float64 GEMMs), one GEMM of the points augmented by their squared norms; for 8-bit data
+(images stored as k/255, or integer codes) on the CPU, exactly in integers by an int8 GEMM (four times the speed of
+float32's). The distances of the candidates that can be among the k nearest are recomputed in float64. A bound on the
+ranking's error (:func:`matmul_error_bound` for floats; the data's distance from the 8-bit grid for integers) proves that no point outside the candidates can be closer than the
 k-th returned neighbour; rows where the proof fails get more candidates. The result is exact to a proven relative
 5e-11 whatever the offset and dtype.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -23,6 +27,9 @@ _BLOCK_ROWS = 2048  # rows of a block of the symmetric search (fastest of 1024-4
 _GATHER_ROWS = 32  # rows whose candidates are gathered at once on the CPU (the block stays in cache)
 _MIN_DIAGONAL_ROWS = 512  # diagonal blocks are built from their upper half down to blocks of this many rows
 _COMPACT_AT = 2  # a row block's kept entries are reduced to kc per row once they exceed this many times kc
+_GRID_LEVELS = (255, 1)  # 8-bit data, levels per unit: images in [0, 1] (ToTensor, this book's loaders), integer codes
+_GRID_MAX_DIM = 33_000  # 255^2 D < 2^31: every squared distance of 8-bit codes, and the sentinel above it, fit int32
+_GRID_PROBE_ROWS = 64  # rows checked first: data off the grid are told apart without a pass over all of them
 
 
 def _sparse_nonzero(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,6 +79,75 @@ def matmul_error_bound(norm_a: torch.Tensor, norm_max: float, n_terms: int, u: f
     return nu / (1 - nu) * (norm_a + norm_max) ** 2 + underflow
 
 
+Rows = slice | torch.Tensor  # a block of rows or their indices
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """How pairs are ranked. ``values(a, b0, b1)``: the ranking values, in ``dtype``, of rows ``a`` against points
+    b0:b1 (a (rows, b1 - b0) block); ``squared(v)``: float64 squared distances of ranking values; ``bound(rows, v)``:
+    for the given rows and their (rows, kc) table ``v`` of squared values (ascending; every point left out has a
+    value at least the row's last), a bound per row on ``abs(value - true squared distance)`` of the points in the
+    table, such that every point left out is at least ``v[:, -1] - bound`` away (squared)."""
+    values: Callable[[Rows, int, int], torch.Tensor]
+    dtype: torch.dtype
+    squared: Callable[[torch.Tensor], torch.Tensor]
+    bound: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _largest(dtype: torch.dtype) -> float:
+    """A value no ranking value reaches: +inf for floats, the largest int32 (above 255^2 ``_GRID_MAX_DIM``)."""
+    return float("inf") if dtype.is_floating_point else torch.iinfo(dtype).max
+
+
+def _float_ranking(centred: torch.Tensor, sq64: torch.Tensor, norms: torch.Tensor, rank_dtype: torch.dtype
+                   ) -> _Ranking:
+    """The matmul form in ``rank_dtype``: each value is one dot product of the augmented rows ``[a, ||a||^2, 1]``
+    and ``[-2 b, 1, ||b||^2]``, D + 2 terms whose absolute values sum to at most (||a|| + ||b||)^2, so
+    :func:`matmul_error_bound` holds as for the separate form (the norms are rounded once, from float64)."""
+    n, dim = centred.shape
+    u = unit_roundoff(rank_dtype, centred.device)
+    bound = matmul_error_bound(norms, float(norms.max()), dim, u, (dim + 8) * torch.finfo(rank_dtype).tiny)
+    Xr, sq = centred.to(rank_dtype), sq64.to(rank_dtype)[:, None]
+    ones = torch.ones(n, 1, dtype=rank_dtype, device=centred.device)
+    left, right = torch.cat([Xr, sq, ones], 1), torch.cat([-2 * Xr, ones, sq], 1)
+    return _Ranking(values=lambda a, b0, b1: left[a] @ right[b0:b1].T, dtype=rank_dtype,
+                    squared=lambda v: v.to(torch.float64), bound=lambda rows, v: bound[rows])
+
+
+def _grid_ranking(X64: torch.Tensor, per_unit: int) -> tuple[_Ranking, float] | None:
+    """The exact integer ranking of points near the 8-bit grid ``k * scale``, ``scale = 1 / per_unit`` (k integers
+    spanning at most 256 levels), and the distance ``E`` of the points from it (the most by which a distance between two points can differ
+    from that of their grid points: twice the largest ``||x - k scale||``, plus the rounding of its own
+    computation); None when the levels span more than 256 values.
+
+    The codes ``k - (min k + 128)`` are int8 (padded with zero columns to a multiple of 8); an int8 GEMM with int32
+    sums (``torch._int_mm``) gives their squared distances exactly (255^2 D < 2^31 for D <= ``_GRID_MAX_DIM``). A
+    grid point's squared distance g^2 = value * scale^2 differs from the true t^2 by at most ``2 E g + E^2`` (and the
+    float64 rounding of the product), so with g at most the row's last value the bound holds for every candidate,
+    and a point beyond it is at least ``(g - E)^2`` away."""
+    scale = 1 / per_unit
+    levels = torch.round(X64 * per_unit)
+    lo, hi = (float(v) for v in levels.aminmax())
+    if hi - lo > 255:
+        return None
+    deviation = float(torch.linalg.vector_norm(torch.sub(X64, levels, alpha=scale), dim=1).max())
+    big = X64.shape[1] ** 0.5 * (max(abs(lo), abs(hi)) * scale + deviation)  # a bound on ||x||
+    err = 2 * (deviation + 2.0 ** -50 * big)  # 8 u (||x|| + ||e||) covers the rounding of x - fl(k fl(scale))
+    codes = torch.nn.functional.pad(levels.sub_(lo + 128).to(torch.int8), (0, -X64.shape[1] % 8))
+    sq = codes.to(torch.int32).pow_(2).sum(1, dtype=torch.int32)
+    s2 = scale * scale
+
+    def values(a: Rows, b0: int, b1: int) -> torch.Tensor:
+        return torch.add(sq[a, None], torch._int_mm(codes[a], codes[b0:b1].T), alpha=-2).add_(sq[None, b0:b1])
+
+    def bound(rows: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        last = v[:, -1]
+        return 2 * err * last.sqrt() + err * err + 2.0 ** -50 * last
+
+    return _Ranking(values=values, dtype=torch.int32, squared=lambda v: v.to(torch.float64) * s2, bound=bound), err
+
+
 def _pair_distances(X64: torch.Tensor, a: torch.Tensor, b: torch.Tensor, budget_bytes: int) -> torch.Tensor:
     """float64 distances ||X64[a] - X64[b]|| of the index pairs ``a``, ``b`` (m,), from the differences, in pieces of
     at most ``budget_bytes``."""
@@ -91,10 +167,10 @@ def _blocks(n: int, kc: int, budget_bytes: int, itemsize: int) -> list[tuple[int
     return list(zip(starts, starts[1:] + [n]))
 
 
-def _ranked_candidates(Xr: torch.Tensor, sq: torch.Tensor, kc: int, budget_bytes: int
+def _ranked_candidates(ranking: _Ranking, n: int, kc: int, budget_bytes: int, device: torch.device
                        ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``kc`` smallest computed values of ``sq[a] + sq[b] - 2 a.b`` (b != a) of every row ``a``, ascending, and
-    their indices b: two (N, kc) tensors.
+    """The ``kc`` smallest ranking values (b != a) of every row ``a`` of the ``n`` points, ascending, and their
+    indices b: two (N, kc) tensors.
 
     Symmetric blocked search: the product of each pair of row blocks is computed once and serves both (half the
     GEMM of a row-by-row search). Diagonal blocks come first: the ``kc``-th smallest value of a row among its own
@@ -104,13 +180,11 @@ def _ranked_candidates(Xr: torch.Tensor, sq: torch.Tensor, kc: int, budget_bytes
     ``_COMPACT_AT`` kc entries per row, they are reduced to each row's best ``kc`` and its thresholds tightened, so
     memory stays O(N kc) whatever N. Every entry left out has a computed value at least the returned ``kc``-th one.
 
-    Each entry is one dot product of the augmented rows ``[a, ||a||^2, 1]`` and ``[-2 b, 1, ||b||^2]``: D + 2 terms
-    whose absolute values sum to at most (||a|| + ||b||)^2, so :func:`matmul_error_bound` holds as for the
-    separate form (the norms are rounded once, from float64). A diagonal block is built from its upper half
-    (recursively, down to ``_MIN_DIAGONAL_ROWS``), so the GEMM computes little more than the N^2 / 2 entries."""
-    n, device = len(Xr), Xr.device
-    blocks = _blocks(n, kc, budget_bytes, Xr.element_size())
-    threshold = torch.empty(n, dtype=Xr.dtype, device=device)
+    A diagonal block is built from its upper half (recursively, down to ``_MIN_DIAGONAL_ROWS``), so the GEMM
+    computes little more than the N^2 / 2 entries."""
+    dtype, itemsize, largest = ranking.dtype, ranking.dtype.itemsize, _largest(ranking.dtype)
+    blocks = _blocks(n, kc, budget_bytes, itemsize)
+    threshold = torch.empty(n, dtype=dtype, device=device)
     # per row block: kept entries (row, col, value), rows non-decreasing within each piece, and their count
     kept: list[list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] = [[] for _ in blocks]
     count = [0] * len(blocks)
@@ -121,12 +195,12 @@ def _ranked_candidates(Xr: torch.Tensor, sq: torch.Tensor, kc: int, budget_bytes
         a0, a1 = blocks[p]
         row, col, value = (torch.cat(t) for t in zip(*kept[p]))
         counts = torch.bincount(row - a0, minlength=a1 - a0)
-        if int(counts.max()) * (a1 - a0) * (Xr.element_size() + 8) <= budget_bytes:  # a padded table, row top-k
+        if int(counts.max()) * (a1 - a0) * (itemsize + 8) <= budget_bytes:  # a padded table, row top-k
             if len(kept[p]) > 1:  # pieces are each sorted by row, not their concatenation
                 order = row.argsort(stable=True)
                 row, col, value = row[order], col[order], value[order]
             slot = torch.arange(len(row), device=device) - (torch.cumsum(counts, 0) - counts)[row - a0]
-            table = torch.full((a1 - a0, int(counts.max())), float("inf"), dtype=Xr.dtype, device=device)
+            table = torch.full((a1 - a0, int(counts.max())), largest, dtype=dtype, device=device)
             index = torch.zeros(table.shape, dtype=torch.long, device=device)
             table[row - a0, slot] = value
             index[row - a0, slot] = col
@@ -162,12 +236,8 @@ def _ranked_candidates(Xr: torch.Tensor, sq: torch.Tensor, kc: int, budget_bytes
         v, i = (S.T if transposed else S).topk(min(kc, S.shape[0 if transposed else 1]), dim=1, largest=False)
         keep(p, torch.arange(r0, r1, device=device).repeat_interleave(v.shape[1]), i.flatten() + c0, v.flatten())
 
-    # [a, ||a||^2, 1] . [-2 b, 1, ||b||^2] = ||a||^2 + ||b||^2 - 2 a.b: one GEMM, no pass adding the norms
-    ones = torch.ones(n, 1, dtype=Xr.dtype, device=device)
-    left, right = torch.cat([Xr, sq[:, None], ones], 1), torch.cat([-2 * Xr, ones, sq[:, None]], 1)
-
     def block(a0: int, a1: int, b0: int, b1: int) -> torch.Tensor:
-        return left[a0:a1] @ right[b0:b1].T
+        return ranking.values(slice(a0, a1), b0, b1)
 
     def diagonal_block(a0: int, a1: int) -> torch.Tensor:
         """The symmetric block of rows and columns a0:a1 from its upper half: two diagonal blocks (recursively)
@@ -180,7 +250,7 @@ def _ranked_candidates(Xr: torch.Tensor, sq: torch.Tensor, kc: int, budget_bytes
 
     for p, (a0, a1) in enumerate(blocks):
         S = diagonal_block(a0, a1)
-        S.fill_diagonal_(float("inf"))  # self excluded, duplicates kept
+        S.fill_diagonal_(largest)  # self excluded, duplicates kept
         v, i = S.topk(kc, dim=1, largest=False)
         keep(p, torch.arange(a0, a1, device=device).repeat_interleave(kc), i.flatten() + a0, v.flatten())
         threshold[a0:a1] = v[:, -1]
@@ -195,10 +265,10 @@ def _ranked_candidates(Xr: torch.Tensor, sq: torch.Tensor, kc: int, budget_bytes
 
 
 def _candidate_distances(X64: torch.Tensor, centred: torch.Tensor, sq64: torch.Tensor, bound64: torch.Tensor,
-                         rows: torch.Tensor, cand: torch.Tensor, vals: torch.Tensor, bound: torch.Tensor, k: int,
+                         rows: torch.Tensor, cand: torch.Tensor, v: torch.Tensor, bound: torch.Tensor, k: int,
                          budget_bytes: int) -> torch.Tensor:
-    """float64 distances (len(rows), kc) from ``rows`` to their candidates ``cand`` (ranked by their computed values
-    ``vals``, ascending, each within ``bound[rows]`` of the true squared distance): the matmul form of the centred
+    """float64 distances (len(rows), kc) from ``rows`` to their candidates ``cand`` (ranked by their squared values
+    ``v``, float64, ascending, each within the row's ``bound`` of the true squared distance): the matmul form of the centred
     points in float64 where its rounding bound ``bound64`` is within ``SQUARED_RTOL`` of the value, the
     differences of the points elsewhere (near-duplicates). A candidate whose value exceeds the k-th one by more
     than twice the bound is not among the k nearest (its true squared distance exceeds ``vals[:, k-1] + bound``,
@@ -208,8 +278,7 @@ def _candidate_distances(X64: torch.Tensor, centred: torch.Tensor, sq64: torch.T
     m, kc = cand.shape
     dim = centred.shape[1]
     step = chunk_rows(m, kc * dim, budget_bytes) if centred.is_cuda else _GATHER_ROWS
-    v = vals.to(torch.float64)
-    needed, by_width = (v <= v[:, k - 1:k] + 2 * bound[rows, None]).sum(1).sort()  # groups of equal widths
+    needed, by_width = (v <= v[:, k - 1:k] + 2 * bound[:, None]).sum(1).sort()  # groups of equal widths
     widths = torch.nn.functional.pad(needed, (0, -m % step)).view(-1, step).amax(1)
     sorted_cand, sorted_rows = cand[by_width], rows[by_width]
     dots = torch.empty(m, kc, dtype=centred.dtype, device=centred.device)
@@ -226,24 +295,60 @@ def _candidate_distances(X64: torch.Tensor, centred: torch.Tensor, sq64: torch.T
     return dist
 
 
+def _choose_ranking(X: torch.Tensor, X64: torch.Tensor, centred: torch.Tensor, sq64: torch.Tensor,
+                    norms: torch.Tensor, rank_dtype: torch.dtype | None) -> _Ranking:
+    """The ranking of ``knn_distances``: the integer one for 8-bit data on the CPU (``rank_dtype`` None or int8) when
+    its bound is no looser than the float32 ranking's at the largest norm; the matmul form in ``rank_dtype``
+    otherwise (None: float32, or float64 where float32 squares could overflow)."""
+    if rank_dtype not in (None, torch.int8, torch.float32, torch.float64):
+        raise ValueError(f"rank_dtype must be None, torch.float32, torch.float64 or torch.int8, got {rank_dtype}")
+    if rank_dtype not in (None, torch.int8):
+        return _float_ranking(centred, sq64, norms, rank_dtype)
+    largest = float(norms.max())
+    float32_squares = 16 * largest ** 2 < torch.finfo(torch.float32).max
+    if X.device.type == "cpu" and X.shape[1] <= _GRID_MAX_DIM:
+        # a float ranking's bound for two points of the largest norm, against the grid's for the largest distance
+        loosest = float(matmul_error_bound(norms.new_tensor(largest), largest, X.shape[1], _UNIT_ROUNDOFF[
+            torch.float32 if float32_squares else torch.float64]))
+
+        def tight(found: tuple[_Ranking, float] | None) -> bool:  # all points equal (largest 0): both are exact
+            return found is not None and (rank_dtype == torch.int8 or largest == 0
+                                          or 4 * found[1] * largest + found[1] ** 2 <= loosest)
+
+        for per_unit in _GRID_LEVELS:
+            if tight(_grid_ranking(X64[:_GRID_PROBE_ROWS], per_unit)):  # tells most other data apart at once
+                found = _grid_ranking(X64, per_unit)
+                if tight(found):
+                    return found[0]
+    if rank_dtype == torch.int8:
+        raise ValueError("rank_dtype=torch.int8 needs 8-bit data on the CPU: values k/255 or integers k spanning at "
+                         f"most 256 levels, and D <= {_GRID_MAX_DIM}; got {X.dtype} on {X.device.type}, D = "
+                         f"{X.shape[1]}")
+    return _float_ranking(centred, sq64, norms, torch.float32 if float32_squares else torch.float64)
+
+
 def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = None, margin: int = 4,
                   budget_bytes: int = 1 << 28) -> tuple[torch.Tensor, torch.Tensor]:
     """Distances (float64, ascending) and indices of the ``k`` nearest neighbours of every point, self excluded.
 
     ``X``: (N, ...) real, finite; returns two (N, k) tensors on ``X``'s device, float64 distances and int64
-    indices. Duplicates are kept (distance 0). The ranking uses the matmul form in ``rank_dtype`` (default float32,
-    float64 where float32 squares could overflow) on the centred cloud, in a symmetric blocked search
-    (``_ranked_candidates``) that keeps ``k + margin`` candidates per point. The squared distance of a candidate
-    that can be among the k nearest (its value within twice the ranking bound of the k-th) is recomputed in
-    float64, by the matmul form where its float64 rounding bound (:func:`matmul_error_bound`) is at most
-    ``SQUARED_RTOL`` of it and from the differences elsewhere (near-duplicates). A point's result is accepted when
-    its k-th distance is at most the smallest distance any non-candidate can have given the bound; otherwise its
-    candidate list is doubled until it is (at most N - 1, the brute force). Every returned distance is therefore that of an exact search to a proven
-    relative error of ``SQUARED_RTOL / 2`` (5e-11), whatever the offset or dtype of ``X``; among equidistant
-    neighbours the indices may differ from another exact search. Memory stays within about ``budget_bytes`` per
-    block, plus O(N (k + margin)) for the candidates.
+    indices. Duplicates are kept (distance 0). Candidates are ranked on the centred cloud in a symmetric blocked
+    search (``_ranked_candidates``) that keeps ``k + margin`` of them per point, by the matmul form in
+    ``rank_dtype``: ``None`` (the default) ranks 8-bit data on the CPU exactly in integers (``torch.int8``: images
+    stored as k/255, as torchvision's ``ToTensor`` and this book's loaders give them, or integer codes k; at most 256
+    levels, D <= 33,000; a GEMM four times float32's speed), other data in float32 (float64 where float32 squares
+    could overflow); ``torch.float32``, ``torch.float64`` or ``torch.int8`` choose one. The squared distance of a
+    candidate that can be among the k nearest (its value within twice the ranking's error bound of the k-th) is
+    recomputed in float64, by the matmul form where its float64 rounding bound (:func:`matmul_error_bound`) is at
+    most ``SQUARED_RTOL`` of it and from the differences elsewhere (near-duplicates). A point's result is accepted
+    when its k-th distance is at most the smallest distance any non-candidate can have given the bound; otherwise
+    its candidate list is doubled until it is (at most N - 1, the brute force). Every returned distance is therefore
+    that of an exact search to a proven relative error of ``SQUARED_RTOL / 2`` (5e-11), whatever the offset or
+    dtype of ``X``; among equidistant neighbours the indices may differ from another exact search. Memory stays
+    within about ``budget_bytes`` per block, plus O(N (k + margin)) for the candidates.
 
-    Raises ValueError unless 1 <= k < N, for non-finite points, or an unsupported ``rank_dtype``.
+    Raises ValueError unless 1 <= k < N, for non-finite points, an unsupported ``rank_dtype``, or
+    ``rank_dtype=torch.int8`` for data that are not 8-bit (or not on the CPU).
     """
     X = as_points(X)
     n, dim = X.shape
@@ -255,47 +360,43 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
     centred = X64 - X64.mean(0)  # translation changes no distance; the matmul form then cancels no common offset
     sq64 = (centred * centred).sum(1)
     norms = sq64.sqrt()
-    if rank_dtype is None:  # float32 unless its squares could overflow
-        rank_dtype = torch.float32 if 16 * float(norms.max()) ** 2 < torch.finfo(torch.float32).max else torch.float64
-    u = unit_roundoff(rank_dtype, X.device)
-    Xr = centred.to(rank_dtype)
-    sq = sq64.to(rank_dtype)  # one rounding: the bound below covers it with the coordinates' (Higham Sec. 3.1)
-    bound = matmul_error_bound(norms, float(norms.max()), dim, u, (dim + 8) * torch.finfo(rank_dtype).tiny)
+    ranking = _choose_ranking(X, X64, centred, sq64, norms, rank_dtype)
     bound64 = matmul_error_bound(norms, float(norms.max()), dim, _UNIT_ROUNDOFF[torch.float64],
                                  (dim + 8) * torch.finfo(torch.float64).tiny)
     kc = min(n - 1, k + margin)
-    vals, cand = _ranked_candidates(Xr, sq, kc, budget_bytes)
+    vals, cand = _ranked_candidates(ranking, n, kc, budget_bytes, X.device)
     d_out = torch.empty(n, k, dtype=torch.float64, device=X.device)
     i_out = torch.empty(n, k, dtype=torch.long, device=X.device)
     todo = torch.arange(n, device=X.device)
     while True:
-        dist = _candidate_distances(X64, centred, sq64, bound64, todo, cand, vals, bound, k, budget_bytes)
+        v = ranking.squared(vals)
+        bound = ranking.bound(todo, v)
+        dist = _candidate_distances(X64, centred, sq64, bound64, todo, cand, v, bound, k, budget_bytes)
         dist, order = dist.sort(dim=1)
         if kc == n - 1:  # every other point is a candidate: nothing to prove
             done = torch.ones(len(todo), dtype=torch.bool, device=X.device)
         else:
-            # A non-candidate b has a computed value >= vals[:, -1], so its true squared distance is at least
-            # vals[:, -1] - err; the k-th returned one is at most dist[:, k-1]^2 (1 + SQUARED_RTOL).
-            done = dist[:, k - 1] ** 2 * (1 + SQUARED_RTOL) <= vals[:, -1].to(torch.float64) - bound[todo]
+            # A non-candidate is at least v[:, -1] - bound away (squared); the k-th returned one is at most
+            # dist[:, k-1]^2 (1 + SQUARED_RTOL).
+            done = dist[:, k - 1] ** 2 * (1 + SQUARED_RTOL) <= v[:, -1] - bound
         d_out[todo[done]] = dist[done, :k]
         i_out[todo[done]] = cand[done].gather(1, order[done])[:, :k]
         todo, kc = todo[~done], min(n - 1, 2 * kc)
         if not len(todo):
             return d_out, i_out
-        vals, cand = _row_candidates(Xr, sq, todo, kc, budget_bytes)
+        vals, cand = _row_candidates(ranking, todo, n, kc, budget_bytes)
 
 
-def _row_candidates(Xr: torch.Tensor, sq: torch.Tensor, rows: torch.Tensor, kc: int, budget_bytes: int
+def _row_candidates(ranking: _Ranking, rows: torch.Tensor, n: int, kc: int, budget_bytes: int
                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``kc`` smallest computed values of ``sq[a] + sq[b] - 2 a.b`` (b != a) of the given ``rows`` against all
-    points, ascending, and their indices: the search for the few rows whose first candidates did not prove their
-    neighbours."""
-    step = chunk_rows(len(rows), len(Xr), budget_bytes)
+    """The ``kc`` smallest ranking values (b != a) of the given ``rows`` against all ``n`` points, ascending, and
+    their indices: the search for the few rows whose first candidates did not prove their neighbours."""
+    step = chunk_rows(len(rows), n, budget_bytes)
     vals, idxs = [], []
     for s in range(0, len(rows), step):
         r = rows[s:s + step]
-        S = torch.addmm(sq[r, None] + sq[None, :], Xr[r], Xr.T, alpha=-2.0)
-        S[torch.arange(len(r), device=Xr.device), r] = float("inf")
+        S = ranking.values(r, 0, n)
+        S[torch.arange(len(r), device=r.device), r] = _largest(ranking.dtype)
         v, i = S.topk(kc, dim=1, largest=False)
         vals.append(v)
         idxs.append(i)

@@ -156,7 +156,7 @@ def test_sparse_nonzero_equals_nonzero(rows, cols, density, seed):
 
 
 def test_knn_rejects_unsupported_rank_dtype():
-    with pytest.raises(ValueError, match="rank_dtype must be torch.float32 or torch.float64"):
+    with pytest.raises(ValueError, match="rank_dtype must be None, torch.float32, torch.float64 or torch.int8"):
         knn_distances(torch.rand(10, 3), 2, rank_dtype=torch.float16)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lib.pipeline.chapter import Chapter
+from lib.pipeline.cli import chapters
 from lib.pipeline.report import markdown_table
 from lib.pipeline.results import COMMITTED_RESULTS, REPO_ROOT, provenance
 
@@ -34,15 +35,15 @@ def committed_root() -> Path:
     return Path(os.environ.get("GG_COMMITTED_RESULTS") or COMMITTED_RESULTS)
 
 
-def table_path(key: str, name: str, root: Path | None = None) -> Path:
-    """``<root>/<key>/paper/table-<name>.json``, the committed table ``name`` of chapter ``key``."""
-    return (root or committed_root()) / key / EXTENDED_PROFILE / f"table-{name}.json"
+def table_path(key: str, name: str) -> Path:
+    """``<committed root>/<key>/paper/table-<name>.json``, the committed table ``name`` of chapter ``key``."""
+    return committed_root() / key / EXTENDED_PROFILE / f"table-{name}.json"
 
 
 def _notebook(key: str) -> Path | None:
+    """The source of chapter ``key`` (``ch05``: ``notebooks/05_*.py``), None for a key that names no chapter."""
     number = re.fullmatch(r"ch(\d+)", key)
-    found = sorted((REPO_ROOT / "notebooks").glob(f"{int(number[1]):02d}_*.py")) if number else []
-    return found[0] if found else None
+    return next((c.source for c in chapters() if number and c.number == int(number[1])), None)
 
 
 def notebook_fingerprint(key: str) -> str | None:

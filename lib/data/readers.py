@@ -79,6 +79,19 @@ def read_npz_array(path: Path, key: str = "arr_0") -> np.ndarray:
     return _npz_arrays(path, (key,))[0]
 
 
+def _integer_labels(labels: object, where: object) -> np.ndarray:
+    """``labels`` flattened to int64, refusing (CorruptDataError naming ``where``) values that are not whole numbers:
+    a cast would truncate 0.5 to class 0 silently."""
+    labels = np.asarray(labels).reshape(-1)
+    if labels.dtype.kind == "f" and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
+        bad = labels[~(np.isfinite(labels) & (labels == np.round(labels)))]
+        raise CorruptDataError(f"truncated or corrupt: {where}: {len(bad)} labels are not whole numbers (e.g. "
+                               f"{bad[0]!r}); class labels must be integers")
+    if labels.dtype.kind not in "biuf":
+        raise CorruptDataError(f"truncated or corrupt: {where}: labels of dtype {labels.dtype}; expected integers")
+    return labels.astype(np.int64)
+
+
 def read_medmnist(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """A split of a MedMNIST ``.npz`` (keys ``{split}_images`` and ``{split}_labels``); labels are flattened.
 
@@ -87,7 +100,7 @@ def read_medmnist(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     images, labels = _npz_arrays(path, (f"{split}_images", f"{split}_labels"))
     if labels.ndim == 2 and labels.shape[1] != 1:
         raise ValueError(f"{path}: labels have shape {labels.shape}; multi-label MedMNIST sets are not supported")
-    return images, labels.reshape(-1).astype(np.int64)
+    return images, _integer_labels(labels, path)
 
 
 def read_cifar_batches(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +110,7 @@ def read_cifar_batches(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
         with open(p, "rb") as f:
             batch = pickle.load(f, encoding="latin1")
         images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-        labels.append(np.asarray(batch.get("labels", batch.get("fine_labels")), dtype=np.int64))
+        labels.append(_integer_labels(batch.get("labels", batch.get("fine_labels")), p))
     return np.concatenate(images), np.concatenate(labels)
 
 
@@ -106,7 +119,7 @@ def read_svhn_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
     from scipy.io import loadmat
 
     mat = loadmat(path)
-    labels = mat["y"].reshape(-1).astype(np.int64)
+    labels = _integer_labels(mat["y"], path)
     labels[labels == 10] = 0
     return np.ascontiguousarray(mat["X"].transpose(3, 0, 1, 2)), labels
 

@@ -9,17 +9,23 @@ Degenerate neighbourhoods (the rule, the same in every function):
 - **Zero distances** (duplicate points) make log T_1 infinite. ``duplicates="error"`` (default) refuses them with a
   :class:`DuplicatePointsError`; ``duplicates="drop"`` leaves those points out, as DADApy's
   ``remove_identical_points`` does before estimating.
-- **Ties** (equal neighbour distances: within a relative ``TIE_RTOL``, or within the resolution of ``X``'s dtype,
-  4 u sqrt(D) max|X| with u its unit roundoff, the most by which two equal distances can differ once the
-  coordinates are rounded, e.g. a float32 ``linspace``): both estimators assume a density that is
+- **Ties** (equal neighbour distances: within a relative ``TIE_RTOL``, or within the resolution of ``X``'s
+  precision, 4 u sqrt(D) max|X| with u its unit roundoff, the most by which two equal distances can differ once the
+  coordinates are rounded, e.g. a float32 ``linspace``; float64 data whose values are all float32 numbers are
+  treated as float32 data, so the same values give the same answer in either dtype. The tolerance follows the
+  stored precision at the data's magnitude: float16/bfloat16 data tie distances within about 1e-3 relative, and
+  float32 data far from the origin within that magnitude's rounding; cast to float64 to take the values as exact): both estimators assume a density that is
   continuous and locally constant (Levina & Bickel 2004, Sec. 2; Facco et al. 2017, Eq. 2), under which ties have
   probability zero; they come from discretised data (lattices, quantised values). A point whose first two
   distances tie has mu = 1 (log mu = 0), which is not a draw of the Pareto law; a point whose k distances all tie
   has S_i = 0, where its local likelihood has no maximum (d -> infinity). Such points are dropped: TwoNN drops
   mu = 1, the MLE drops S_i = 0; the empirical CDF and the averages count the remaining points. Partial ties
   (some, not all, distances equal) are ordinary values of the formulas and are kept.
-- When fewer points than the estimate needs are left (every point tied, e.g. a regular grid), or the value is not
-  finite, :class:`UndefinedDimensionError` says why; no NaN, infinity or 1e12 is ever returned as a dimension.
+- When fewer points than the estimate needs are left (every point tied, e.g. a regular grid), the value is not
+  finite, or it exceeds ``MAX_DIMENSION_FACTOR`` times the ambient dimension D (an intrinsic dimension cannot
+  exceed D; such values come from nearly tied neighbourhoods: a lattice with a jitter finer than the tie tolerance,
+  data rounded to a coarser precision than their dtype holds), :class:`UndefinedDimensionError` says why; no NaN,
+  infinity or 1e12 is ever returned as a dimension.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from lib.measures.neighbours import knn_distances
 from lib.pipeline.checks import as_points
 
 TIE_RTOL = 1e-9  # distances equal to this relative precision tie: 20x the proven accuracy of knn_distances
+MAX_DIMENSION_FACTOR = 4  # an estimate above this many times the ambient dimension D is refused as undefined
 
 
 class DuplicatePointsError(ValueError):
@@ -54,11 +61,14 @@ def _check_duplicates(first: torch.Tensor, duplicates: str) -> torch.Tensor:
 
 
 def _resolution(X: torch.Tensor) -> float:
-    """The most by which two equal distances between points of ``X`` (N, D) can differ after rounding to its dtype:
-    each coordinate difference is off by at most 2 u max|X|, a distance by 2 u sqrt(D) max|X|. 0 for integers."""
+    """The most by which two equal distances between points of ``X`` (N, D) can differ after rounding to its
+    precision (float32's for float64 data that are all float32 numbers): each coordinate difference is off by at
+    most 2 u max|X|, a distance by 2 u sqrt(D) max|X|. 0 for integers."""
     if not X.is_floating_point():
         return 0.0
-    u = torch.finfo(X.dtype).eps / 2
+    single = X.dtype == torch.float64 and all(bool((Y.float().double() == Y).all()) for Y in (X[:64], X))  # float32
+    # values held in float64 (the first rows tell most other data apart at once)
+    u = torch.finfo(torch.float32 if single else X.dtype).eps / 2
     lo, hi = X.aminmax()  # a tenth of abs().max()'s time
     return 4 * u * X.shape[1] ** 0.5 * max(-float(lo), float(hi))
 
@@ -68,19 +78,33 @@ def _untied(T: torch.Tensor, resolution: float) -> torch.Tensor:
     return T[:, -1] - T[:, 0] > torch.clamp(T[:, -1] * TIE_RTOL, min=resolution)
 
 
-def _neighbours(X: torch.Tensor, k: int, duplicates: str) -> tuple[torch.Tensor, float]:
-    """Exact distances (n, k) of the points kept by the duplicate rule, and the tie resolution of ``X``."""
+def _neighbours(X: torch.Tensor, k: int, duplicates: str) -> tuple[torch.Tensor, float, int]:
+    """Exact distances (n, k) of the points kept by the duplicate rule, the tie resolution of ``X`` and its ambient
+    dimension D."""
     T, _ = knn_distances(X, k)
-    return T[_check_duplicates(T[:, 0], duplicates)], _resolution(as_points(X))
+    kept = T[_check_duplicates(T[:, 0], duplicates)]
+    if len(kept) == 0:
+        raise UndefinedDimensionError(f"the dimension is undefined: all {len(T)} points have a duplicate, and "
+                                      "duplicates='drop' left none")
+    X = as_points(X)
+    return kept, _resolution(X), X.shape[1]
 
 
-def _finite(d: float, name: str, n: int) -> float:
+def _finite(d: float, name: str, n: int, dim: int) -> float:
     if not torch.isfinite(torch.tensor(d)) or d <= 0:
         raise UndefinedDimensionError(f"{name} is undefined on these {n} points (the formula gives {d})")
+    if d > MAX_DIMENSION_FACTOR * dim:
+        raise UndefinedDimensionError(
+            f"{name} is undefined on these {n} points: the formula gives {d:.4g}, more than {MAX_DIMENSION_FACTOR} "
+            f"times the ambient dimension D = {dim}, which an intrinsic dimension cannot exceed; the neighbourhoods "
+            "are nearly tied (a lattice with a jitter finer than the tie tolerance, or data rounded to a coarser "
+            "precision than their dtype holds: see the tie rule of lib.measures.intrinsic_dimension)")
     return d
 
 
 def _check_options(averaging: str, normaliser: str, k: int, discard_fraction: float) -> None:
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"k must be an int, got {type(k).__name__} {k!r}")
     if averaging not in ("inverse", "mean"):
         raise ValueError(f"averaging must be 'inverse' or 'mean', not {averaging!r}")
     if normaliser not in ("k-1", "k-2"):
@@ -111,7 +135,7 @@ def mle_dimension(X: torch.Tensor, k: int = 20, *, averaging: str = "inverse", n
     return _mle_from_distances(*_neighbours(X, k, duplicates), averaging, normaliser)
 
 
-def _mle_from_distances(T: torch.Tensor, resolution: float, averaging: str, normaliser: str) -> float:
+def _mle_from_distances(T: torch.Tensor, resolution: float, dim: int, averaging: str, normaliser: str) -> float:
     n, k = T.shape
     T = T[_untied(T, resolution)]
     if len(T) == 0:
@@ -121,7 +145,7 @@ def _mle_from_distances(T: torch.Tensor, resolution: float, averaging: str, norm
     S = torch.log(T[:, -1:] / T[:, :-1]).sum(1)
     norm = (k - 1) if normaliser == "k-1" else (k - 2)
     d = 1.0 / (S / norm).mean() if averaging == "inverse" else (norm / S).mean()
-    return _finite(float(d), "MLE", len(T))
+    return _finite(float(d), "MLE", len(T), dim)
 
 
 def twonn_dimension(X: torch.Tensor, *, discard_fraction: float = 0.1, duplicates: str = "error") -> float:
@@ -141,7 +165,7 @@ def twonn_dimension(X: torch.Tensor, *, discard_fraction: float = 0.1, duplicate
     return _twonn_from_distances(*_neighbours(X, 2, duplicates), discard_fraction)
 
 
-def _twonn_from_distances(T: torch.Tensor, resolution: float, discard_fraction: float) -> float:
+def _twonn_from_distances(T: torch.Tensor, resolution: float, dim: int, discard_fraction: float) -> float:
     untied = _untied(T, resolution)
     mu = (T[untied, 1] / T[untied, 0]).sort().values
     n = len(mu)
@@ -153,7 +177,7 @@ def _twonn_from_distances(T: torch.Tensor, resolution: float, discard_fraction: 
             f"largest {discard_fraction:g}; the fit needs at least 2")
     x = torch.log(mu[:keep])
     y = -torch.log1p(-torch.arange(1, keep + 1, dtype=torch.float64, device=mu.device) / n)
-    return _finite(float((x * y).sum() / (x * x).sum()), "TwoNN", keep)
+    return _finite(float((x * y).sum() / (x * x).sum()), "TwoNN", keep, dim)
 
 
 def intrinsic_dimensions(X: torch.Tensor, k: int = 20, *, averaging: str = "inverse", normaliser: str = "k-1",
@@ -161,6 +185,6 @@ def intrinsic_dimensions(X: torch.Tensor, k: int = 20, *, averaging: str = "inve
     """MLE (k neighbours) and TwoNN from ONE nearest-neighbour search; the same values as :func:`mle_dimension` and
     :func:`twonn_dimension` with the same arguments (TwoNN uses the first two of the k neighbours)."""
     _check_options(averaging, normaliser, k, discard_fraction)
-    T, resolution = _neighbours(X, k, duplicates)
-    return {"mle": _mle_from_distances(T, resolution, averaging, normaliser),
-            "twonn": _twonn_from_distances(T[:, :2], resolution, discard_fraction)}
+    T, resolution, dim = _neighbours(X, k, duplicates)
+    return {"mle": _mle_from_distances(T, resolution, dim, averaging, normaliser),
+            "twonn": _twonn_from_distances(T[:, :2], resolution, dim, discard_fraction)}

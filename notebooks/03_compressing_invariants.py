@@ -1059,6 +1059,18 @@ last_note = "all p pooled" + (f"; its flow stopped at the step cap in {len(last_
                               f"({min(last_capped):.0%}-{max(last_capped):.0%} fitted), so it is compared before the "
                               "end of its training" if last_capped else "")
 PROJECTION_TEXT = "> 0.5 ('most of the projection occurs along the first mode', Sec. 5.2, {})"
+
+
+def projection_row(where: str, pc: dict, figure: str, p: int) -> dict:
+    """The paper-vs-here row of the first eigenvector's share of the label projection of a trained NTK."""
+    omega2 = pc["projections"]
+    return comparison_row(f"{where}: first eigenvector's share of the top-{len(omega2)} label projection, NTK after "
+                          "training", Claim(0.5, 1.0, text=PROJECTION_TEXT.format(figure)),
+                          Estimate(first_mode_share(pc)),
+                          note=f"p = {p}; omega^2 peaks at r = {int(np.argmax(omega2)) + 1}; "
+                               f"{1 / len(omega2):.1f} if it did not depend on r")
+
+
 LAMBDA_MAX_CLAIM = Claim.point(0.5, null=0, text="0.5 ('the same scaling', Sec. 3.2, Fig. 5)")
 lam_max_slope = lam_slopes[d0, "lambda_max"]
 rows = []
@@ -1093,13 +1105,7 @@ rows += [
     comparison_row("Lambda* vs p, cylinder (slope)", Claim.point(0.5, null=0, text="0.5 (Fig. 7)"), cyl_lam),
     direction_row("stripe: MI of the top NTK eigenvector with y, trained - initial (bits)", "> 0 (Fig. 9a)",
                   Estimate(mi_trained - mi_init), null=0, note=f"p = {cfg.pca_p}"),
-    comparison_row("stripe: first eigenvector's share of the top-"
-                   f"{len(pcs['NTK after feature training']['projections'])} label projection, NTK after training",
-                   Claim(0.5, 1.0, text=PROJECTION_TEXT.format("Fig. 9b")),
-                   Estimate(first_mode_share(pcs["NTK after feature training"])),
-                   note=f"p = {cfg.pca_p}; omega^2 peaks at r = "
-                        f"{int(np.argmax(pcs['NTK after feature training']['projections'])) + 1}; "
-                        f"{1 / len(pcs['NTK after feature training']['projections']):.1f} if it did not depend on r"),
+    projection_row("stripe", pcs["NTK after feature training"], "Fig. 9b", cfg.pca_p),
     comparison_row("MNIST: error of the final NTK / network's", Claim(**SIMILAR, text="≈ 1 ('as well as', Fig. 8)"),
                    mnist_final_over_net,
                    note=band_note(mnist_final_over_net,
@@ -1112,13 +1118,7 @@ rows += [
     direction_row("MNIST: MI of the top NTK eigenvector with parity, trained - initial (bits)", "> 0 (Fig. 9c)",
                   Estimate(mnist_pcs["NTK after training"]["mi"][0] - mnist_pcs["NTK at initialisation"]["mi"][0]),
                   null=0, note=f"p = {big['p']}"),
-    comparison_row("MNIST: first eigenvector's share of the top-"
-                   f"{len(mnist_pcs['NTK after training']['projections'])} label projection, NTK after training",
-                   Claim(0.5, 1.0, text=PROJECTION_TEXT.format("Fig. 9d")),
-                   Estimate(first_mode_share(mnist_pcs["NTK after training"])),
-                   note=f"p = {big['p']}; omega^2 peaks at r = "
-                        f"{int(np.argmax(mnist_pcs['NTK after training']['projections'])) + 1}; "
-                        f"{1 / len(mnist_pcs['NTK after training']['projections']):.1f} if it did not depend on r")]
+    projection_row("MNIST", mnist_pcs["NTK after training"], "Fig. 9d", big["p"])]
 paper_vs_here(rows)
 save_table(ch, "paper_vs_here", rows)
 _ = show_extended_table(ch, "paper_vs_here", rows)

@@ -39,6 +39,7 @@ seeds = None  # int > 0 | None: training runs per configuration (None: from the 
 epochs = None  # int > 0 | None: training epochs (None: from the profile)
 n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
+extended = False  # bool: True also runs the extended run of Section 4 (a full-width ResNet-18, many diffeomorphisms per probe; about 95 min on 2 CPU cores at `book`) and saves it under book/results/ for commit
 
 # %% tags=["hide-input"]
 import json
@@ -67,7 +68,7 @@ ch = setup_chapter("ch02", profile, {
               "phase_T": 5, "phase_c": (1, 3, 10), "phase_samples": 20,
               "stripe": {"d": 10, "ps": (32, 64, 128), "h": 50, "seeds": 1, "n_test": 1000, "until": 0.9,
                          "loss": "softhinge"},
-              "interp": {"sizes": (100, 200), "epochs": 2}},
+              "interp": {"sizes": (100, 200), "epochs": 2}, "many_diffeos": {"n": 3, "check": 2}},
     "book": {"datasets": ("mnist", "kmnist"), "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
              "zoo": ("alexnet", "vgg11", "vgg11_bn"), "zoo_dataset": ("kmnist",), "width": 0.25, "n_train": 2000,
              "n_test": 2000, "n_probe": 500, "epochs": 16, "target": 0.99, "seeds": 1,
@@ -75,7 +76,7 @@ ch = setup_chapter("ch02", profile, {
              "phase_T": 25, "phase_c": (1, 2, 3, 5, 8, 12, 18, 25, 35), "phase_samples": 100,
              "stripe": {"d": 30, "ps": (128, 256, 512, 1024), "h": 250, "seeds": 1, "n_test": 5000, "until": 0.95,
                         "loss": "softhinge"},
-             "interp": {"sizes": (250, 500, 1000), "epochs": 20}},
+             "interp": {"sizes": (250, 500, 1000), "epochs": 20}, "many_diffeos": {"n": 1000, "check": 20}},
     "paper": {"datasets": ("mnist", "kmnist", "fashionmnist", "cifar10"),
               "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
               "zoo": ("alexnet", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "resnet34",
@@ -87,9 +88,9 @@ ch = setup_chapter("ch02", profile, {
               "phase_c": (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40), "phase_samples": 400,
               "stripe": {"d": 30, "ps": (128, 256, 512, 1024, 2048, 4096, 8192), "h": 10000, "seeds": 5,
                          "n_test": 10000, "until": 1.0, "loss": "hinge"},
-              "interp": {"sizes": (), "epochs": 250}},
+              "interp": {"sizes": (), "epochs": 250}, "many_diffeos": {"n": 1000, "check": 20}},
 }, shrink=shrink, sizes=("width", "n_train", "n_test", "n_probe", "epochs", "seeds", "sizes", "curve_deltas",
-                         "phase_T", "phase_c", "phase_samples", "stripe", "interp"),
+                         "phase_T", "phase_c", "phase_samples", "stripe", "interp", "many_diffeos"),
    data_root=data_root, device=device, datasets=("datasets",), seeds=seeds, epochs=epochs, n_train=n_train,
    width=width)
 cfg, root, datasets = ch.cfg, ch.root, ch.present["datasets"]
@@ -391,6 +392,10 @@ size_cfgs = [config(datasets[0], "resnet18", P, r) for P in cfg.sizes if P <= ca
 interp_cfgs = [{**config(datasets[0], "resnet18", P, r), "name": f"{datasets[0]}-resnet18-P{P}-interp",
                 "epochs": cfg.interp["epochs"], "target_train_acc": None, "layerwise": False, "variants": False,
                 "curve_deltas": []} for P in cfg.interp["sizes"] if P <= capacity(datasets[0]) for r in range(cfg.seeds)]
+many_cfg = {**config(datasets[0], "resnet18", min(cfg.n_train, capacity(datasets[0])), 0),  # Section 4's extended run
+            "name": f"{datasets[0]}-resnet18-full-width-many-diffeos", "width": 1.0, "cuts": [3], "layerwise": False,
+            "variants": False, "curve_deltas": [], "n_diffeos": cfg.many_diffeos["n"],
+            "check_diffeos": cfg.many_diffeos["check"]}
 records = ch.sweep(main_cfgs + zoo_cfgs + size_cfgs + interp_cfgs, run_model)
 ends = np.cumsum([0, len(main_cfgs), len(zoo_cfgs), len(size_cfgs), len(interp_cfgs)])
 main_recs, zoo_only_recs, size_recs, interp_recs = (records[a:b] for a, b in zip(ends[:-1], ends[1:]))

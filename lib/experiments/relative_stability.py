@@ -107,26 +107,19 @@ def measure(model: nn.Module, probes: torch.Tensor, deltas: list[float], cuts: l
     return rows
 
 
-def run_model(params: dict) -> dict:
-    """Train ``params['model']`` on ``params['n_train']`` images of ``params['dataset']``; measure R_f before/after.
-
-    Training runs for ``params['epochs']`` epochs, or stops earlier once the running training accuracy reaches
-    ``params['target_train_acc']`` (when given). BatchNorm statistics are then recomputed on the training set
-    (:func:`lib.training.supervised.recalibrate_batchnorm`): after a few hundred steps the running averages are still stale.
-    """
+def _network_and_data(params: dict) -> tuple[nn.Module, dict[str, torch.Tensor], torch.device]:
+    """The untrained network of ``params`` on its device and the data split of its run (:func:`split_pool`)."""
     torch.set_num_threads(params.get("threads", torch.get_num_threads()))
     device = pick_device(params.get("device", "auto"))
     x, y = image_pool(params["dataset"], params.get("data_root") or None)
     data = split_pool(x, y, params["n_train"], params["n_probe"], params["n_test"], params["seed"])
     model = build_model(params["model"], num_classes=int(y.max()) + 1, in_channels=x.shape[1],
                         input_size=x.shape[-1], seed=params["seed"], **_arch_kwargs(params)).to(device)
-    grid = dict(deltas=[params["delta"]], cuts=params["cuts"], interps=["bilinear"], seed=params["seed"],
-                layerwise=params.get("layerwise", False))
-    curve = dict(deltas=params.get("curve_deltas", []), cuts=params["cuts"], interps=["bilinear", "gaussian"],
-                 seed=params["seed"])
-    with batchnorm_batch_statistics(model):  # the authors' convention at initialisation
-        out = {"init": measure(model, data["x_probe"], **grid),
-               "curve_init": measure(model, data["x_probe"], **curve)}
+    return model, data, device
+
+
+def _fit(model: nn.Module, data: dict[str, torch.Tensor], params: dict, device: torch.device) -> dict:
+    """Train as :func:`run_model` describes, recalibrate BatchNorm, and return the training summary."""
     start = time.perf_counter()
     hist = train(model, data["x_train"], data["y_train"], epochs=params["epochs"], batch_size=params["batch_size"],
                  optimizer=params["optimizer"], lr=params["lr"], momentum=params["momentum"],
@@ -134,13 +127,67 @@ def run_model(params: dict) -> dict:
                  target_train_acc=params.get("target_train_acc"), device=device, seed=params["seed"], progress=False)
     recalibrate_batchnorm(model, data["x_train"], device=device)
     test = evaluate(model, data["x_test"], data["y_test"])
-    out.update(train_seconds=time.perf_counter() - start, train_acc=hist.last()["acc"], epochs_run=len(hist.epochs),
-               fitted=hist.stopped == "target", test_error=1 - test["acc"],
-               test_loss=test["loss"], trained=measure(model, data["x_probe"], **grid),
-               curve_trained=measure(model, data["x_probe"], **curve), device=describe_device(device),
-               parameters=sum(p.numel() for p in model.parameters()))
+    return {"train_seconds": time.perf_counter() - start, "train_acc": hist.last()["acc"],
+            "epochs_run": len(hist.epochs), "fitted": hist.stopped == "target", "test_error": 1 - test["acc"],
+            "test_loss": test["loss"], "device": describe_device(device),
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def run_model(params: dict) -> dict:
+    """Train ``params['model']`` on ``params['n_train']`` images of ``params['dataset']``; measure R_f before/after.
+
+    Training runs for ``params['epochs']`` epochs, or stops earlier once the running training accuracy reaches
+    ``params['target_train_acc']`` (when given). BatchNorm statistics are then recomputed on the training set
+    (:func:`lib.training.supervised.recalibrate_batchnorm`): after a few hundred steps the running averages are still stale.
+    """
+    model, data, device = _network_and_data(params)
+    grid = dict(deltas=[params["delta"]], cuts=params["cuts"], interps=["bilinear"], seed=params["seed"],
+                layerwise=params.get("layerwise", False))
+    curve = dict(deltas=params.get("curve_deltas", []), cuts=params["cuts"], interps=["bilinear", "gaussian"],
+                 seed=params["seed"])
+    with batchnorm_batch_statistics(model):  # the authors' convention at initialisation
+        out = {"init": measure(model, data["x_probe"], **grid),
+               "curve_init": measure(model, data["x_probe"], **curve)}
+    out.update(_fit(model, data, params, device))
+    out.update(trained=measure(model, data["x_probe"], **grid), curve_trained=measure(model, data["x_probe"], **curve))
     if params.get("variants"):
         out["variants"] = variants(model, data["x_probe"], params["cuts"][0], params["seed"])
+    return out
+
+
+def run_many_diffeos(params: dict) -> dict:
+    """The extended run: the network of :func:`run_model`'s ``params`` trained the same way, then R_f at
+    ``params['delta']`` and cutoff ``params['cuts'][0]`` on its probes with ``params['n_diffeos']`` diffeomorphisms
+    (and noise vectors) per probe, in float32 with the network in channels-last memory format.
+
+    Returns the training summary; ``many`` (R, D, G over all draws, ``seconds``); ``one_draw`` (R, D, G of each
+    draw alone: the spread of the paper's one-diffeomorphism estimator on this network); and ``precision``: for the
+    first ``params['check_diffeos']`` draws, R and forward throughput (images/s) in float32 with the default memory
+    format, float32 channels-last and bfloat16 autocast channels-last, on the same draws.
+    """
+    model, data, device = _network_and_data(params)
+    out = _fit(model, data, params, device)
+    probes, c = data["x_probe"], params["cuts"][0]
+    T = temperature_for_delta(params["delta"], c, probes.shape[-1])
+    forwards = lambda k: len(probes) * (2 * k + 1)  # noqa: E731 - clean once, deformed and noisy k times each
+    precision = []
+    for label, layout, amp in (("float32", torch.contiguous_format, False),
+                               ("float32 channels-last", torch.channels_last, False),
+                               ("bfloat16 autocast channels-last", torch.channels_last, True)):
+        model = model.to(memory_format=layout)
+        start = time.perf_counter()
+        res = relative_stability(model, probes, T, c, seed=params["seed"], n_diffeos=params["check_diffeos"],
+                                 amp=amp)
+        seconds = time.perf_counter() - start
+        precision.append({"setting": label, "R": res["R"], "D": res["D"], "G": res["G"], "seconds": seconds,
+                          "images_per_s": forwards(params["check_diffeos"]) / seconds})
+    start = time.perf_counter()
+    many = relative_stability(model.to(memory_format=torch.channels_last), probes, T, c, seed=params["seed"],
+                              n_diffeos=params["n_diffeos"], progress=True, per_draw=True)
+    seconds = time.perf_counter() - start
+    out.update(many={k: many[k] for k in ("R", "D", "G", "displacement_norm")}, one_draw=many["per_draw"],
+               precision=precision, T=T, c=c, n_probes=len(probes), measure_seconds=seconds,
+               images_per_s=forwards(params["n_diffeos"]) / seconds)
     return out
 
 
@@ -202,16 +249,6 @@ def run_stripe_stability(params: dict) -> dict:
 
 
 # --- The chapter's paper-vs-here verdicts (criterion: lib.pipeline.verdicts.CRITERION) ---------------------------
-
-
-
-
-
-
-
-
-
-
 
 
 def zoo_fit(R: Sequence[float], err: Sequence[float], resamples: int = 2000, seed: int = 0) -> dict:

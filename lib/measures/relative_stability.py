@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from lib.measures.diffeomorphisms import displacement, remap, sample_coefficients
+from lib.pipeline.widgets import progress_bar
 from lib.training.supervised import predict
 
 REDUCTIONS = ("median_per_logit", "median", "mean")
@@ -51,17 +52,20 @@ def _pair_sq_distances(f0: torch.Tensor, include_diagonal: bool) -> torch.Tensor
 
 def stability_statistics(f0: torch.Tensor, f_diffeo: torch.Tensor, f_noise: torch.Tensor,
                          reduction: str = "median_per_logit") -> dict[str, float]:
-    """D_f, G_f and R_f (Eqs. 4-5) from the outputs (P, K) on the clean, deformed and noisy test points."""
+    """D_f, G_f and R_f (Eqs. 4-5) from the outputs (P, K) on the clean test points and the outputs on their deformed
+    and noisy copies: (P, K) for one of each per point, or (S, P, K) for S draws per point (every (draw, point) pair
+    then counts as one sample of the numerators' median or mean; the normaliser is over the P clean points)."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"unknown reduction {reduction!r}; use one of {REDUCTIONS}")
-    if not (f0.shape == f_diffeo.shape == f_noise.shape) or f0.ndim != 2:
-        raise ValueError(f"outputs must all be (P, K); got {tuple(f0.shape)}, {tuple(f_diffeo.shape)}, "
-                         f"{tuple(f_noise.shape)}")
+    if (f0.ndim != 2 or f_diffeo.shape != f_noise.shape or f_diffeo.shape[-2:] != f0.shape
+            or f_diffeo.ndim not in (2, 3)):
+        raise ValueError(f"outputs must be clean (P, K) and deformed, noisy (P, K) or (S, P, K); got "
+                         f"{tuple(f0.shape)}, {tuple(f_diffeo.shape)}, {tuple(f_noise.shape)}")
     f0, f_diffeo, f_noise = (t.double() for t in (f0, f_diffeo, f_noise))
     for name, t in (("clean", f0), ("deformed", f_diffeo), ("noisy", f_noise)):
         if not torch.isfinite(t).all():
             raise ValueError(f"the network's outputs on the {name} inputs contain NaN or inf")
-    dd, dn = (f_diffeo - f0).pow(2), (f_noise - f0).pow(2)
+    dd, dn = ((f - f0).pow(2).reshape(-1, f0.shape[1]) for f in (f_diffeo, f_noise))
     if reduction == "median_per_logit":
         num_d, num_g = dd.median(0).values.sum(), dn.median(0).values.sum()
         norm = _pair_sq_distances(f0, include_diagonal=True).median()
@@ -116,28 +120,53 @@ def batchnorm_batch_statistics(model: nn.Module) -> Iterator[nn.Module]:
 
 def relative_stability(model: nn.Module, x: torch.Tensor, T: float, c: float, interp: str = "bilinear", *,
                        reduction: str = "median_per_logit", noise: str = "per_image", seed: int = 0,
-                       batch_size: int = 512, layers: dict[str, nn.Module] | None = None) -> dict:
-    """R_f, D_f, G_f of ``model`` on test points ``x`` for diffeomorphisms of temperature T and cutoff c.
+                       batch_size: int = 512, layers: dict[str, nn.Module] | None = None, n_diffeos: int = 1,
+                       amp: bool = False, per_draw: bool = False, progress: bool = False) -> dict:
+    """R_f, D_f, G_f of ``model`` on test points ``x`` (P, C, n, n) for diffeomorphisms of temperature T and cutoff c.
+
+    ``n_diffeos`` independent diffeomorphisms, each with its matched noise vector, per test point (the paper: 1;
+    more lower the sampling error of the numerators at a cost of 2 P ``n_diffeos`` forward passes; they are drawn and
+    evaluated ``n_diffeos`` rounds of P images at a time, and the first round is the draw of ``n_diffeos = 1``).
+    ``amp``: run the network under bfloat16 autocast (:func:`lib.training.supervised.predict`): faster on CPUs with
+    AVX512-BF16 and on GPUs, at a rounding error of the outputs of ~1% of their scale that adds to the squared
+    differences; measure its effect before trusting it. ``per_draw``: also return ``per_draw``, the lists ``R``, ``D``,
+    ``G`` of each round alone (the spread of the one-diffeomorphism estimator). ``progress``: a progress bar over the
+    rounds.
 
     With ``layers`` ({name: module}) the same statistics are also computed on each module's flattened output
-    (App. E.3, Fig. 14), returned under ``"layers"`` as a list in the order of ``layers``. The model runs in eval mode on its own device; the clean,
-    deformed and noisy points go through it as separate batches (which matters under
-    :func:`batchnorm_batch_statistics`).
+    (App. E.3, Fig. 14), returned under ``"layers"`` as a list in the order of ``layers`` (only with
+    ``n_diffeos = 1``). The model runs in eval mode on its own device; the clean, deformed and noisy points go
+    through it as separate batches (which matters under :func:`batchnorm_batch_statistics`). Returns ``D``, ``G``,
+    ``R`` (floats) and ``displacement_norm``, the mean of ||tau x - x|| over every draw. Raises ``ValueError`` for
+    ``n_diffeos`` < 1, or ``layers`` with ``n_diffeos`` > 1.
     """
+    if isinstance(n_diffeos, bool) or not isinstance(n_diffeos, int) or n_diffeos < 1:
+        raise ValueError(f"n_diffeos must be an integer >= 1, got {n_diffeos!r}")
+    if layers and n_diffeos > 1:
+        raise ValueError(f"layers are measured with one diffeomorphism per point; got n_diffeos = {n_diffeos}")
     gen = torch.Generator().manual_seed(seed)
-    batch = perturb(x, T, c, interp, noise, generator=gen)
     hooks, captured = [], {name: [] for name in (layers or {})}
     for name, module in (layers or {}).items():
         hooks.append(module.register_forward_hook(
             lambda _m, _i, out, name=name: captured[name].append(  # a copy: later in-place ops reuse the buffer
                 out.detach().flatten(1).to("cpu", torch.float32, copy=True))))
+    outs, radii = {"clean": [], "diffeo": [], "noisy": []}, []
     try:
-        out = torch.cat([predict(model, batch[k], batch_size=batch_size) for k in ("clean", "diffeo", "noisy")])
+        for draw in progress_bar(range(n_diffeos), desc="diffeomorphisms", disable=not progress, leave=False):
+            batch = perturb(x, T, c, interp, noise, generator=gen)
+            for k in (("clean", "diffeo", "noisy") if draw == 0 else ("diffeo", "noisy")):
+                outs[k].append(predict(model, batch[k], batch_size=batch_size, amp=amp))
+            radii.append(batch["r"])
     finally:
         for h in hooks:
             h.remove()
-    result = {**stability_statistics(*out.chunk(3), reduction=reduction),
-              "displacement_norm": float(batch["r"].mean())}
+    f0, fd, fn = outs["clean"][0], torch.stack(outs["diffeo"]), torch.stack(outs["noisy"])
+    result = {**stability_statistics(f0, fd.squeeze(0) if n_diffeos == 1 else fd,
+                                     fn.squeeze(0) if n_diffeos == 1 else fn, reduction=reduction),
+              "displacement_norm": float(torch.cat(radii).mean())}
+    if per_draw:
+        draws = [stability_statistics(f0, d, g, reduction=reduction) for d, g in zip(fd, fn)]
+        result["per_draw"] = {q: [s[q] for s in draws] for q in ("R", "D", "G")}
     if layers:  # a list, input to output (JSON records sort dictionary keys)
         result["layers"] = [{"layer": name, **stability_statistics(*torch.cat(acts).chunk(3), reduction=reduction)}
                             for name, acts in captured.items()]

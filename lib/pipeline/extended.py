@@ -8,6 +8,13 @@ says so and how to make one::
     save_table(ch, "paper_vs_here", rows)          # paper profile: book/results/ch05/paper/table-paper_vs_here.json
     show_extended_table(ch, "paper_vs_here", rows)  # other profiles: the committed table beside this run's, or absent
 
+A single long measurement of the ``book`` page (e.g. chapter 2's full-width network with 1000 diffeomorphisms per
+probe) is an *extended record* instead: :func:`extended_record` computes it when the chapter is run with its
+``extended`` parameter, stores it under ``book/results/<chapter>/<profile>-extended/`` for commit, and otherwise reads
+the committed record or says that it is absent::
+
+    record = extended_record(ch, params, run_many_diffeos, run=extended, cost="about 90 min on 2 CPU cores")
+
 ``GG_COMMITTED_RESULTS`` (a folder) replaces ``book/results`` as the place the committed tables are read from (tests
 use it to show a page with and without them).
 """
@@ -20,12 +27,12 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from lib.pipeline.chapter import Chapter
 from lib.pipeline.cli import chapters
 from lib.pipeline.report import markdown_table
-from lib.pipeline.results import COMMITTED_RESULTS, REPO_ROOT, provenance
+from lib.pipeline.results import COMMITTED_RESULTS, REPO_ROOT, ResultStore, code_fingerprint, provenance, run_sweep
 
 EXTENDED_PROFILE = "paper"
 
@@ -117,4 +124,39 @@ def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: s
                      + (" *The notebook has changed since this run: its rows are those of the code at that commit.*"
                         if changed else "")))
     display(Markdown(markdown_table(combined)))
+    return record
+
+
+def extended_store(ch: Chapter) -> ResultStore:
+    """The committed store of ``ch``'s extended records: ``<committed root>/<key>/<profile>-extended/``."""
+    return ResultStore(ch.key, f"{ch.store.profile}-extended", root=committed_root())
+
+
+def extended_record(ch: Chapter, params: dict, fn: Callable[[dict], object], *, run: bool = False,
+                    cost: str = "") -> dict | None:
+    """The extended record of ``fn(params)``: computed now when ``run`` (or recomputed, when the stored one is from
+    other code) and saved in :func:`extended_store` for commit; else the committed record, with a note when ``fn``'s
+    code has changed since (its numbers are then those of the code at the record's commit); else None, after a line
+    saying that it is absent, the command that makes it (the chapter with ``-p extended=True``) and its ``cost``."""
+    store = extended_store(ch)
+    shown = store.path(params)
+    shown = shown.relative_to(REPO_ROOT) if shown.is_relative_to(REPO_ROOT) else shown
+    if run:
+        store.keep_other_code = False
+        record = run_sweep([params], fn, store)[0]
+        print(f"wrote {shown}: commit it to show this run on the page")
+        return record
+    number = re.fullmatch(r"ch(\d+)", ch.key)
+    command = f"python -m lib run {int(number[1]) if number else ch.key} --profile {ch.cfg.profile} -p extended=True"
+    if not store.has(params):
+        print(f"Extended run: none committed ({shown} is absent). `{command}` makes it"
+              + (f" ({cost})" if cost else "") + f", then commit {shown.parent}/.")
+        return None
+    record = store.load(params)
+    prov = record["provenance"]
+    changed = prov.get("code") != code_fingerprint(fn)
+    print(f"Extended run (committed in {shown}): computed at commit {str(prov.get('commit'))[:10]}, "
+          f"{prov['date'][:10]}, {prov['device']}, {prov['wall_s'] / 60:.0f} min."
+          + (" The code of its experiment has changed since: these numbers are those of the code at that commit "
+             f"(`{command}` refreshes them)." if changed else ""))
     return record

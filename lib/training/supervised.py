@@ -60,12 +60,13 @@ def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, nesterov
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024, device: str | torch.device | None = None,
             amp: bool = False) -> torch.Tensor:
-    """Model outputs for every row of ``x`` (eval mode, batched), returned on the CPU as float32."""
+    """Model outputs for every row of ``x`` (eval mode, batched), returned on the CPU as float32. ``amp``: under
+    bfloat16 autocast on the model's device (CUDA or CPU)."""
     device = torch.device(device) if device is not None else model_device(model)
     outs = []
     with eval_mode(model):
         for start in range(0, len(x), batch_size):
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 outs.append(model(x[start:start + batch_size].to(device, non_blocking=True)).float().cpu())
     return torch.cat(outs)
 
@@ -104,7 +105,8 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
     epoch's batches) falls to it. With ``val`` the validation loss and accuracy are
     recorded each epoch, and ``restore_best`` reloads the weights of the epoch with the lowest validation loss.
     ``lr_schedule="cosine"`` anneals the learning rate to 0 over ``epochs`` (CosineAnnealingLR, stepped per epoch).
-    ``amp`` uses bfloat16 autocast on CUDA (no loss scaling is needed for bfloat16). ``seed`` fixes the batch order
+    ``amp`` uses bfloat16 autocast on the model's device (CUDA, or a CPU; no loss scaling is needed for
+    bfloat16). ``seed`` fixes the batch order
     and any randomness of ``augment``.
     """
     device = pick_device(device)
@@ -129,7 +131,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
             xb, yb = x_dev[idx], y_dev[idx]
             if augment is not None:
                 xb = augment(xb, gen)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(xb)
                 loss = loss_fn(out.float(), yb)
             opt.zero_grad(set_to_none=True)

@@ -102,8 +102,11 @@ def test_student_edition_has_the_exercises_and_no_solution(build_book):
 
 # Beyond the smoke sizes, what keeps each shrunk paper run to minutes: chapter 1 trains two of its six deep
 # architectures (ResNet-50's bottleneck blocks and a VGG; chapter 2's zoo trains ResNet-34, VGG-16 and VGG-19) for one
-# epoch; chapter 3's flows stop at 90% of the points fitted (the hinge loss makes them stiff near 100%).
+# epoch; chapter 3's flows stop at 90% of the points fitted (the hinge loss makes them stiff near 100%). Chapter 2
+# also makes its extended record (a full-width ResNet-18, a few draws per probe when shrunk), into a temporary
+# committed root.
 PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "models": "resnet50,vgg13", "workers": 2},
+               "02_relative_stability": {"extended": True},
                "03_compressing_invariants": {"until": 0.9}}
 
 
@@ -118,6 +121,7 @@ def test_paper_profile_runs_shrunk(chapter, tmp_path, monkeypatch):
 
     _prepare(chapter, monkeypatch)  # the shrunk run reads the smoke profile's data
     monkeypatch.setenv(HEADLESS_ENV, "1")  # as `python -m lib run`: widget cells open no comm (never a stall)
+    monkeypatch.setenv("GG_COMMITTED_RESULTS", str(tmp_path / "committed"))  # extended records: not into book/results
     out = tmp_path / f"{chapter.stem}.ipynb"
     params = {"profile": "paper", "shrink": True, "device": "cpu", **PAPER_EXTRA.get(chapter.stem, {})}
     pm.execute_notebook(cli._read_notebook(chapter.source), str(out), kernel_name="python3", cwd=str(cli.REPO_ROOT),
@@ -125,3 +129,5 @@ def test_paper_profile_runs_shrunk(chapter, tmp_path, monkeypatch):
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    if PAPER_EXTRA.get(chapter.stem, {}).get("extended"):
+        assert len(list((tmp_path / "committed").glob("ch*/paper-shrunk-extended/*.json"))) == 1

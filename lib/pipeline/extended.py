@@ -135,7 +135,8 @@ def extended_store(ch: Chapter) -> ResultStore:
 def extended_record(ch: Chapter, params: dict, fn: Callable[[dict], object], *, run: bool = False,
                     cost: str = "") -> dict | None:
     """The extended record of ``fn(params)``: computed now when ``run`` (or recomputed, when the stored one is from
-    other code) and saved in :func:`extended_store` for commit; else the committed record, with a note when ``fn``'s
+    other code) and saved in :func:`extended_store` for commit; else the committed record (announced with its commit,
+    date, wall time and device: the result's ``device`` where it reports one), with a note when ``fn``'s
     code has changed since (its numbers are then those of the code at the record's commit); else None, after a line
     saying that it is absent, the command that makes it (the chapter with ``-p extended=True``) and its ``cost``."""
     store = extended_store(ch)
@@ -153,10 +154,12 @@ def extended_record(ch: Chapter, params: dict, fn: Callable[[dict], object], *, 
               + (f" ({cost})" if cost else "") + f", then commit {shown.parent}/.")
         return None
     record = store.load(params)
-    prov = record["provenance"]
+    prov, result = record["provenance"], record["result"]
     changed = prov.get("code") != code_fingerprint(fn)
+    device = result.get("device", prov["device"]) if isinstance(result, dict) else prov["device"]
+    wall = f"{prov['wall_s']:.0f} s" if prov["wall_s"] < 600 else f"{prov['wall_s'] / 60:.0f} min"
     print(f"Extended run (committed in {shown}): computed at commit {str(prov.get('commit'))[:10]}, "
-          f"{prov['date'][:10]}, {prov['device']}, {prov['wall_s'] / 60:.0f} min."
+          f"{prov['date'][:10]}, on {device}, in {wall}."
           + (" The code of its experiment has changed since: these numbers are those of the code at that commit "
              f"(`{command}` refreshes them)." if changed else ""))
     return record

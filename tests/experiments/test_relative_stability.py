@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from lib.experiments.relative_stability import (combine_seeds, probe_layers, recipe, run_model, split_pool,
-                                                stability_rows)
+from lib.experiments.relative_stability import (combine_seeds, probe_layers, recipe, run_many_diffeos, run_model,
+                                                split_pool, stability_rows)
 from lib.nets.classifiers import build_model
 
 
@@ -59,6 +59,23 @@ def test_one_small_run_measures_before_and_after_training(data_root):
     assert out["init"][0]["delta_exact"] == pytest.approx(1.274, abs=1e-3)  # c = 3 at "delta = 1", any n
     rows = stability_rows([{"params": params, "result": out}], "trained")
     assert {r["c"] for r in rows} == {3, 5} and all(r["P"] == 64 for r in rows)
+
+
+def test_the_extended_run_pools_many_draws_and_compares_layouts_and_precisions(data_root):
+    params = {"dataset": "mnist", "model": "resnet18", "width": 0.0625, "n_train": 64, "n_probe": 32, "n_test": 64,
+              "seed": 0, "epochs": 1, "batch_size": 32, "delta": 1.0, "cuts": [3], "data_root": str(data_root),
+              "device": "cpu", "n_diffeos": 4, "check_diffeos": 2, **recipe("resnet18")}
+    out = run_many_diffeos(params)
+    assert len(out["one_draw"]["R"]) == 4 and out["n_probes"] == 32 and out["c"] == 3
+    assert min(out["one_draw"]["R"]) <= out["many"]["R"] * 1.5 and out["many"]["R"] > 0
+    f32, cl, bf16 = out["precision"]
+    assert [r["setting"] for r in out["precision"]] == ["float32", "float32 channels-last",
+                                                        "bfloat16 autocast channels-last"]
+    assert cl["R"] == pytest.approx(f32["R"], rel=1e-4)  # a memory layout, the same numbers
+    assert bf16["R"] == pytest.approx(f32["R"], rel=0.2) and all(r["images_per_s"] > 0 for r in out["precision"])
+    # the same draws: the many-draw run's first two rounds are the check's
+    assert out["one_draw"]["R"][0] == pytest.approx(run_many_diffeos({**params, "n_diffeos": 1})["one_draw"]["R"][0],
+                                                    rel=1e-4)
 
 
 def test_zoo_fit_recovers_a_square_root_law_and_steepest_drop():

@@ -87,3 +87,67 @@ def test_batchnorm_batch_statistics_is_temporary_and_uses_the_batch():
     assert y.mean((0, 2)).abs().max() < 1e-5 and (y.var((0, 2), unbiased=False) - 1).abs().max() < 1e-3
     bn = model[1]
     assert torch.equal(bn.running_mean, torch.zeros(4)) and torch.equal(bn.running_var, torch.ones(4))
+
+
+def test_many_draws_pool_every_probe_draw_pair_against_brute_force():
+    # S draws per point: the numerators' medians and means run over all S * P (draw, point) pairs, the normaliser
+    # over the P clean points only
+    rng = np.random.default_rng(8)
+    f0 = rng.normal(size=(7, 3))
+    fd, fn = f0 + 0.2 * rng.normal(size=(5, 7, 3)), f0 + 0.4 * rng.normal(size=(5, 7, 3))
+    pairs = np.array([((a - b) ** 2).sum() for a in f0 for b in f0])
+    off = np.array([((f0[i] - f0[j]) ** 2).sum() for i in range(7) for j in range(i + 1, 7)])
+    dd, dn = ((fd - f0) ** 2).reshape(35, 3), ((fn - f0) ** 2).reshape(35, 3)
+    lower = lambda v: np.sort(v, 0)[(len(v) - 1) // 2]  # noqa: E731 - torch's lower median
+    expected = {"median_per_logit": (lower(dd).sum() / np.median(pairs), lower(dn).sum() / np.median(pairs)),
+                "median": (np.median(dd.sum(1)) / np.median(off), np.median(dn.sum(1)) / np.median(off)),
+                "mean": (dd.sum(1).mean() / off.mean(), dn.sum(1).mean() / off.mean())}
+    for reduction, (d, g) in expected.items():
+        got = relative_stability.stability_statistics(*(torch.tensor(a) for a in (f0, fd, fn)), reduction=reduction)
+        assert got["D"] == pytest.approx(d, rel=1e-12) and got["G"] == pytest.approx(g, rel=1e-12)
+    with pytest.raises(ValueError, match=r"\(S, P, K\)"):
+        relative_stability.stability_statistics(torch.tensor(f0), torch.tensor(fd[:, :6]), torch.tensor(fn[:, :6]))
+
+
+def _conv_net() -> nn.Module:
+    torch.manual_seed(9)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 14 * 14, 5))
+
+
+def test_n_diffeos_draws_rounds_whose_first_is_the_one_draw_measurement():
+    x = torch.rand(24, 1, 16, 16, generator=torch.Generator().manual_seed(10))
+    model = _conv_net()
+    one = relative_stability.relative_stability(model, x, 5e-3, 3, seed=4)
+    many = relative_stability.relative_stability(model, x, 5e-3, 3, seed=4, n_diffeos=6, per_draw=True)
+    assert many["per_draw"]["R"][0] == one["R"] and len(many["per_draw"]["D"]) == 6  # round 1 = the paper's draw
+    assert len(set(many["per_draw"]["R"])) == 6  # independent draws
+    # brute force: the same six rounds drawn by hand with the same generator
+    gen = torch.Generator().manual_seed(4)
+    rounds = [relative_stability.perturb(x, 5e-3, 3, generator=gen) for _ in range(6)]
+    with torch.no_grad():
+        f0 = model(x)
+        fd, fn = (torch.stack([model(b[k]) for b in rounds]) for k in ("diffeo", "noisy"))
+    expected = relative_stability.stability_statistics(f0, fd, fn)
+    assert many["R"] == pytest.approx(expected["R"], rel=1e-5) and many["D"] == pytest.approx(expected["D"], rel=1e-5)
+    assert many["displacement_norm"] == pytest.approx(float(torch.cat([b["r"] for b in rounds]).mean()))
+
+
+def test_bfloat16_autocast_changes_r_f_by_about_its_rounding():
+    x = torch.rand(32, 1, 16, 16, generator=torch.Generator().manual_seed(11))
+    model = _conv_net()
+    f32 = relative_stability.relative_stability(model, x, 5e-3, 3, seed=1, n_diffeos=3)
+    bf16 = relative_stability.relative_stability(model, x, 5e-3, 3, seed=1, n_diffeos=3, amp=True)
+    assert bf16["R"] != f32["R"] and bf16["R"] == pytest.approx(f32["R"], rel=0.1)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "3"])
+def test_n_diffeos_must_be_a_positive_integer(bad):
+    with pytest.raises(ValueError, match=f"n_diffeos must be an integer >= 1, got {bad!r}"):
+        relative_stability.relative_stability(_conv_net(), torch.rand(4, 1, 16, 16), 5e-3, 3, n_diffeos=bad)
+
+
+def test_layers_need_one_draw():
+    model = _conv_net()
+    with pytest.raises(ValueError, match="one diffeomorphism per point; got n_diffeos = 2"):
+        relative_stability.relative_stability(model, torch.rand(4, 1, 16, 16), 5e-3, 3, n_diffeos=2,
+                                              layers={"relu": model[1]})

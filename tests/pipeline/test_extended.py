@@ -91,3 +91,32 @@ def test_chapter_5_shows_a_committed_extended_run_and_says_when_it_is_absent(tmp
     monkeypatch.setenv("GG_COMMITTED_RESULTS", str(tmp_path / "some"))
     text = _outputs(nbformat.read(cli.run_chapter(chapter, "smoke", {}, log_output=False), as_version=4))
     assert "none committed" not in text and text.count("extended value 123") == 2
+
+
+def _double(params: dict) -> dict:
+    return {"twice": 2 * params["x"]}
+
+
+def test_extended_record_is_made_on_request_read_when_committed_and_said_absent(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GG_COMMITTED_RESULTS", str(tmp_path / "committed"))
+    page = _chapter(tmp_path / "cache", "book", key="ch02")
+    params = {"name": "long", "x": 21}
+    assert extended.extended_record(page, params, _double, cost="about 2 h") is None
+    out = capsys.readouterr().out
+    assert "Extended run: none committed" in out and "ch02/book-extended/long-" in out and "about 2 h" in out
+    assert "`python -m lib run 2 --profile book -p extended=True` makes it" in out
+
+    made = extended.extended_record(page, params, _double, run=True)
+    assert made["result"] == {"twice": 42} and made["provenance"]["wall_s"] >= 0
+    assert extended.extended_store(page).has(params)  # under the committed root, for commit
+    capsys.readouterr()
+    read = extended.extended_record(page, params, _double)
+    assert read["result"] == {"twice": 42} and "Extended run (committed in" in capsys.readouterr().out
+
+    stored = extended.extended_store(page).path(params)  # as if the experiment's code had changed since
+    record = json.loads(stored.read_text())
+    record["provenance"]["code"] = "0" * 16
+    stored.write_text(json.dumps(record))
+    extended.extended_record(page, params, _double)
+    assert "has changed since" in capsys.readouterr().out
+    assert extended.extended_record(page, params, _double, run=True)["provenance"]["code"] != "0" * 16  # redone

@@ -39,7 +39,7 @@ seeds = None  # int > 0 | None: training runs per configuration (None: from the 
 epochs = None  # int > 0 | None: training epochs (None: from the profile)
 n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
-extended = False  # bool: True also runs the extended run of Section 4 (a full-width ResNet-18, many diffeomorphisms per probe; about 95 min on 2 CPU cores at `book`) and saves it under book/results/ for commit
+extended = False  # bool: True also runs Section 4's extended run (full-width ResNet-18, 1000 diffeomorphisms per probe; ~95 min on 2 CPU cores at `book`) into book/results/
 
 # %% tags=["hide-input"]
 import json
@@ -872,15 +872,16 @@ else:
 #
 # ### The full-width ResNet-18 with 1000 diffeomorphisms per probe (extended CPU run)
 #
-# Two shortcuts of this page could bias its $R_f$: narrow networks (a quarter of the channels at the `book` profile),
-# and one diffeomorphism (and one noise vector) per probe, as the paper draws them. The extended run removes both for the main ResNet-18 of Section 3
-# (same data, probes, seed, optimiser and stopping rule): it trains the network at torchvision's full width and
-# measures $R_f$ at $\delta = 1$, $c = 3$ with 1000 diffeomorphisms and 1000 matched noise vectors per probe,
-# $10^6$ forward passes, with the medians of the authors' reduction taken over all (probe, draw) pairs. Each draw
-# alone is also an $R_f$ of the paper's one-draw kind, so the run measures how much this page's one-draw values
-# scatter from the draw of the diffeomorphisms alone. It runs in float32 with the network in channels-last memory
-# format; on its first draws it also times the default layout and bfloat16 autocast and measures what bfloat16 does
-# to $R_f$. It is too long for the 15-minute `book` budget, so it is run with `-p extended=True` and committed.
+# Two shortcuts of this page could bias its $R_f$: narrow networks (a quarter of the channels at the `book`
+# profile), and one diffeomorphism (and one noise vector) per probe, as the authors' code draws them. The extended
+# run removes both for the main ResNet-18 of Section 3 (same data, probes, seed, optimiser and stopping rule): it
+# trains the network at torchvision's full width and measures $R_f$ at $\delta = 1$, $c = 3$ with 1000
+# diffeomorphisms and 1000 matched noise vectors per probe, $10^6$ forward passes, with the medians of the authors'
+# reduction taken over all (probe, draw) pairs. Each draw alone is also an $R_f$ of the paper's one-draw kind, so
+# the run measures how much this page's one-draw values scatter from the draw of the diffeomorphisms alone. It runs
+# in float32 with the network in channels-last memory format; on its first draws it also times the default layout
+# and bfloat16 autocast and measures what bfloat16 does to $R_f$. It is too long for the 15-minute `book` budget, so
+# it is run with `-p extended=True` and committed.
 
 # %% tags=["hide-input"]
 from lib.experiments.relative_stability import run_many_diffeos

@@ -894,13 +894,13 @@ if many:
     one = np.asarray(mr["one_draw"]["R"])
     lo, mid, hi = np.quantile(one, [0.05, 0.5, 0.95])
     page_R = trained[(d0, "resnet18", 3)]["R"] if "resnet18" in cfg.models else None
-    show_table([{"network": f"resnet18 width x{cfg.width} (this page, Section 3)", "diffeos per probe": 1,
-                 "R_f": page_R, "D_f": trained[(d0, "resnet18", 3)]["D"], "G_f": trained[(d0, "resnet18", 3)]["G"]}
-                if page_R is not None else None,
-                {"network": "resnet18 full width", "diffeos per probe": 1, "R_f": one[0],
-                 "D_f": mr["one_draw"]["D"][0], "G_f": mr["one_draw"]["G"][0]},
-                {"network": "resnet18 full width", "diffeos per probe": len(one), "R_f": mr["many"]["R"],
-                 "D_f": mr["many"]["D"], "G_f": mr["many"]["G"]}][0 if page_R is not None else 1:], floatfmt=".3g")
+    page_row = ([{"network": f"resnet18 width x{cfg.width} (this page, Section 3)", "diffeos per probe": 1,
+                  "R_f": page_R, "D_f": trained[(d0, "resnet18", 3)]["D"], "G_f": trained[(d0, "resnet18", 3)]["G"]}]
+                if page_R is not None else [])
+    show_table(page_row + [{"network": "resnet18 full width", "diffeos per probe": 1, "R_f": one[0],
+                            "D_f": mr["one_draw"]["D"][0], "G_f": mr["one_draw"]["G"][0]},
+                           {"network": "resnet18 full width", "diffeos per probe": len(one), "R_f": mr["many"]["R"],
+                            "D_f": mr["many"]["D"], "G_f": mr["many"]["G"]}], floatfmt=".3g")
     print(f"Full-width resnet18 on {d0}: {mr['parameters']:,} parameters, {mr['epochs_run']} epochs, training "
           f"accuracy {mr['train_acc']:.3f}, test error {mr['test_error']:.3f}, trained in {mr['train_seconds'] / 60:.0f} "
           f"min; R_f of {mr['n_probes']} probes x {len(one)} draws measured in {mr['measure_seconds'] / 60:.0f} min "

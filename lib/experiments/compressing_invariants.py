@@ -28,7 +28,8 @@ and seed it draws three disjoint sets of MNIST digits (training, kernel training
 - summarises each Gram matrix by kernel PCA (:func:`lib.measures.ntk.pca_summary`: eigenvalues, label projections, mutual
   information of the top eigenvectors with the label, the first two eigenvectors) for Figs. 9-10.
 
-``run_amplification`` is the cheap unit of the Lambda* scale ladder: the feature flow alone, stopped at t*.
+``run_amplification`` is the cheap unit of the Lambda* scale ladder: the feature flow alone, stopped at t*;
+``run_ladder`` runs it for many sizes and seeds (the extended runs of Sections 4-5).
 
 The chapter's statistics (:mod:`lib.pipeline.verdicts` estimates): :func:`exponent_estimate` fits a power law on every
 run (not on medians) with its 95% interval; :func:`ratio_estimate` is the geometric mean of per-run ratios with a
@@ -44,6 +45,7 @@ import time
 import numpy as np
 import torch
 from scipy.special import ndtr
+from tqdm.auto import tqdm
 
 from lib.data.invariant import X_MAX, X_MIN, compress, informative_dims
 from lib.data.parity import parity_sets
@@ -51,7 +53,7 @@ from lib.measures.amplification import amplification
 from lib.measures.ntk import empirical_ntk, ntk_gram, pca_summary
 from lib.nets.mnasnet_like import MnasNetLike
 from lib.nets.one_hidden_layer import OneHiddenLayer, draw_problem
-from lib.pipeline.device import pick_device
+from lib.pipeline.device import describe_device, pick_device
 from lib.pipeline.verdicts import Estimate, geometric_estimate, loglog_slope
 from lib.training.gradient_flow import FlowResult, flow_options, sign_error, train_kernel, train_network
 
@@ -118,6 +120,48 @@ def run_amplification(params: dict) -> dict:
             "seed": params["seed"], "min_step": params["min_step"], "t_star": feature.t_star,
             "lambda_star": lam[-1], "reached_t_star": feature.t_star is not None, "steps": feature.steps,
             "forced": feature.forced, "history": _thin(feature.history, ("t", "Lambda", "fitted"))}
+
+
+LADDER_KEPT = ("p", "seed", "lambda_star", "t_star", "reached_t_star", "steps", "forced")
+
+
+def _positive_ints(name: str, values) -> tuple[int, ...]:
+    ok = isinstance(values, (list, tuple)) and len(values) > 0 and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in values)
+    if not ok or len(set(values)) != len(values):
+        raise ValueError(f"{name} must be a non-empty list of distinct integers >= 2, got {values!r}")
+    return tuple(sorted(values))
+
+
+def run_ladder(params: dict) -> dict:
+    """Lambda* of the feature flow for every size in ``params["ps"]`` and ``params["seeds"]`` seeds per size.
+
+    ``params``: everything :func:`run_amplification` takes except ``p`` and ``seed`` (model, d, h, alpha, n_test,
+    loss, min_step, max_steps; optional device), plus ``ps`` (distinct integers >= 2), ``seeds`` (an integer >= 1)
+    and ``seed`` (the first seed: size p runs seeds seed, ..., seed + seeds - 1, the seeds of the chapter's own
+    runs, so each run equals the chapter's run with the same parameters). This is the extended ladder of the
+    chapter's Sections 4-5: the paper's Lambda* ~ sqrt(p) (Eq. 8) is a statement about medians over 20 (stripe,
+    Fig. 5) or 49 (cylinder, Fig. 7) realisations, and Lambda* of one seed scatters by factors of several at one p.
+    Runs are sequential (each uses every CPU thread), with a tqdm bar.
+
+    Returns ``{"runs": [{"p", "seed", "lambda_star", "t_star", "reached_t_star", "steps", "forced", "seconds"},
+    ...], "device": the device in words}``: Lambda* dimensionless (Eq. 9), t* in the flow's time units, seconds the
+    run's wall time. Raises ValueError naming the argument for ``ps`` not a non-empty list of distinct integers >= 2
+    or ``seeds`` not an integer >= 1."""
+    ps = _positive_ints("ps", params.get("ps"))
+    seeds = params.get("seeds")
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    base = {k: v for k, v in params.items() if k not in ("ps", "seeds")}
+    runs = []
+    with tqdm(total=len(ps) * seeds, desc=f"Lambda* ladder ({params['model']})", leave=False) as bar:
+        for p in ps:
+            for r in range(seeds):
+                start = time.perf_counter()
+                result = run_amplification({**base, "p": p, "seed": params["seed"] + r})
+                runs.append({**{k: result[k] for k in LADDER_KEPT}, "seconds": round(time.perf_counter() - start, 3)})
+                bar.update()
+    return {"runs": runs, "device": describe_device(pick_device(params.get("device", "cpu")))}
 
 
 def exponent_estimate(ps, values, sign: float = 1.0) -> Estimate | None:

@@ -10,7 +10,7 @@ from scipy import stats
 
 from lib.data.invariant import X_MAX, X_MIN
 from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent, lazy_exponent, local_slopes,
-                                                    ratio_estimate, run_amplification, run_learning,
+                                                    ratio_estimate, run_amplification, run_ladder, run_learning,
                                                     stripe_fixed_points)
 from lib.experiments.relative_stability import run_stripe_stability
 from lib.measures.relative_stability import invariant_stability
@@ -121,3 +121,29 @@ def test_stripe_stability_falls_after_feature_training():
                                     loss="softhinge", min_step=1e-2, max_steps=20000, until=0.95, radius=1.0))
     assert 0.5 < out["R_init"] < 2.0
     assert out["R"] < 0.2 * out["R_init"]
+
+
+LADDER_BASE = dict(model="stripe", d=3, h=60, alpha=1e-6, n_test=50, loss="softhinge", min_step=1e-2, max_steps=5000)
+
+
+def test_ladder_runs_are_the_single_runs_with_the_same_parameters():
+    out = run_ladder({**LADDER_BASE, "ps": (64, 32), "seeds": 2, "seed": 5})
+    assert [(r["p"], r["seed"]) for r in out["runs"]] == [(32, 5), (32, 6), (64, 5), (64, 6)]
+    assert out["device"].startswith("cpu")
+    for run in out["runs"]:
+        alone = run_amplification({**LADDER_BASE, "p": run["p"], "seed": run["seed"]})
+        assert run["lambda_star"] == alone["lambda_star"] and run["t_star"] == alone["t_star"]
+        assert run["steps"] == alone["steps"] and run["reached_t_star"] and run["seconds"] > 0
+        assert run["lambda_star"] > 1  # the flow amplifies the informative direction (Lambda = 1 at initialisation)
+
+
+@pytest.mark.parametrize("ps", [(), [], (32, 32), (1, 32), (32.0, 64), ("32",), (True, 64), 32, None])
+def test_ladder_refuses_bad_sizes(ps):
+    with pytest.raises(ValueError, match="ps must be"):
+        run_ladder({**LADDER_BASE, "ps": ps, "seeds": 1, "seed": 0})
+
+
+@pytest.mark.parametrize("seeds", [0, -1, 1.5, True, "3", None])
+def test_ladder_refuses_bad_seed_counts(seeds):
+    with pytest.raises(ValueError, match="seeds must be"):
+        run_ladder({**LADDER_BASE, "ps": (32,), "seeds": seeds, "seed": 0})

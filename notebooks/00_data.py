@@ -175,7 +175,8 @@ print("Splits whose size differs from the official release: " + ("; ".join(
 # files differ, not how: the counts above may show it (a truncated split, a missing class), and where they equal the
 # official release's counts the files differ in their content or their layout (for example a label array of another
 # shape, or another compression). Chapter 1 draws its medical samples class-balanced, so a copy with fewer images of
-# one class changes its sample sizes, not its balance.
+# one class changes the pool its samples are drawn from (and, where that pool runs short, their size), not their
+# balance.
 
 # %%
 unverified = [f"{r['dataset']} {r['split']}" for r in summaries if r["files"].startswith("NOT verified")]
@@ -185,7 +186,8 @@ print("Splits whose files differ from the official release: " + (", ".join(unver
 # %% [markdown]
 # ## What the images look like
 #
-# A class-balanced sample of each dataset with images on disk, drawn with the page's seed.
+# A class-balanced sample of each dataset with images on disk, drawn with the page's seed (MNIST-1D: the first four
+# signals of its sample, drawn as curves).
 
 # %% tags=["hide-input"]
 shown = [(s, next(sp for sp in ("test", "train", "all") if sp in s.splits and is_available(s.name, sp, root)))

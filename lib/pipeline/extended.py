@@ -106,8 +106,8 @@ def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: s
     path = table_path(ch.key, name)
     shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
     if not path.is_file():
-        print(f"Extended run: none committed ({shown} is absent), so this page shows the {ch.cfg.profile} profile "
-              f"only. `{command}` makes one on a GPU (on a CPU add YES=1 ARGS=\"-p workers=2\": hours or more), "
+        print(f"Paper-profile run: none committed ({shown} is absent), so this page shows the {ch.cfg.profile} "
+              f"profile only. `{command}` makes one on a GPU (on a CPU add YES=1 ARGS=\"-p workers=2\": hours or more), "
               f"then commit {shown.parent}/.")
         return None
     record = json.loads(path.read_text())

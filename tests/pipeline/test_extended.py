@@ -44,7 +44,7 @@ def test_show_extended_table_beside_this_run_or_says_it_is_absent(tmp_path, monk
     page = _chapter(tmp_path / "cache", "book")
     assert extended.show_extended_table(page, "paper_vs_here", ROWS) is None
     out = capsys.readouterr().out
-    assert "Extended run: none committed" in out and "table-paper_vs_here.json is absent" in out
+    assert "Paper-profile run: none committed" in out and "table-paper_vs_here.json is absent" in out
     assert "`make paper CH=5` makes one on a GPU" in out and not shown
 
     paper = _chapter(tmp_path / "committed", "paper")
@@ -80,7 +80,7 @@ def test_chapter_5_shows_a_committed_extended_run_and_says_when_it_is_absent(tmp
         pytest.skip(f"chapter 5 needs downloaded data: {err}")
     monkeypatch.setenv("GG_COMMITTED_RESULTS", str(tmp_path / "none"))
     text = _outputs(nbformat.read(cli.run_chapter(chapter, "smoke", {}, log_output=False), as_version=4))
-    assert text.count("Extended run: none committed") == 2  # Paper vs here, and Where we differ
+    assert text.count("Paper-profile run: none committed") == 2  # Paper vs here, and Where we differ
     for name in ("paper_vs_here", "where_we_differ"):
         folder = tmp_path / "some" / "ch05" / "paper"
         folder.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,7 @@
 # 1-Lipschitz $f/K_f$, and $K_F \simeq K_f$ (the paper's Theorem 2), so that case is the general one. $K_F$ is an
 # inverse distance, so whether it is below 1 depends on the unit of distance: in the paper's units (images in
 # $[0, 255]$ at $224\times224$, Section 2 below) the measured $K_F$ are all far below 1, while in this chapter's own
-# units (images in $[0, 1]$ at $28\times28$) some exceed 1. Section 3 prints both.
+# units (images in $[0, 1]$ at $28\times28$) one can exceed 1. Section 3 prints both.
 # ```
 #
 # This chapter builds the three measurements, validates them on data with known answers, and then runs the paper's
@@ -409,7 +409,7 @@ if fig1_rows:
     check_statement("in the paper's units every measured K_F is far below 1 (below 0.01), as Theorem 5's proof uses",
                     max(r["K_F (paper units)"] for r in fig1_rows) < 1e-2,
                     f"largest {max(r['K_F (paper units)'] for r in fig1_rows):.2e}")
-    check_statement("in this chapter's own units (images in [0, 1], 28 px) some K_F exceed 1",
+    check_statement("in this chapter's own units (images in [0, 1], 28 px) a K_F can exceed 1: at least one does",
                     max(kf_of.values()) > 1, ", ".join(f"{ds} {v:.2f}" for ds, v in kf_of.items()))
 
 # %% [markdown]
@@ -840,8 +840,8 @@ check_statement("the ordering of the datasets by K_F is the same at every size",
 # native 28 px image, not resized at all. The ladder below runs the paper's variant: one class-balanced sample per
 # dataset (the profile's largest $N$), drawn at native resolution and then resized bilinearly (as torchvision's
 # `Resize`) or by repeating pixels (nearest), to each side of the profile's ladder. On the same images it also
-# measures $\hat K_F$ times the side at each bilinear side up to 256 px (its exact pairwise distances take 16 bytes
-# per pixel of the sample), to test App. B.1's common factor on the paper's protocol.
+# measures $\hat K_F$ times the side at each bilinear side of the ladder up to 256 px (its exact pairwise distances
+# take 16 bytes per pixel of the sample), to test App. B.1's common factor on the paper's protocol.
 
 # %%
 PAPER_SIDES = (32, 64, 128, 256, 512)  # App. B.1: "square image sizes of [32, 64, 128, 256, 512]"

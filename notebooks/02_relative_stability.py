@@ -760,6 +760,11 @@ for m in cfg.models:
     print(f"{m}: R_f from {vals[0]:.2g} (first probed layer) to {vals[-1]:.2g} (output); {step}; {rises} of "
           f"{len(vals) - 1} steps rise; at initialisation {min(layer_R[(m, 'init')]):.2g} to "
           f"{max(layer_R[(m, 'init')]):.2g}")
+near_one = {m: all(0.5 <= v <= 2 for v in layer_R[(m, "init")]) for m in cfg.models}
+print("At initialisation the paper's R_f ≈ 1 at every depth (read as 0.5 to 2, as in the table below) holds at every "
+      "probed layer for " + (", ".join(m for m, ok in near_one.items() if ok) or "none of the networks")
+      + (" and not for " + ", ".join(m for m, ok in near_one.items() if not ok) if not all(near_one.values()) else "")
+      + " (ranges above).")
 #
 # ### Paper's text vs authors' code
 
@@ -942,7 +947,7 @@ if many:
     print(f"One draw per probe: R_f = {mid:.3g} (median over {len(one)} draws), 5-95% range {lo:.3g} to {hi:.3g} "
           f"(a factor {spread:.2f}); all draws together: {mr['many']['R']:.3g}, "
           f"{mr['many']['R'] / mid - 1:+.1%} from the one-draw median. The draw this page's seed makes first (draw 0) "
-          f"gives {one[0]:.3g}, at the {first_pct:.1%} percentile of the {len(one)}: one draw can land that far from "
+          f"gives {one[0]:.3g}, above {first_pct:.1%} of the {len(one)} draws: one draw can land that far from "
           "the median.")
     if page_R is not None and cfg.width != 1.0:
         in_range = lo <= page_R <= hi
@@ -1179,7 +1184,7 @@ if many:
                             f"{pr['test_error']:.3f}), so the leading candidate is that the full-width network is "
                             "under-fitted by this protocol" if page_R is not None and cfg.width != 1.0 and pr["fitted"]
                             and not mr["fitted"] else "")
-                         + f". **Undecided**; *pending* {paper_cmd} (full width trained to interpolation).")
+                         + f". **Undecided**; *pending* {paper_cmd}, where full width trains to interpolation.")
 for m in sota:
     diagnosis[q_layer(m)] = (f"R_f by probed layer, trained: {', '.join(f'{v:.2g}' for v in layer_R[(m, 'trained')])} "
                              f"(one seed; probes at the outputs of whole stages). Not diagnosed yet; *pending* "

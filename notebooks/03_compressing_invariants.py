@@ -1048,8 +1048,8 @@ ax.set_yscale("log")
 log_ticks(ax, cfg.mnist_ps)
 ax.set_xlabel("training set size p")
 ax.set_ylabel("test error (parity)")
-ax.set_title(f"Fig. 8: MNIST parity, MnasNet-like CNN h = {cfg.mnist_h}, mean of {cfg.mnist_seeds} seed(s)",
-             fontsize=10)
+ax.set_title(f"Fig. 8: MNIST parity, MnasNet-like CNN h = {cfg.mnist_h}, "
+             + (f"mean of {cfg.mnist_seeds} seeds" if cfg.mnist_seeds > 1 else "one seed"), fontsize=10)
 ax.legend(fontsize=8)
 plt.show()
 

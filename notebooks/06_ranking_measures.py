@@ -132,7 +132,8 @@ show_table([{**granulated_tau(toy, toy_mu, toy_gap, ("a", "b", "c")), "tau": ken
 # not about the gap, so its two measures have no claim. Every measure sees the **training set only**, as Jiang et al.
 # require of a generalization measure: the test set is where the gap is measured. (In their own chapters,
 # $d_\text{repr}$ is computed on the training set's representations too, as Konz & Mazurowski do, while chapter 1's
-# FGSM penalty and the measures of chapters 2, 4 and 5 are computed on test images; the functions are the same.)
+# FGSM penalty and the measures of chapters 2 and 4 are computed on test images, and chapter 5's on its curves; the
+# functions are the same.)
 
 # %%
 show_table([{"measure": name, "chapter": ch_, "what": what, "orientation": f"{sign:+d}", "paper's claim": claim or None}
@@ -160,7 +161,7 @@ gaps = np.array([r["gap"] for r in converged])
 show_table([{"networks": len(rows), "met the stopping rule": len(converged),
              "epochs (median)": float(np.median([r["epochs"] for r in rows])),
              "gap min": gaps.min(), "gap median": float(np.median(gaps)), "gap max": gaps.max(),
-             "CPU time of the sweep (s)": round(wall)}])
+             "compute time summed over networks (s)": round(wall)}])
 AXES_HERE = varying_axes(converged)
 print(f"axes that vary: {AXES_HERE}; data: {records[0]['result']['data']}")
 
@@ -209,6 +210,15 @@ def overlapping(top, pool):
     return [r for r in pool if r is not top and r["Psi_lo"] <= top["Psi_hi"] and r["Psi_hi"] >= top["Psi_lo"]]
 
 
+def tied(top, pool) -> str:
+    """A clause naming the rows of ``pool`` whose Psi equals that of ``top`` (to 1e-12): with two networks per group,
+    every psi is a whole number of steps, so exact ties happen, and then only the order of the measures' list puts
+    ``top`` first."""
+    ties = [r for r in pool if r is not top and math.isclose(r["Psi"], top["Psi"], rel_tol=1e-12, abs_tol=1e-12)]
+    return (f", tied exactly with {names(ties)} (equal Psi; only the order of the list of measures puts "
+            f"{top['measure']} first)" if ties else "")
+
+
 def one_axis_pairs(axis):
     """The environments of ``axis`` before the noise filter: pairs of settings that differ in ``axis`` alone and
     have a seed in common."""
@@ -229,10 +239,11 @@ print(f"Environments: {sum(n for n, _ in env_axis.values())} pairs of settings d
       + ", ".join(f"{a} {k} of {n}" for a, (n, k) in env_axis.items()) + ").")
 best, worst = ranking[0], ranking[-1]
 print(f"Best by the point estimate of Psi: {best['measure']} (Psi = {best['Psi']:.3f} [{best['Psi_lo']:.3f}, "
-      f"{best['Psi_hi']:.3f}], tau = {best['tau']:.3f}); not separable from it (Psi intervals overlap): "
+      f"{best['Psi_hi']:.3f}], tau = {best['tau']:.3f}){tied(best, ranking)}; not separable from it (Psi intervals "
+      "overlap): "
       f"{names(overlapping(best, ranking))}.")
 print(f"Worst by the point estimate of Psi: {worst['measure']} (Psi = {worst['Psi']:.3f} [{worst['Psi_lo']:.3f}, "
-      f"{worst['Psi_hi']:.3f}]); not separable from it: {names(overlapping(worst, ranking))}.")
+      f"{worst['Psi_hi']:.3f}]){tied(worst, ranking)}; not separable from it: {names(overlapping(worst, ranking))}.")
 print(f"Psi interval above 0: {names([r for r in ranking if r['Psi_lo'] > 0])}. Psi interval below 0 (the measure "
       f"ranks the networks against its orientation): {names([r for r in ranking if r['Psi_hi'] < 0])}. Interval "
       f"holding 0: {names([r for r in ranking if r['Psi_lo'] <= 0 <= r['Psi_hi']])}.")
@@ -352,7 +363,8 @@ for ax, r in zip(axes, (best, worst)):
         ax.scatter([row[r["measure"]] for row in sub], [row["gap"] for row in sub], s=16, label=f"{main_axis} = {v:g}")
     ax.set_xlabel(oriented_label(r["measure"]))
     ax.set_ylabel("generalization gap (test - train error)")
-    ax.set_title(f"{r['measure']}: tau = {r['tau']:.2f}, Psi = {r['Psi']:.2f}", fontsize=10)
+    ax.set_title(f"{r['measure']}: tau = {r['tau']:.2f}, Psi = {r['Psi']:.2f}"
+                 + (" (tied, see above)" if tied(r, ranking) else ""), fontsize=10)
     ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
@@ -453,7 +465,8 @@ def tau_reading(r):
 
 
 print(f"- The best of the five papers' measures by the point estimate of Psi is {top_geo['measure']} (chapter "
-      f"{top_geo['chapter']}), Psi = {interval(top_geo, 'Psi')}, tau = {top_geo['tau']:.3f}; not separable from it "
+      f"{top_geo['chapter']}), Psi = {interval(top_geo, 'Psi')}, tau = {top_geo['tau']:.3f}{tied(top_geo, geo)}; "
+      "not separable from it "
       f"(Psi intervals overlap): {names(overlapping(top_geo, geo))}.")
 print(f"- Geometric measures with a larger Psi than the best anchor ({top_anchor['measure']}, Psi = "
       f"{interval(top_anchor, 'Psi')}): with non-overlapping intervals: {names(beats_clearly)}; by the point estimate "
@@ -464,10 +477,12 @@ print("- Measures of chapters 1-5 whose paper claims a link to generalization bu
                    f"{tau_reading(r)})" for r in neg) or "none")
       + f". Their papers make no claim about generalization for {', '.join(unclaimed) or 'none'}: their orientation is "
       "a reading, not a prediction.")
-print(f"- Anchors with Psi below 0 (interval): {neg_anchors or 'none'}; Jiang et al. also find products of spectral "
-      "norms negatively correlated with the gap on their zoo.")
+spectral = [m for m in neg_anchors if "spec" in m]
+print(f"- Anchors with Psi below 0 (interval): {', '.join(neg_anchors) or 'none'}"
+      + (f"; for {', '.join(spectral)} Jiang et al. find the same sign (products of spectral norms correlate negatively "
+         "with the gap on their zoo)" if spectral else "") + ".")
 print(f"- The hyperparameter that moves the gap most is {main_axis}; the measures with psi > 0.5 on it: "
-      f"{[r['measure'] for r in ranking if r[f'psi_{main_axis}'] > 0.5] or 'none'}.")
+      f"{names([r for r in ranking if r[f'psi_{main_axis}'] > 0.5])}.")
 print(f"- {len(rows) - len(converged)} of {len(rows)} networks missed the stopping rule and are left out.")
 
 
@@ -496,14 +511,15 @@ for a in weak:
              f"psi on this axis mostly measures noise ({len(cfg.seeds)} seed(s) per setting)."))
 
 # %% [markdown]
-# **What differs from the paper, and why.** Jiang et al. train VGG-like convolutional networks on CIFAR-10 and SVHN,
-# vary seven hyperparameters (depth, width, batch size, dropout, weight decay, learning rate, optimizer) with three
-# values each and report $\tau$, $\Psi$ and a conditional-independence test; here a CPU budget allows fewer values of
-# six hyperparameters and fewer seeds (printed below for this run and for the `paper` profile), MLPs on MNIST parity,
-# and no conditional-independence test. MLPs are the family on which all five chapters' measures are exact: chapter 5
+# **What differs from the paper, and why.** Jiang et al. train Network-in-Network convolutional networks on CIFAR-10
+# and SVHN, vary seven hyperparameters (depth, width, batch size, dropout, weight decay, learning rate, optimizer) with
+# three values each and report $\tau$, $\Psi$ and a conditional-independence test; here the grid varies six
+# hyperparameters, with the training-set size in place of dropout and the optimizer, with as many values and seeds as
+# the profile allows (printed below for this run and for the `paper` profile), MLPs on MNIST parity, and no
+# conditional-independence test. MLPs are the family on which all five chapters' measures are exact: chapter 5
 # counts linear regions of ReLU MLPs exactly, and chapter 3's NTK is computed for every parameter. The generalization
 # gap is the test error minus the training error. Each measure is computed on subsets of the training set (their
-# sizes are in the profile table), on MNIST images in $[0, 1]$.
+# sizes are in the profile line at the top of the page), on MNIST images in $[0, 1]$.
 
 # %%
 def grid_size(grid):

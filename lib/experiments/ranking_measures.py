@@ -14,11 +14,11 @@ Here (a CPU-sized version; chapter 6 says what differs from the paper):
   measure is defined exactly (chapter 5's linear regions need a ReLU MLP);
 - training: SGD with momentum 0.9 and cross-entropy until the running training cross-entropy reaches 0.01
   (Jiang et al.'s rule) or ``max_epochs``; nets that do not reach it are kept but flagged (``converged``);
-- measures, each by the same lib function its chapter uses: d_repr (ch. 1, MLE k=20 of the penultimate
+- measures, each by the same lib function its chapter uses: d_repr (ch. 1, TwoNN of the penultimate
   representation of the training set), the FGSM loss penalty at eps = 2/255 (ch. 1), R_f, D_f, G_f at delta = 1,
   c = 3 (ch. 2), the alignment of the NTK with the labels after training and its gain over initialisation (ch. 3),
   D and RMQM of noise walks of the penultimate representation (ch. 4), the density of linear regions along segments
-  between test images and the mean distance to the nearest boundary (ch. 5); and Jiang et al.'s baselines: path
+  between training images and the mean distance to the nearest boundary (ch. 5); and Jiang et al.'s baselines: path
   norm, spectral and Frobenius norm products, the inverse output margin and the magnitude-aware PAC-Bayes flatness.
 """
 

@@ -697,13 +697,20 @@ ext_ladder = extended_record(ch, {**base, "ps": cfg.extended["ps"], "seeds": cfg
                              run_ladder, run=extended, cost=EXT_COST)
 
 
-def ladder_summary(record: dict) -> tuple[list, list, list[dict], Estimate | None]:
-    """The runs of an extended ladder that reached t* (p, Lambda*), those that did not, the local slopes between
-    neighbouring p, and the slope fitted on every run."""
+def ladder_summary(record: dict, mine: dict, which: str) -> tuple[list, list[dict], Estimate | None]:
+    """The runs of an extended ladder that reached t* (p, Lambda*), the local slopes between neighbouring p, and
+    the slope fitted on every run; prints how many runs missed t*, and checks that the runs at a (p, seed) in
+    ``mine`` ({(p, seed): Lambda*} of the page's own runs) repeat them (``which``: the ladder, for the sentence)."""
     runs = record["result"]["runs"]
     ok = [(r["p"], r["lambda_star"]) for r in runs if r["reached_t_star"]]
-    return (ok, [r for r in runs if not r["reached_t_star"]], local_slopes(*zip(*ok)),
-            exponent_estimate(*zip(*ok)))
+    if len(ok) < len(runs):
+        print(f"note: {len(runs) - len(ok)} of {len(runs)} extended runs hit the step limit before t* and are left out")
+    shared = [(r, mine[r["p"], r["seed"]]) for r in runs if (r["p"], r["seed"]) in mine]
+    if shared:
+        check_statement(f"{which} at the (p, seed) both ran",
+                        all(np.isclose(r["lambda_star"], lam, rtol=1e-9) for r, lam in shared),
+                        f"{len(shared)} shared runs, Lambda* equal to 1e-9")
+    return ok, local_slopes(*zip(*ok)), exponent_estimate(*zip(*ok))
 
 
 def show_ladder(ok: list, local_ext: list[dict], claim: Claim, title: str) -> None:
@@ -738,19 +745,12 @@ def show_ladder(ok: list, local_ext: list[dict], claim: Claim, title: str) -> No
 
 
 if ext_ladder:
-    ext_ok, ext_short, ext_local, ext_slope = ladder_summary(ext_ladder)
-    if ext_short:
-        print(f"note: {len(ext_short)} of {len(ext_ladder['result']['runs'])} extended runs hit the step limit "
-              "before t* and are left out")
-    show_ladder(ext_ok, ext_local, LAMBDA_STAR_CLAIM,
-                f"Extended ladder: stripe d = {d0}, h = {cfg.width}, {cfg.extended['seeds']} seeds per p")
     mine = {(r["p"], r["seed"]): r["lambda_star"] for r, c in ladder_ok if c in ladder_configs}
     mine.update({(r["p"], r["seed"]): r["feature"]["lambda_star"] for r in records if r["d"] == d0})
-    shared = [(r, mine[r["p"], r["seed"]]) for r in ext_ladder["result"]["runs"] if (r["p"], r["seed"]) in mine]
-    if shared:
-        check_statement("the extended ladder repeats this page's runs at the (p, seed) both ran",
-                        all(np.isclose(r["lambda_star"], lam, rtol=1e-9) for r, lam in shared),
-                        f"{len(shared)} shared runs, Lambda* equal to 1e-9")
+    ext_ok, ext_local, ext_slope = ladder_summary(ext_ladder, mine, "the extended ladder repeats this page's runs")
+    show_ladder(ext_ok, ext_local, LAMBDA_STAR_CLAIM,
+                f"Extended ladder (paper Fig. 5 bottom): stripe d = {d0}, h = {cfg.width}, "
+                f"{cfg.extended['seeds']} seeds per p")
 
 # %% [markdown]
 # **Reading the extended ladder.** Left: if $\Lambda^* \sim \sqrt p$, the medians run parallel to the dotted
@@ -820,18 +820,12 @@ print(f"Extended cylinder ladder: p = {', '.join(str(q) for q in cfg.extended['c
 ext_cyl = extended_record(ch, {**cyl_base, "ps": cfg.extended["cylinder_ps"], "seeds": cfg.extended["cylinder_seeds"],
                                "seed": seed}, run_ladder, run=extended, cost=EXT_COST)
 if ext_cyl:
-    cyl_ok, cyl_short, cyl_local, cyl_ext_slope = ladder_summary(ext_cyl)
-    if cyl_short:
-        print(f"note: {len(cyl_short)} of {len(ext_cyl['result']['runs'])} extended runs hit the step limit "
-              "before t* and are left out")
+    cyl_ok, cyl_local, cyl_ext_slope = ladder_summary(
+        ext_cyl, {(r["p"], r["seed"]): r["feature"]["lambda_star"] for r in cyl_records},
+        "the extended cylinder ladder repeats this section's runs")
     show_ladder(cyl_ok, cyl_local, LAMBDA_STAR_CLAIM,
-                f"Extended ladder: cylinder d = 3, h = {cfg.width}, {cfg.extended['cylinder_seeds']} seeds per p")
-    cyl_mine = {(r["p"], r["seed"]): r["feature"]["lambda_star"] for r in cyl_records}
-    shared = [(r, cyl_mine[r["p"], r["seed"]]) for r in ext_cyl["result"]["runs"] if (r["p"], r["seed"]) in cyl_mine]
-    if shared:
-        check_statement("the extended cylinder ladder repeats this section's runs at the (p, seed) both ran",
-                        all(np.isclose(r["lambda_star"], lam, rtol=1e-9) for r, lam in shared),
-                        f"{len(shared)} shared runs, Lambda* equal to 1e-9")
+                f"Extended ladder (paper Fig. 7 top): cylinder d = 3, h = {cfg.width}, "
+                f"{cfg.extended['cylinder_seeds']} seeds per p")
     cyl_ps_ext = sorted({p for p, _ in cyl_ok})
     say(f"With {cfg.extended['cylinder_seeds']} seeds per $p$, the median of $\\Lambda^*$ on the cylinder goes "
         + ", ".join(f"{np.median([lam for p, lam in cyl_ok if p == q]):.3g}" for q in cyl_ps_ext)

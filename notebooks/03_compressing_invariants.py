@@ -40,7 +40,7 @@ seeds = None  # int > 0 | None: realisations per point (None: from the profile)
 loss = None  # "hinge" | "softhinge" | None: hinge (the paper) or softhinge (the released code default); None: from the profile
 until = None  # float in (0, 1] | None: fitted fraction at which every flow stops (1.0: all points, the paper); None: from the profile
 workers = 2  # int in [0, inf): processes for the sweeps (0: serial)
-extended = False  # bool: True also runs the extended ladders of Sections 4 and 5 (Lambda* with 20 and 49 seeds per p; ~45 min on 2 CPU cores at `book`) into book/results/
+extended = False  # bool: True also runs the extended ladders of Sections 3-5 (the lazy kernel at larger p and width; Lambda* with 20 and 49 seeds per p; ~90 min on 2 CPU cores at `book`) into book/results/
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -54,14 +54,14 @@ from matplotlib.ticker import MaxNLocator
 from scipy.stats import spearmanr
 
 from lib.data.invariant import X_MAX, X_MIN, invariant_data
-from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent,
-                                                    lazy_exponent, local_slopes, ratio_estimate, run_amplification,
-                                                    run_ladder, run_learning, run_parity, stripe_fixed_points)
+from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent, lazy_exponent,
+                                                    local_slopes, ratio_estimate, run_amplification, run_ladder,
+                                                    run_lazy_ladder, run_learning, run_parity, stripe_fixed_points)
 from lib.measures.amplification import amplification, neuron_vectors
 from lib.measures.ntk import ntk_gram, pca_summary
 from lib.nets.one_hidden_layer import OneHiddenLayer
 from lib.pipeline.chapter import setup_chapter
-from lib.pipeline.extended import save_table, show_extended_table
+from lib.pipeline.extended import extended_record, save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR, kernel_information, log_ticks, loglog_panel, top_eigenvectors
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import (CRITERION, INCONCLUSIVE, REPRODUCED, Claim, Estimate, check_statement,
@@ -75,7 +75,8 @@ ch = setup_chapter("ch03", profile, {
               "mnist_ps": (32, 64), "mnist_h": 2, "mnist_seeds": 1, "mnist_test": 500, "mnist_dtype": "float32",
               "mnist_dgrad": 1e-2, "mnist_tau": 0.0, "mnist_steps": 300,
               "ladder_ps": (256, 512), "ladder_seeds": 1,
-              "extended": {"ps": (256, 512), "seeds": 2, "cylinder_ps": (32, 64), "cylinder_seeds": 2}},
+              "extended": {"ps": (256, 512), "seeds": 2, "cylinder_ps": (32, 64), "cylinder_seeds": 2,
+                           "lazy": ({"h": 100, "ps": (128, 256)}, {"h": 400, "ps": (64, 128)}), "lazy_seeds": 2}},
     "book": {"dims": (5,), "ps": (64, 128, 256, 512, 1024), "seeds": 3, "width": 250, "n_test": 10000,
              "cylinder_ps": (64, 128, 256, 512, 1024), "alphas": (1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2, 1e4),
              "alpha_p": 256, "pca_p": 1024, "traj_p": 1000, "variant_p": 128, "max_steps": 30000,
@@ -84,7 +85,9 @@ ch = setup_chapter("ch03", profile, {
              "mnist_dtype": "float32", "mnist_dgrad": 1e-2, "mnist_tau": 0.0, "mnist_steps": 30000,
              "ladder_ps": (2048, 4096), "ladder_seeds": 3,
              "extended": {"ps": (1024, 2048, 4096, 8192, 16384), "seeds": 20,
-                          "cylinder_ps": (128, 256, 512, 1024, 2048, 4096), "cylinder_seeds": 49}},
+                          "cylinder_ps": (128, 256, 512, 1024, 2048, 4096), "cylinder_seeds": 49,
+                          "lazy": ({"h": 250, "ps": (1024, 2048, 4096)},
+                                   {"h": 10000, "ps": (512, 1024, 2048, 4096, 8192)}), "lazy_seeds": 6}},
     "paper": {"dims": (5, 10), "ps": (128, 256, 411, 1024, 2048, 4640, 10000), "seeds": 20, "width": 10000,
               "n_test": 20000, "cylinder_ps": (128, 256, 512, 1024, 2048, 4096, 8192),
               "alphas": (1e-16, 1e-12, 1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2, 1e4, 1e6, 1e8), "alpha_p": 1000,
@@ -93,7 +96,8 @@ ch = setup_chapter("ch03", profile, {
               "mnist_test": 10000, "mnist_dtype": "float64", "mnist_dgrad": 1e-3, "mnist_tau": 10.0,
               "mnist_steps": 1_000_000, "ladder_ps": (20000,), "ladder_seeds": 20,
               "extended": {"ps": (10000, 20000, 40000), "seeds": 20,
-                           "cylinder_ps": (128, 256, 512, 1024, 2048, 4096, 8192), "cylinder_seeds": 49}},
+                           "cylinder_ps": (128, 256, 512, 1024, 2048, 4096, 8192), "cylinder_seeds": 49,
+                           "lazy": ({"h": 10000, "ps": (10000, 20000)},), "lazy_seeds": 20}},
 }, shrink=shrink, sizes=("dims", "ps", "seeds", "width", "n_test", "cylinder_ps", "alphas", "alpha_p", "pca_p",
                          "traj_p", "variant_p", "max_steps", "mnist_ps", "mnist_h", "mnist_seeds", "mnist_test",
                          "mnist_steps", "ladder_ps", "ladder_seeds", "extended"),
@@ -478,6 +482,27 @@ check_statement("compressing the data by Lambda* closes most of the gap between 
                 bool(gap_closed) and min(np.median(gap_closed), np.median(gap_closed_log)) > 0.5,
                 f"median fraction closed {np.median(gap_closed) if gap_closed else float('nan'):.2f} linear, "
                 f"{np.median(gap_closed_log) if gap_closed_log else float('nan'):.2f} logarithmic")
+
+# %% [markdown]
+# ### The lazy kernel at larger $p$ and at the paper's width (extended CPU run)
+#
+# The frozen initial NTK costs two Gram matrices and a kernel flow, not a network's training, so it climbs further
+# than the four learners above: the extended run takes it to larger $p$ at this page's width, and at the paper's
+# width $h = 10^4$, with the page's flow ($d$, loss, stopping rule, step floor) unchanged. Its first seeds are this
+# page's seeds, so where $h$ and $p$ meet this page's runs it repeats them (checked below). A kernel of $h$ neurons
+# has rank at most $h(d+2)$ (the three gradient terms of Eq. (1)), so at $h = 250$, $d = 5$ it cannot interpolate
+# more than 1,750 generic points, while the theory's exponent is that of the infinitely wide kernel.
+
+# %% tags=["hide-input"]
+EXT_COST = "about 90 min for the chapter's four extended ladders on 2 CPU cores, minutes on a GPU"
+lazy_base = dict(model="stripe", d=d0, n_test=cfg.n_test, device=DEVICE, **FLOW)
+lazy_ladders = {}
+for rung in cfg.extended["lazy"]:
+    print(f"Extended lazy-kernel ladder: h = {rung['h']}, p = {', '.join(str(q) for q in rung['ps'])}, "
+          f"{cfg.extended['lazy_seeds']} seeds per p")
+    lazy_ladders[rung["h"]] = extended_record(ch, {**lazy_base, "h": rung["h"], "ps": rung["ps"],
+                                                   "seeds": cfg.extended["lazy_seeds"], "seed": seed},
+                                              run_lazy_ladder, run=extended, cost=EXT_COST)
 check_statement("the NTK frozen after training beats the NTK at initialisation",
                 (init_over_final.low if not init_over_final.single else init_over_final.value) > 1,
                 f"initial / final error ratio {init_over_final.text('.2f')}");
@@ -688,9 +713,6 @@ for name, est in zip(("the scale alpha", "the integrator's step floor", "the wid
 # counterpart, with the 49 realisations of Fig. 7, is in Section 5.
 
 # %% tags=["hide-input"]
-from lib.pipeline.extended import extended_record
-
-EXT_COST = "about 45 min for both extended ladders on 2 CPU cores, minutes on a GPU"
 print(f"Extended ladder: p = {', '.join(str(q) for q in cfg.extended['ps'])}, {cfg.extended['seeds']} seeds per p, "
       f"h = {cfg.width}, alpha = {ALPHA:g}")
 ext_ladder = extended_record(ch, {**base, "ps": cfg.extended["ps"], "seeds": cfg.extended["seeds"], "seed": seed},

@@ -29,7 +29,8 @@ and seed it draws three disjoint sets of MNIST digits (training, kernel training
   information of the top eigenvectors with the label, the first two eigenvectors) for Figs. 9-10.
 
 ``run_amplification`` is the cheap unit of the Lambda* scale ladder: the feature flow alone, stopped at t*;
-``run_ladder`` runs it for many sizes and seeds (the extended runs of Sections 4-5).
+``run_ladder`` runs it for many sizes and seeds (the extended runs of Sections 4-5). ``run_lazy`` is the frozen initial
+NTK alone, and ``run_lazy_ladder`` its learning curve at larger p and width (the extended run of Section 3).
 
 The chapter's statistics (:mod:`lib.pipeline.verdicts` estimates): :func:`exponent_estimate` fits a power law on every
 run (not on medians) with its 95% interval; :func:`ratio_estimate` is the geometric mean of per-run ratios with a
@@ -122,7 +123,23 @@ def run_amplification(params: dict) -> dict:
             "forced": feature.forced, "history": _thin(feature.history, ("t", "Lambda", "fitted"))}
 
 
-LADDER_KEPT = ("p", "seed", "lambda_star", "t_star", "reached_t_star", "steps", "forced")
+def run_lazy(params: dict) -> dict:
+    """The frozen initial NTK alone: ``run_learning``'s "lazy" learner (the same draws, so the same test error for
+    the same parameters) without the three other learners. ``params``: model, d, p, h, seed, n_test and the flow's
+    loss, min_step, max_steps and until; optional ``device``. Its cost is that of the two Gram matrices (p x p and
+    n_test x p, O(p (p + n_test) h) operations) and of the kernel flow, so it reaches a larger p and the paper's
+    width h = 10^4 where the feature flow cannot.
+
+    Returns ``{"model", "d", "p", "h", "seed", "test_error", "steps", "forced", "converged", "fitted"}``: the test
+    error is the fraction of the ``n_test`` test points misclassified (Fig. 2's epsilon_t), ``fitted`` the fraction of
+    training points fitted when the flow stopped."""
+    ((x, y), _, (x_test, y_test)), _, init, _ = draw_problem(params, (params["p"], params["p"], params["n_test"]))
+    err, flow = kernel_test_error(init, x, y, x_test, y_test, **flow_options(params))
+    return {**{k: params[k] for k in ("model", "d", "p", "h", "seed")}, "test_error": err, **flow}
+
+
+AMPLIFICATION_KEPT = ("p", "seed", "lambda_star", "t_star", "reached_t_star", "steps", "forced")
+LAZY_KEPT = ("p", "seed", "test_error", "steps", "forced", "fitted")
 
 
 def _positive_ints(name: str, values) -> tuple[int, ...]:
@@ -131,6 +148,25 @@ def _positive_ints(name: str, values) -> tuple[int, ...]:
     if not ok or len(set(values)) != len(values):
         raise ValueError(f"{name} must be a non-empty list of distinct integers >= 2, got {values!r}")
     return tuple(sorted(values))
+
+
+def _ladder(params: dict, unit, kept: tuple[str, ...], what: str) -> dict:
+    """``unit`` at every size in ``params["ps"]`` with ``params["seeds"]`` seeds per size, sequentially (each run
+    uses every CPU thread), with a tqdm bar; the ``kept`` entries of each result and its wall time in seconds."""
+    ps = _positive_ints("ps", params.get("ps"))
+    seeds = params.get("seeds")
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    base = {k: v for k, v in params.items() if k not in ("ps", "seeds")}
+    runs = []
+    with tqdm(total=len(ps) * seeds, desc=f"{what} ladder ({params['model']}, h = {params['h']})", leave=False) as bar:
+        for p in ps:
+            for r in range(seeds):
+                start = time.perf_counter()
+                result = unit({**base, "p": p, "seed": params["seed"] + r})
+                runs.append({**{k: result[k] for k in kept}, "seconds": round(time.perf_counter() - start, 3)})
+                bar.update()
+    return {"runs": runs, "device": describe_device(pick_device(params.get("device", "cpu")))}
 
 
 def run_ladder(params: dict) -> dict:
@@ -148,20 +184,20 @@ def run_ladder(params: dict) -> dict:
     ...], "device": the device in words}``: Lambda* dimensionless (Eq. 9), t* in the flow's time units, seconds the
     run's wall time. Raises ValueError naming the argument for ``ps`` not a non-empty list of distinct integers >= 2
     or ``seeds`` not an integer >= 1."""
-    ps = _positive_ints("ps", params.get("ps"))
-    seeds = params.get("seeds")
-    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
-        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
-    base = {k: v for k, v in params.items() if k not in ("ps", "seeds")}
-    runs = []
-    with tqdm(total=len(ps) * seeds, desc=f"Lambda* ladder ({params['model']})", leave=False) as bar:
-        for p in ps:
-            for r in range(seeds):
-                start = time.perf_counter()
-                result = run_amplification({**base, "p": p, "seed": params["seed"] + r})
-                runs.append({**{k: result[k] for k in LADDER_KEPT}, "seconds": round(time.perf_counter() - start, 3)})
-                bar.update()
-    return {"runs": runs, "device": describe_device(pick_device(params.get("device", "cpu")))}
+    return _ladder(params, run_amplification, AMPLIFICATION_KEPT, "Lambda*")
+
+
+def run_lazy_ladder(params: dict) -> dict:
+    """The test error of the frozen initial NTK (:func:`run_lazy`) for every size in ``params["ps"]`` and
+    ``params["seeds"]`` seeds per size: the extended learning curve of the lazy regime (Fig. 2's red curve, whose
+    exponent the theory puts at beta_lazy = d / (3d - 2), Sec. 3.1), at larger p and wider networks than the
+    chapter's own runs.
+
+    ``params``: everything :func:`run_lazy` takes except ``p`` and ``seed``, plus ``ps``, ``seeds`` and ``seed`` as
+    in :func:`run_ladder` (size p runs seeds seed, ..., seed + seeds - 1, so a run equals the chapter's
+    ``run_learning`` lazy learner with the same parameters). Returns ``{"runs": [{"p", "seed", "test_error", "steps",
+    "forced", "fitted", "seconds"}, ...], "device"}``; raises ValueError as :func:`run_ladder` does."""
+    return _ladder(params, run_lazy, LAZY_KEPT, "lazy-kernel")
 
 
 def exponent_estimate(ps, values, sign: float = 1.0) -> Estimate | None:

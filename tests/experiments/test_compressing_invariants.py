@@ -1,6 +1,7 @@
 """Chapter 3's experiment helpers: predicted exponents, power-law fits and their estimates (pooled runs, local
 slopes, ratios, direction-only verdicts), the stripe's fixed points (Eq. 6) checked by Monte Carlo, one small
-feature-vs-lazy run with the cheap Lambda* run that must agree with it, and the stripe's relative stability
+feature-vs-lazy run with the cheap Lambda* and lazy-kernel runs that must agree with it, the ladders of both, and
+the stripe's relative stability
 (Petrini et al. 2021, Eq. 6)."""
 
 import numpy as np
@@ -10,8 +11,8 @@ from scipy import stats
 
 from lib.data.invariant import X_MAX, X_MIN
 from lib.experiments.compressing_invariants import (exponent_estimate, feature_exponent, lazy_exponent, local_slopes,
-                                                    ratio_estimate, run_amplification, run_ladder, run_learning,
-                                                    stripe_fixed_points)
+                                                    ratio_estimate, run_amplification, run_ladder, run_lazy,
+                                                    run_lazy_ladder, run_learning, stripe_fixed_points)
 from lib.experiments.relative_stability import run_stripe_stability
 from lib.measures.relative_stability import invariant_stability
 
@@ -137,13 +138,36 @@ def test_ladder_runs_are_the_single_runs_with_the_same_parameters():
         assert run["lambda_star"] > 1  # the flow amplifies the informative direction (Lambda = 1 at initialisation)
 
 
+LAZY_BASE = dict(model="stripe", d=3, h=60, n_test=400, loss="softhinge", min_step=1e-2, max_steps=5000, until=0.95)
+
+
+def test_lazy_run_is_the_lazy_learner_of_the_full_run():
+    full = run_learning({**LAZY_BASE, "p": 48, "seed": 3, "alpha": 1e-6})
+    alone = run_lazy({**LAZY_BASE, "p": 48, "seed": 3})
+    assert alone["test_error"] == full["lazy"]["test_error"] and alone["steps"] == full["lazy"]["steps"]
+    assert alone["fitted"] >= 0.95 and (alone["p"], alone["h"], alone["seed"]) == (48, 60, 3)
+    assert 0 < alone["test_error"] < 0.5  # learns something, not everything, from 48 points in d = 3
+
+
+def test_lazy_ladder_runs_are_the_single_runs_and_its_error_falls_with_p():
+    out = run_lazy_ladder({**LAZY_BASE, "ps": (256, 32), "seeds": 3, "seed": 0})
+    assert [(r["p"], r["seed"]) for r in out["runs"]] == [(32, 0), (32, 1), (32, 2), (256, 0), (256, 1), (256, 2)]
+    for run in out["runs"]:
+        alone = run_lazy({**LAZY_BASE, "p": run["p"], "seed": run["seed"]})
+        assert run["test_error"] == alone["test_error"] and run["fitted"] == alone["fitted"] and run["seconds"] > 0
+    errors = {p: np.median([r["test_error"] for r in out["runs"] if r["p"] == p]) for p in (32, 256)}
+    assert errors[256] < 0.75 * errors[32]  # eight times the data: a learning curve, not noise
+
+
+@pytest.mark.parametrize("ladder, base", [(run_ladder, LADDER_BASE), (run_lazy_ladder, LAZY_BASE)])
 @pytest.mark.parametrize("ps", [(), [], (32, 32), (1, 32), (32.0, 64), ("32",), (True, 64), 32, None])
-def test_ladder_refuses_bad_sizes(ps):
+def test_ladder_refuses_bad_sizes(ps, ladder, base):
     with pytest.raises(ValueError, match="ps must be"):
-        run_ladder({**LADDER_BASE, "ps": ps, "seeds": 1, "seed": 0})
+        ladder({**base, "ps": ps, "seeds": 1, "seed": 0})
 
 
+@pytest.mark.parametrize("ladder, base", [(run_ladder, LADDER_BASE), (run_lazy_ladder, LAZY_BASE)])
 @pytest.mark.parametrize("seeds", [0, -1, 1.5, True, "3", None])
-def test_ladder_refuses_bad_seed_counts(seeds):
+def test_ladder_refuses_bad_seed_counts(seeds, ladder, base):
     with pytest.raises(ValueError, match="seeds must be"):
-        run_ladder({**LADDER_BASE, "ps": (32,), "seeds": seeds, "seed": 0})
+        ladder({**base, "ps": (32,), "seeds": seeds, "seed": 0})

@@ -52,6 +52,19 @@ def test_ntk_closed_form_equals_torch_func_and_brute_force():
     torch.testing.assert_close(ntk_gram(model, x, x2, neuron_chunk=7), ntk_gram(model, x, x2), rtol=1e-12, atol=1e-14)
 
 
+
+@pytest.mark.parametrize("d, h", [(5, 10), (3, 20), (8, 6)])
+def test_ntk_gram_has_rank_at_most_h_times_d_plus_one(d, h):
+    # chapter 3's rank bound: the (omega, b) features sigma'(z) beta [x / sqrt(d), 1] span h(d + 1) dimensions and
+    # the beta feature sigma(z) = z sigma'(z) lies in their span, so h(d + 2) points leave the Gram matrix singular
+    # (its rank near h(d + 1): neurons active on few points add fewer); half as many points: full rank
+    g = torch.Generator().manual_seed(4)
+    model = OneHiddenLayer(d, h, generator=g)
+    x = torch.randn(3 * h * (d + 2), d, generator=g, dtype=torch.float64)
+    assert h * d < int(torch.linalg.matrix_rank(ntk_gram(model, x))) <= h * (d + 1)
+    few = x[: h * (d + 1) // 2]
+    assert int(torch.linalg.matrix_rank(ntk_gram(model, few))) == len(few)
+
 def test_neuron_vectors_lie_on_their_hyperplanes_and_lambda_starts_at_one():
     g = torch.Generator().manual_seed(2)
     model = OneHiddenLayer(5, 20000, generator=g)

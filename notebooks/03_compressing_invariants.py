@@ -495,7 +495,7 @@ check_statement("the NTK frozen after training beats the NTK at initialisation",
 # loss, stopping rule, step floor) unchanged. Its first seeds are this
 # page's seeds, so where $h$ and $p$ meet this page's runs it repeats them (checked below). A kernel of $h$ neurons
 # has rank at most $h(d+1)$: its features are the gradients, $\sigma'(z_n)\,\beta_n [x/\sqrt d, 1]$ for
-# $(\omega_n, b_n)$, which span $h(d+1)$ dimensions, and $\sigma(z_n) = z_n \sigma'(z_n)$ for $\beta_n$, which lies in
+# $(\omega_n, b_n)$, which span at most $h(d+1)$ dimensions, and $\sigma(z_n) = z_n \sigma'(z_n)$ for $\beta_n$, which lies in
 # their span. Past that many training points it is a linear model that can no longer interpolate generic labels,
 # while the theory's exponent is that of the infinitely wide kernel (the bounds are printed below).
 
@@ -524,6 +524,7 @@ def lazy_summary(h: int, record: dict) -> dict:
     ps_h, err_h = [r["p"] for r in runs], [r["test_error"] for r in runs]
     return {"p": ps_h, "error": err_h, "local": local_slopes(ps_h, err_h, sign=-1),
             "fit": exponent_estimate(ps_h, err_h, sign=-1),
+            "median": {q: float(np.median([e for p, e in zip(ps_h, err_h) if p == q])) for q in sorted(set(ps_h))},
             "seconds": {q: float(np.median([r["seconds"] for r in runs if r["p"] == q])) for q in sorted(set(ps_h))}}
 
 
@@ -538,8 +539,7 @@ if lazy_ext:
     a1.plot(page_ps, page_lazy, "s--", color="0.45", label=f"this page (h = {cfg.width}, {cfg.seeds} seed(s)), median")
     for i, (h, s) in enumerate(sorted(lazy_ext.items())):
         color = LAZY_RED if i == len(lazy_ext) - 1 else "#f4a09c"
-        sizes = sorted(set(s["p"]))
-        med = [float(np.median([e for q, e in zip(s["p"], s["error"]) if q == p])) for p in sizes]
+        sizes, med = list(s["median"]), list(s["median"].values())
         a1.plot(s["p"], s["error"], ".", color=color, alpha=0.4)
         a1.plot(sizes, med, "o-", color=color, label=f"extended, h = {h}: median (dots: runs)")
         rows_ok = [r for r in s["local"] if r["estimate"] and not r["estimate"].single]
@@ -547,18 +547,16 @@ if lazy_ext:
         est = [r["estimate"] for r in rows_ok]
         a2.errorbar(mids, [e.value for e in est], yerr=[[e.value - e.low for e in est], [e.high - e.value for e in est]],
                     fmt="o", color=color, capsize=4, label=f"h = {h}")
-    top = lazy_ext[max(lazy_ext)]
-    sizes = sorted(set(top["p"]))
-    first = float(np.median([e for q, e in zip(top["p"], top["error"]) if q == sizes[0]]))
-    a1.plot(sizes, first * (np.asarray(sizes) / sizes[0]) ** -lazy_exponent(d0), ":", color=PAPER_COLOR,
-            label=f"theory: p^-{lazy_exponent(d0):.3f}, from the first median")
+    sizes, guide_start = list(lazy_ext[max(lazy_ext)]["median"]), next(iter(lazy_ext[max(lazy_ext)]["median"].values()))
+    a1.plot(sizes, guide_start * (np.asarray(sizes) / sizes[0]) ** -lazy_exponent(d0), ":", color=PAPER_COLOR,
+            label=f"theory: p^-{lazy_exponent(d0):.3f}, from the first median at h = {max(lazy_ext)}")
     every_p = sorted(set(page_ps).union(*(s["p"] for s in lazy_ext.values())))
     loglog_panel(a1, every_p, "training set size p", "test error of the frozen initial NTK",
                  f"Lazy learning curve (Fig. 2, red), stripe d = {d0}", legend_size=8)
     a2.axhline(lazy_exponent(d0), color=PAPER_COLOR, ls="--", label=f"theory: {lazy_exponent(d0):.3f}")
     a2.axhline(0, color="0.5", lw=0.8)
     a2.set_xscale("log")
-    log_ticks(a2, every_p)
+    log_ticks(a2, sorted(set().union(*(s["p"] for s in lazy_ext.values()))))
     a2.set_xlabel("p (points: geometric mid-point of the pair)")
     a2.set_ylabel("local exponent beta (95% interval)")
     a2.set_title("Local exponent between neighbouring p")
@@ -588,8 +586,7 @@ if lazy_ext:
 # %% tags=["hide-input"]
 if lazy_ext:
     say(" ".join(f"At $h = {h}$ ({cfg.extended['lazy_seeds']} seeds per $p$) the median test error goes "
-                 + ", ".join(f"{np.median([e for q, e in zip(s['p'], s['error']) if q == p]):.4f}"
-                             for p in sorted(set(s["p"])))
+                 + ", ".join(f"{m:.4f}" for m in s["median"].values())
                  + f" from $p = {min(s['p'])}$ to $p = {max(s['p'])}$; its local exponent goes "
                  + " → ".join(r["estimate"].text(".2f") for r in s["local"] if r["estimate"])
                  + f", and fitted on every run it is {s['fit'].text('.2f') if s['fit'] else '—'}."
@@ -599,16 +596,25 @@ if lazy_ext:
     past = [r for r in lazy_ext[narrow_h]["local"] if r["p from"] >= bound and r["estimate"]]
     if past:
         holds_zero = [r for r in past if (r["estimate"].value if r["estimate"].single else r["estimate"].low) <= 0]
+        narrow, wide = lazy_ext[narrow_h], lazy_ext[max(lazy_ext)]
+        narrow_fit = narrow["fit"]
+        side = ("" if narrow_fit is None or narrow_fit.single else "above " if narrow_fit.low > lazy_exponent(d0)
+                else "below " if narrow_fit.high < lazy_exponent(d0) else "holding ")
         say(f"Past its rank bound ({bound:,} at $h = {narrow_h}$) the narrow kernel's local exponent is "
             + ", ".join(f"{r['estimate'].text('.2f')} ({r['p from']} → {r['p to']})" for r in past)
             + (f": at {len(holds_zero)} of {len(past)} pairs it is at or below 0 or its interval holds 0, so a "
-               "flattening curve is not excluded." if holds_zero else
-               ": every interval excludes 0, so its learning curve has not flattened within the ladder."))
+               "flattening curve is not excluded" if holds_zero else
+               f": {'its one interval' if len(past) == 1 else 'every interval'} past the bound excludes 0, so its "
+               "learning curve has not flattened within the ladder")
+            + f"; fitted on every run of its ladder its exponent is "
+              f"{narrow_fit.text('.2f') if narrow_fit else '—'} ({side}the theory's {lazy_exponent(d0):.3f}: "
+              f"*{verdict(LAZY_CLAIM, narrow_fit)}*), and its median error is "
+            + ", ".join(f"{narrow['median'][q] / wide['median'][q]:.2f}" for q in sorted(set(narrow['median'])
+                                                                                       & set(wide['median'])))
+            + f" times that of $h = {max(lazy_ext)}$ at the sizes both ran.")
     common = sorted(set.intersection(*(set(s["p"]) for s in lazy_ext.values()))) if len(lazy_ext) > 1 else []
     if common:
-        wide, narrow = lazy_ext[max(lazy_ext)], lazy_ext[min(lazy_ext)]
-        better = [np.median([e for q, e in zip(wide["p"], wide["error"]) if q == p])
-                  < np.median([e for q, e in zip(narrow["p"], narrow["error"]) if q == p]) for p in common]
+        better = [lazy_ext[max(lazy_ext)]["median"][q] < lazy_ext[min(lazy_ext)]["median"][q] for q in common]
         check_statement(f"the kernel of h = {max(lazy_ext)} learns better than that of h = {min(lazy_ext)} at every p "
                         "both ran (medians)", all(better), f"better at {sum(better)} of {len(common)} values of p")
 else:
@@ -835,6 +841,10 @@ def ladder_summary(record: dict, mine: dict, which: str) -> tuple[list, list[dic
     ok = [(r["p"], r["lambda_star"]) for r in runs if r["reached_t_star"]]
     if len(ok) < len(runs):
         print(f"note: {len(runs) - len(ok)} of {len(runs)} extended runs hit the step limit before t* and are left out")
+    below = [p for p, lam in ok if lam < 1]
+    if below:
+        print(f"note: {len(below)} of {len(ok)} runs have Lambda* < 1 (their invariant directions not yet compressed at "
+              "t*), at p = " + ", ".join(f"{q} ({below.count(q)})" for q in sorted(set(below))))
     shared = [(r, mine[r["p"], r["seed"]]) for r in runs if (r["p"], r["seed"]) in mine]
     if shared:
         check_statement(f"{which} at the (p, seed) both ran",
@@ -862,6 +872,7 @@ def show_ladder(ok: list, local_ext: list[dict], claim: Claim, title: str) -> No
     a2.axhline(0.5, color=PAPER_COLOR, ls="--", label="paper: 1/2")
     a2.axhline(0, color="0.5", lw=0.8)
     a2.set_xscale("log")
+    log_ticks(a2, ps_ext)
     a2.set_xlabel("p (geometric mid-point of the pair)")
     a2.set_ylabel("local slope of log Lambda* vs log p")
     a2.set_title("Local slope between neighbouring p")
@@ -1383,6 +1394,9 @@ rows += [
                   null=0, note=f"p = {big['p']}"),
     projection_row("MNIST", mnist_pcs["NTK after training"], "Fig. 9d", big["p"])]
 if ext_ladder:
+    rows.append(comparison_row("Lambda* vs p, stripe (slope), extended", LAMBDA_STAR_CLAIM, ext_slope,
+                               note=f"extended run, {cfg.extended['seeds']} seeds per p, p = "
+                                    f"{min(p for p, _ in ext_ok)}..{max(p for p, _ in ext_ok)}, every run"))
     rows.append(comparison_row("Lambda* vs p, stripe: local slope at the top of the extended ladder", LAMBDA_STAR_CLAIM,
                                ext_local[-1]["estimate"],
                                note=f"extended run, {cfg.extended['seeds']} seeds per p, p = "
@@ -1467,16 +1481,25 @@ if lazy_ext:
     top_est = wide_top["estimate"]
     top_above_zero = top_est is not None and (top_est.value if top_est.single else top_est.low) > 0
     local_text = " → ".join(f"{r['estimate'].value:.2f}" for r in wide["local"] if r["estimate"])
-    if top_verdict.startswith(REPRODUCED) and top_above_zero:
-        lazy_diagnosis = (evidence + f"At {wide_name} the local exponent goes {local_text} along the ladder and at its "
-                          "top meets the theory with an interval that excludes 0 (no decay): **(a)**, it closes with "
-                          "scale; this page's exponent, and the fit over the whole ladder"
-                          + ("" if fit_verdict.startswith(REPRODUCED) else " (which misses the theory)")
-                          + ", are weighted by the smaller $p$, where the local exponents are larger.")
+    fell = (first is not None and not first.single and top_est is not None and not top_est.single
+            and top_est.high < first.low)
+    fits = "; ".join(f"$h = {h}$: {lz['fit'].text('.2f')}, *{verdict(LAZY_CLAIM, lz['fit'])}*"
+                     for h, lz in sorted(lazy_ext.items()) if lz["fit"])
+    trend = (f"At {wide_name} the local exponent goes {local_text} along the ladder"
+             + (f", and the top pair's interval lies below that of this page's first pair ({first.text('.2f')}, "
+                f"$p$ = {cfg.ps[0]} → {cfg.ps[1]}): the fall is established" if fell else "") + ". ")
+    if top_verdict.startswith(REPRODUCED) and top_above_zero and fit_verdict.startswith(REPRODUCED):
+        lazy_diagnosis = (evidence + trend + "At the top of the ladder and over all of it the exponent meets the "
+                          "theory, with intervals that exclude 0: **(a)**, it closes with scale.")
+    elif top_verdict.startswith(REPRODUCED) and top_above_zero:
+        lazy_diagnosis = (evidence + trend + "The top pair meets the theory with an interval that excludes 0, but the "
+                          f"fits over whole ladders do not ({fits}): over a whole ladder the learning curve is not yet "
+                          "a single power law. **Tentatively (a)**: the exponent moves to "
+                          "the theory at the largest $p$ we reach, not yet settled.")
     elif top_verdict.startswith(REPRODUCED) or fit_verdict.startswith(REPRODUCED):
-        lazy_diagnosis = (evidence + f"At {wide_name} the local exponent goes {local_text} along the ladder; "
-                          + ("its top holds the theory but also 0" if top_verdict.startswith(REPRODUCED) else
-                             "the fit meets the theory but the top pair does not")
+        lazy_diagnosis = (evidence + trend
+                          + ("The top pair holds the theory but also 0" if top_verdict.startswith(REPRODUCED) else
+                             "The fit meets the theory but the top pair does not")
                           + ": **tentatively (a)**, not settled at the sizes we reach.")
     else:
         lazy_diagnosis = (evidence + f"**Undecided**: even at {wide_name} the exponent misses the theory at the "
@@ -1521,10 +1544,16 @@ def extended_diagnosis(est: Estimate, what: str, seeds_per_p: int, paper_seeds: 
 
 moved = [name for name, est in zip(CHECKS, checks) if est is not None and not unchanged(est)]
 wide = last is None or last.single or last.low <= lam_star_slope.value <= last.high
-if ext_ladder and ext_local[-1]["estimate"] is not None:
-    lam_diagnosis = (extended_diagnosis(ext_local[-1]["estimate"], f"the local slope at the top pair ($p$ = "
-                                        f"{ext_local[-1]['p from']} → {ext_local[-1]['p to']})",
-                                        cfg.extended["seeds"], 20, ext_local[-1]["p to"])
+if ext_ladder and ext_slope is not None:
+    ext_sizes = sorted({p for p, _ in ext_ok})
+    top_ext = ext_local[-1]["estimate"]
+    lam_diagnosis = (extended_diagnosis(ext_slope, f"the slope fitted on every run of the extended ladder ($p$ = "
+                                        f"{ext_sizes[0]} to {ext_sizes[-1]})", cfg.extended["seeds"], 20,
+                                        ext_sizes[-1])
+                     + " Its local slopes go " + " → ".join(f"{r['estimate'].value:.2f}" for r in ext_local
+                                                           if r["estimate"])
+                     + (f"; the top pair's ({ext_local[-1]['p from']} → {ext_local[-1]['p to']}), "
+                        f"{top_ext.text('.2f')}, is *{verdict(LAMBDA_STAR_CLAIM, top_ext)}*." if top_ext else ".")
                      + (f" The protocol changes that move $\\Lambda^*$ ({', '.join(moved)}) are a further, untested "
                         "candidate **(b)**." if moved else " No protocol change moves $\\Lambda^*$ (above)."))
 elif last is not None and not last.single and last.low <= 0.5 <= last.high and not wide:

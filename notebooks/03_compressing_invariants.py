@@ -528,6 +528,16 @@ def lazy_summary(h: int, record: dict) -> dict:
             "seconds": {q: float(np.median([r["seconds"] for r in runs if r["p"] == q])) for q in sorted(set(ps_h))}}
 
 
+def local_slope_errorbars(ax: plt.Axes, local: list[dict], color: str, label: str, shift: float = 1.0) -> None:
+    """Each local slope with an interval (``local_slopes`` rows), at the geometric mid-point of its pair of sizes
+    (times ``shift``, to set two series side by side), with its 95% interval as error bars."""
+    rows_ok = [r for r in local if r["estimate"] and not r["estimate"].single]
+    mids = np.array([np.sqrt(r["p from"] * r["p to"]) for r in rows_ok]) * shift
+    est = [r["estimate"] for r in rows_ok]
+    ax.errorbar(mids, [e.value for e in est], yerr=[[e.value - e.low for e in est], [e.high - e.value for e in est]],
+                fmt="o", color=color, capsize=4, label=label)
+
+
 LAZY_CLAIM = Claim.point(lazy_exponent(d0), null=0, text=f"{lazy_exponent(d0):.3f} (theory, Fig. 2)")
 lazy_ext = {h: lazy_summary(h, rec) for h, rec in lazy_ladders.items() if rec}
 print("rank bound h(d + 1) of the kernel: " + ", ".join(f"h = {rung['h']}: {rung['h'] * (d0 + 1):,}"
@@ -542,11 +552,7 @@ if lazy_ext:
         sizes, med = list(s["median"]), list(s["median"].values())
         a1.plot(s["p"], s["error"], ".", color=color, alpha=0.4)
         a1.plot(sizes, med, "o-", color=color, label=f"extended, h = {h}: median (dots: runs)")
-        rows_ok = [r for r in s["local"] if r["estimate"] and not r["estimate"].single]
-        mids = np.array([np.sqrt(r["p from"] * r["p to"]) for r in rows_ok]) * (1.04 if i else 0.96)
-        est = [r["estimate"] for r in rows_ok]
-        a2.errorbar(mids, [e.value for e in est], yerr=[[e.value - e.low for e in est], [e.high - e.value for e in est]],
-                    fmt="o", color=color, capsize=4, label=f"h = {h}")
+        local_slope_errorbars(a2, s["local"], color, f"h = {h}", shift=1.04 if i else 0.96)
     sizes, guide_start = list(lazy_ext[max(lazy_ext)]["median"]), next(iter(lazy_ext[max(lazy_ext)]["median"].values()))
     a1.plot(sizes, guide_start * (np.asarray(sizes) / sizes[0]) ** -lazy_exponent(d0), ":", color=PAPER_COLOR,
             label=f"theory: p^-{lazy_exponent(d0):.3f}, from the first median at h = {max(lazy_ext)}")
@@ -864,11 +870,7 @@ def show_ladder(ok: list, local_ext: list[dict], claim: Claim, title: str) -> No
     a1.plot(ps_ext, med[0] * np.sqrt(np.asarray(ps_ext) / ps_ext[0]), ":", color=PAPER_COLOR,
             label="paper: sqrt(p), from the first median")
     loglog_panel(a1, ps_ext, "training set size p", "Lambda* (at t*)", title, legend_size=8)
-    rows_ok = [r for r in local_ext if r["estimate"] and not r["estimate"].single]
-    mids = [np.sqrt(r["p from"] * r["p to"]) for r in rows_ok]
-    est = [r["estimate"] for r in rows_ok]
-    a2.errorbar(mids, [e.value for e in est], yerr=[[e.value - e.low for e in est], [e.high - e.value for e in est]],
-                fmt="o", color="C0", capsize=4, label="local slope, 95% interval")
+    local_slope_errorbars(a2, local_ext, "C0", "local slope, 95% interval")
     a2.axhline(0.5, color=PAPER_COLOR, ls="--", label="paper: 1/2")
     a2.axhline(0, color="0.5", lw=0.8)
     a2.set_xscale("log")

@@ -147,19 +147,72 @@ def extended_record(ch: Chapter, params: dict, fn: Callable[[dict], object], *, 
         record = run_sweep([params], fn, store)[0]
         print(f"wrote {shown}: commit it to show this run on the page")
         return record
-    number = re.fullmatch(r"ch(\d+)", ch.key)
-    command = f"python -m lib run {int(number[1]) if number else ch.key} --profile {ch.cfg.profile} -p extended=True"
+    command = _command(ch)
     if not store.has(params):
         print(f"Extended run: none committed ({shown} is absent). `{command}` makes it"
               + (f" ({cost})" if cost else "") + f", then commit {shown.parent}/.")
         return None
     record = store.load(params)
-    prov, result = record["provenance"], record["result"]
-    changed = prov.get("code") != code_fingerprint(fn)
-    device = result.get("device", prov["device"]) if isinstance(result, dict) else prov["device"]
-    wall = f"{prov['wall_s']:.0f} s" if prov["wall_s"] < 600 else f"{prov['wall_s'] / 60:.0f} min"
-    print(f"Extended run (committed in {shown}): computed at commit {str(prov.get('commit'))[:10]}, "
-          f"{prov['date'][:10]}, on {device}, in {wall}."
-          + (" The code of its experiment has changed since: these numbers are those of the code at that commit "
-             f"(`{command}` refreshes them)." if changed else ""))
+    print(f"Extended run (committed in {shown}): " + _made([record], fn, command))
     return record
+
+
+def _command(ch: Chapter) -> str:
+    """The command that makes ``ch``'s extended records: the chapter at its profile with ``-p extended=True``."""
+    number = re.fullmatch(r"ch(\d+)", ch.key)
+    return f"python -m lib run {int(number[1]) if number else ch.key} --profile {ch.cfg.profile} -p extended=True"
+
+
+def _wall(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
+
+
+def _made(records: Sequence[dict], fn: Callable[[dict], object], command: str) -> str:
+    """Where, when and on what ``records`` were computed, their summed wall time, and a note when ``fn``'s code has
+    changed since (their numbers are then those of the code at their commit)."""
+    provs = [r["provenance"] for r in records]
+    devices = sorted({str(r["result"].get("device", p["device"]) if isinstance(r["result"], dict) else p["device"])
+                      for r, p in zip(records, provs)})
+    commits = sorted({str(p.get("commit"))[:10] for p in provs})
+    dates = sorted({p["date"][:10] for p in provs})
+    code = code_fingerprint(fn)
+    changed = sum(p.get("code") != code for p in provs)
+    return (f"computed at commit {', '.join(commits)}, {' to '.join(dict.fromkeys((dates[0], dates[-1])))}, on "
+            f"{', '.join(devices)}, in {_wall(sum(p['wall_s'] for p in provs))}"
+            + (f" ({len(records)} runs)" if len(records) > 1 else "") + "."
+            + ((" The code of its experiment has changed since" + (f" for {changed} of them" if len(records) > 1
+                                                                   and changed < len(records) else "")
+                + f": these numbers are those of the code at that commit (`{command}` refreshes them).")
+               if changed else ""))
+
+
+def extended_sweep(ch: Chapter, configs: Sequence[dict], fn: Callable[[dict], object], *, run: bool = False,
+                   cost: str = "", what: str = "Extended runs") -> list[dict] | None:
+    """The extended records of ``fn`` over ``configs`` (a ladder of runs too long for the page, e.g. more seeds of
+    its own configurations), one file each in :func:`extended_store`: computed now when ``run`` (each configuration
+    not stored from the same code; a failing one raises :class:`~lib.pipeline.results.SweepError` after the others
+    are saved) for commit; else the committed records when every configuration has one (announced with their
+    commits, dates, devices and summed wall time, and a note when ``fn``'s code has changed since); else None, after
+    a line saying how many are absent (``what``: how the page names them), the command that makes them and its
+    ``cost``. Raises ValueError for an empty ``configs``."""
+    configs = list(configs)
+    if not configs:
+        raise ValueError("configs: an extended sweep needs at least one configuration, got none")
+    store = extended_store(ch)
+    shown = store.folder.relative_to(REPO_ROOT) if store.folder.is_relative_to(REPO_ROOT) else store.folder
+    if run:
+        store.keep_other_code = False
+        records = run_sweep(configs, fn, store)
+        print(f"wrote {len(records)} records under {shown}/: commit them to show these runs on the page")
+        return records
+    missing = [c for c in configs if not store.has(c)]
+    if missing:
+        every = len(missing) == len(configs)
+        print(f"{what}: " + (f"none committed (none of its {len(configs)} records is in {shown}/)" if every else
+                             f"{len(missing)} of its {len(configs)} records are not committed in {shown}/")
+              + f". `{_command(ch)}` makes " + ("them" if every else "the missing ones")
+              + (f" ({cost})" if cost else "") + f", then commit {shown}/.")
+        return None
+    records = [store.load(c) for c in configs]
+    print(f"{what} (committed in {shown}/): " + _made(records, fn, _command(ch)))
+    return records

@@ -120,3 +120,39 @@ def test_extended_record_is_made_on_request_read_when_committed_and_said_absent(
     extended.extended_record(page, params, _double)
     assert "has changed since" in capsys.readouterr().out
     assert extended.extended_record(page, params, _double, run=True)["provenance"]["code"] != "0" * 16  # redone
+
+
+def test_extended_sweep_is_made_on_request_read_when_all_committed_and_said_absent(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GG_COMMITTED_RESULTS", str(tmp_path / "committed"))
+    page = _chapter(tmp_path / "cache", "book", key="ch02")
+    configs = [{"name": "seed", "x": x} for x in (1, 2, 3)]
+    assert extended.extended_sweep(page, configs, _double, cost="about 20 min", what="Ladder 1") is None
+    out = capsys.readouterr().out
+    assert "Ladder 1: none committed (none of its 3 records is in" in out and "ch02/book-extended/" in out
+    assert "`python -m lib run 2 --profile book -p extended=True` makes them (about 20 min)" in out
+
+    made = extended.extended_sweep(page, configs, _double, run=True)
+    assert [r["result"] for r in made] == [{"twice": 2}, {"twice": 4}, {"twice": 6}]
+    assert all(extended.extended_store(page).has(c) for c in configs)
+    capsys.readouterr()
+    read = extended.extended_sweep(page, configs, _double, what="Ladder 1")
+    assert [r["result"]["twice"] for r in read] == [2, 4, 6]
+    out = capsys.readouterr().out
+    assert "Ladder 1 (committed in" in out and "(3 runs)." in out and "changed since" not in out
+
+    extended.extended_store(page).path(configs[0]).unlink()  # one record missing: the page does not use a part
+    assert extended.extended_sweep(page, configs, _double) is None
+    out = capsys.readouterr().out
+    assert "1 of its 3 records are not committed" in out and "makes the missing ones" in out
+    extended.extended_sweep(page, configs, _double, run=True)
+    stored = extended.extended_store(page).path(configs[1])  # as if the experiment's code had changed since
+    record = json.loads(stored.read_text())
+    record["provenance"]["code"] = "0" * 16
+    stored.write_text(json.dumps(record))
+    capsys.readouterr()
+    extended.extended_sweep(page, configs, _double)
+    assert "has changed since for 1 of them" in capsys.readouterr().out
+    redone = extended.extended_sweep(page, configs, _double, run=True)
+    assert redone[1]["provenance"]["code"] != "0" * 16 and redone[0]["result"] == {"twice": 2}
+    with pytest.raises(ValueError, match="configs"):
+        extended.extended_sweep(page, [], _double)

@@ -203,7 +203,8 @@ def extended_sweep(ch: Chapter, configs: Sequence[dict], fn: Callable[[dict], ob
     if run:
         store.keep_other_code = False
         records = run_sweep(configs, fn, store)
-        print(f"wrote {len(records)} records under {shown}/: commit them to show these runs on the page")
+        print(f"wrote {len({store.path(c) for c in configs})} records under {shown}/: commit them to show these runs "
+              "on the page")
         return records
     missing = [c for c in configs if not store.has(c)]
     if missing:

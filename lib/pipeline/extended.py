@@ -15,6 +15,12 @@ the committed record or says that it is absent::
 
     record = extended_record(ch, params, run_many_diffeos, run=extended, cost="about 90 min on 2 CPU cores")
 
+A ladder of runs too long for the page (e.g. its own configurations with more seeds) is an *extended sweep*: one
+record per configuration in the same folder, made by :func:`extended_sweep` with the same ``extended`` parameter and
+read only when every configuration has one::
+
+    records = extended_sweep(ch, [config(..., seed=r) for r in range(1, 4)], run_model, run=extended)
+
 ``GG_COMMITTED_RESULTS`` (a folder) replaces ``book/results`` as the place the committed tables are read from (tests
 use it to show a page with and without them).
 """
@@ -215,5 +221,6 @@ def extended_sweep(ch: Chapter, configs: Sequence[dict], fn: Callable[[dict], ob
               + (f" ({cost})" if cost else "") + f", then commit {shown}/.")
         return None
     records = [store.load(c) for c in configs]
-    print(f"{what} (committed in {shown}/): " + _made(records, fn, _command(ch)))
+    unique = list({store.path(c): r for c, r in zip(configs, records)}.values())  # a repeated configuration ran once
+    print(f"{what} (committed in {shown}/): " + _made(unique, fn, _command(ch)))
     return records

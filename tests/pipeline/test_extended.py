@@ -139,6 +139,8 @@ def test_extended_sweep_is_made_on_request_read_when_all_committed_and_said_abse
     assert [r["result"]["twice"] for r in read] == [2, 4, 6]
     out = capsys.readouterr().out
     assert "Ladder 1 (committed in" in out and "(3 runs)." in out and "changed since" not in out
+    assert len(extended.extended_sweep(page, configs + configs[:1], _double)) == 4  # a repeated one: read twice,
+    assert "(3 runs)." in capsys.readouterr().out  # counted once
 
     extended.extended_store(page).path(configs[0]).unlink()  # one record missing: the page does not use a part
     assert extended.extended_sweep(page, configs, _double) is None

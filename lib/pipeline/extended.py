@@ -212,11 +212,12 @@ def extended_sweep(ch: Chapter, configs: Sequence[dict], fn: Callable[[dict], ob
         print(f"wrote {len({store.path(c) for c in configs})} records under {shown}/: commit them to show these runs "
               "on the page")
         return records
-    missing = [c for c in configs if not store.has(c)]
+    paths = {store.path(c) for c in configs}  # a repeated configuration is one record
+    missing = {path for path in paths if not path.is_file()}
     if missing:
-        every = len(missing) == len(configs)
-        print(f"{what}: " + (f"none committed (none of its {len(configs)} records is in {shown}/)" if every else
-                             f"{len(missing)} of its {len(configs)} records are not committed in {shown}/")
+        every = missing == paths
+        print(f"{what}: " + (f"none committed (none of its {len(paths)} records is in {shown}/)" if every else
+                             f"{len(missing)} of its {len(paths)} records are not committed in {shown}/")
               + f". `{_command(ch)}` makes " + ("them" if every else "the missing ones")
               + (f" ({cost})" if cost else "") + f", then commit {shown}/.")
         return None

@@ -126,7 +126,7 @@ def test_extended_sweep_is_made_on_request_read_when_all_committed_and_said_abse
     monkeypatch.setenv("GG_COMMITTED_RESULTS", str(tmp_path / "committed"))
     page = _chapter(tmp_path / "cache", "book", key="ch02")
     configs = [{"name": "seed", "x": x} for x in (1, 2, 3)]
-    assert extended.extended_sweep(page, configs, _double, cost="about 20 min", what="Ladder 1") is None
+    assert extended.extended_sweep(page, configs + configs[:1], _double, cost="about 20 min", what="Ladder 1") is None
     out = capsys.readouterr().out
     assert "Ladder 1: none committed (none of its 3 records is in" in out and "ch02/book-extended/" in out
     assert "`python -m lib run 2 --profile book -p extended=True` makes them (about 20 min)" in out

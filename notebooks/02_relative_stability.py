@@ -39,7 +39,7 @@ seeds = None  # int > 0 | None: training runs per configuration (None: from the 
 epochs = None  # int > 0 | None: training epochs (None: from the profile)
 n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
-extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`) and ladder 1's more seeds (~25 min)
+extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`) ladder 1's more seeds (~30 min) and the zoo ladder (~20-40 min)
 
 # %% tags=["hide-input"]
 import json
@@ -392,9 +392,14 @@ zoo_cfgs = [config(zoo_dataset, m, min(cfg.n_train, capacity(zoo_dataset)), r) f
             for r in range(cfg.seeds)]
 size_cfgs = [config(datasets[0], "resnet18", P, r) for P in cfg.sizes if P <= capacity(datasets[0])
              for r in range(cfg.seeds)]
-interp_cfgs = [{**config(datasets[0], "resnet18", P, r), "name": f"{datasets[0]}-resnet18-P{P}-interp",
-                "epochs": cfg.interp["epochs"], "target_train_acc": None, "layerwise": False, "variants": False,
-                "curve_deltas": []} for P in cfg.interp["sizes"] if P <= capacity(datasets[0]) for r in range(cfg.seeds)]
+def interp_config(P: int, run: int) -> dict:
+    """A control run of the size series: a fixed ``cfg.interp["epochs"]`` with the full cosine schedule, no stop."""
+    return {**config(datasets[0], "resnet18", P, run), "name": f"{datasets[0]}-resnet18-P{P}-interp",
+            "epochs": cfg.interp["epochs"], "target_train_acc": None, "layerwise": False, "variants": False,
+            "curve_deltas": []}
+
+
+interp_cfgs = [interp_config(P, r) for P in cfg.interp["sizes"] if P <= capacity(datasets[0]) for r in range(cfg.seeds)]
 many_cfg = {**config(datasets[0], "resnet18", min(cfg.n_train, capacity(datasets[0])), 0),  # Section 4's extended run
             "name": f"{datasets[0]}-resnet18-full-width-many-diffeos", "width": 1.0, "cuts": [3], "layerwise": False,
             "variants": False, "curve_deltas": [], "n_diffeos": cfg.many_diffeos["n"],
@@ -667,15 +672,25 @@ R = np.array([r["R"] for r in zoo])
 err = np.array([max(r["test_error"], 1e-4) for r in zoo])
 fit = zoo_fit(R, err, seed=seed)
 a_fit = fit["a"].value
+def zoo_marker(model: str) -> str:
+    """Fig. 5's markers: diamonds for the networks with BatchNorm."""
+    return "D" if "bn" in model or "resnet" in model or "efficient" in model else "o"
+
+
+def sqrt_laws(ax, R: np.ndarray, a: float, which: str) -> None:
+    """The paper's eps_t = 0.24 sqrt(R_f) and the same law with the prefactor ``a`` fitted here, over ``R``'s range."""
+    grid = np.logspace(np.log10(R.min()) - 0.3, np.log10(R.max()) + 0.3, 50)
+    ax.plot(grid, 0.24 * np.sqrt(grid), "-", color=PAPER_COLOR, linewidth=4, alpha=0.35, zorder=1,
+            label="paper (CIFAR-10): $0.24\\sqrt{R_f}$")
+    ax.plot(grid, a * np.sqrt(grid), "k--", linewidth=1.2, zorder=3,
+            label=f"$\\epsilon_t = {a:.2f}\\sqrt{{R_f}}$ ({which})")
+
+
 fig, ax = plt.subplots(figsize=(7, 4.8))
 for i, r in enumerate(zoo):
-    ax.scatter(r["R"], r["test_error"], s=50, color=f"C{i % 10}", marker="D" if "bn" in r["model"] or
-               "resnet" in r["model"] or "efficient" in r["model"] else "o", label=r["model"], zorder=4)
-grid = np.logspace(np.log10(R.min()) - 0.3, np.log10(R.max()) + 0.3, 50)
-ax.plot(grid, 0.24 * np.sqrt(grid), "-", color=PAPER_COLOR, linewidth=4, alpha=0.35, zorder=1,
-        label="paper (CIFAR-10): $0.24\\sqrt{R_f}$")
-ax.plot(grid, a_fit * np.sqrt(grid), "k--", linewidth=1.2, zorder=3,
-        label=f"$\\epsilon_t = {a_fit:.2f}\\sqrt{{R_f}}$ (fit here)")
+    ax.scatter(r["R"], r["test_error"], s=50, color=f"C{i % 10}", marker=zoo_marker(r["model"]), label=r["model"],
+               zorder=4)
+sqrt_laws(ax, R, a_fit, "fit here")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("$R_f$ (c = 3, $\\delta$ = 1)")
@@ -1099,9 +1114,7 @@ seeds_more = max(cfg.ladder_seeds, cfg.seeds + 1)  # ladder 1: the page's config
 new_seeds = range(cfg.seeds, seeds_more)
 ladder_main = [config(d, m, min(cfg.n_train, capacity(d)), r) for d in datasets for m in cfg.models for r in new_seeds]
 ladder_size = [config(datasets[0], "resnet18", P, r) for P in cfg.sizes if P <= capacity(datasets[0]) for r in new_seeds]
-ladder_interp = [{**config(datasets[0], "resnet18", P, r), "name": f"{datasets[0]}-resnet18-P{P}-interp",
-                  "epochs": cfg.interp["epochs"], "target_train_acc": None, "layerwise": False, "variants": False,
-                  "curve_deltas": []} for P in cfg.interp["sizes"] if P <= capacity(datasets[0]) for r in new_seeds]
+ladder_interp = [interp_config(P, r) for P in cfg.interp["sizes"] if P <= capacity(datasets[0]) for r in new_seeds]
 page_runs = {json.dumps(r["params"], sort_keys=True): r for r in main_recs + size_recs + interp_recs}.values()
 ladder_pace = sum(r["provenance"]["wall_s"] for r in page_runs) / 60 / cfg.seeds  # minutes per seed, from this page
 more_seeds = f"{seeds_more - cfg.seeds} more seed{'s' if seeds_more - cfg.seeds > 1 else ''}"
@@ -1269,13 +1282,9 @@ if zoo_ladder:
         ax.scatter([x["R"] for x in runs], [max(x["test_error"], 1e-4) for x in runs], s=14, alpha=0.5,
                    color=f"C{i % 10}")
         ax.scatter(r["R"], r["test_error"], s=60, color=f"C{i % 10}", edgecolors="k", label=r["model"], zorder=4,
-                   marker="D" if "bn" in r["model"] or "resnet" in r["model"] or "efficient" in r["model"] else "o")
+                   marker=zoo_marker(r["model"]))
     zR = np.array([r["R"] for r in zl_zoo])
-    grid = np.logspace(np.log10(zR.min()) - 0.3, np.log10(zR.max()) + 0.3, 50)
-    ax.plot(grid, 0.24 * np.sqrt(grid), "-", color=PAPER_COLOR, linewidth=4, alpha=0.35, zorder=1,
-            label="paper (CIFAR-10): $0.24\\sqrt{R_f}$")
-    ax.plot(grid, zl_fit["a"].value * np.sqrt(grid), "k--", linewidth=1.2, zorder=3,
-            label=f"$\\epsilon_t = {zl_fit['a'].value:.2f}\\sqrt{{R_f}}$ (fit, zoo ladder)")
+    sqrt_laws(ax, zR, zl_fit["a"].value, "fit, zoo ladder")
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log_yticks(ax)

@@ -206,13 +206,12 @@ def extended_sweep(ch: Chapter, configs: Sequence[dict], fn: Callable[[dict], ob
         raise ValueError("configs: an extended sweep needs at least one configuration, got none")
     store = extended_store(ch)
     shown = store.folder.relative_to(REPO_ROOT) if store.folder.is_relative_to(REPO_ROOT) else store.folder
+    paths = {store.path(c) for c in configs}  # a repeated configuration is one record
     if run:
         store.keep_other_code = False
         records = run_sweep(configs, fn, store)
-        print(f"wrote {len({store.path(c) for c in configs})} records under {shown}/: commit them to show these runs "
-              "on the page")
+        print(f"wrote {len(paths)} records under {shown}/: commit them to show these runs on the page")
         return records
-    paths = {store.path(c) for c in configs}  # a repeated configuration is one record
     missing = {path for path in paths if not path.is_file()}
     if missing:
         every = missing == paths

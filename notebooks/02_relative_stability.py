@@ -39,7 +39,7 @@ seeds = None  # int > 0 | None: training runs per configuration (None: from the 
 epochs = None  # int > 0 | None: training epochs (None: from the profile)
 n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
-extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`) ladder 1's more seeds (~30 min) and the zoo ladder (~20-40 min)
+extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`) ladder 1's more seeds (~30 min) and the zoo ladder (~20 min)
 
 # %% tags=["hide-input"]
 import json
@@ -356,8 +356,9 @@ _ = check_statement("the block averages have R_f > 1, the sorted pixel values an
 # are used where present): we draw the 500 probes and a test set from each pool, and train on subsets of the rest.
 # The `book` profile uses convolutional nets at a quarter of their channels and one seed, trains each network until
 # it fits 99% of its training set or for at most 16 epochs (runs on fewer images get as many steps, i.e. more
-# epochs), and trains the networks without BatchNorm with Adam (SGD at lr 0.1 does not get them off the ground in a
-# few hundred steps).
+# epochs), and trains the networks without BatchNorm with Adam (in our trials, not rerun on this page, SGD at lr 0.1
+# did not get them off the ground in a few hundred steps). No run of this book uses data augmentation; the paper trains
+# with random translations, crops and flips and reports their effect as mild.
 #
 # **A control run with the paper's stopping rule.** Early stopping at 99% training accuracy is a protocol difference
 # that could change the trends in $P$ (Fig. 6): the paper trains every network for a fixed 250 epochs with a cosine
@@ -569,14 +570,22 @@ for m in cfg.models:
     print(f"Trained {m}: R_f (c = 3) = " + ", ".join(f"{trained[(d, m, 3)]['R']:.2g} on {d}" for d in datasets)
           + "; test error " + ", ".join(f"{trained[(d, m, 3)]['test_error']:.3f}" for d in datasets))
 held = {}  # network -> whether the paper's direction holds on every dataset of this run
+
+
+def paper_direction(claim: str, holds: bool, evidence: str) -> bool:
+    """Print whether one of the paper's claims holds in this run (a claim of the paper, not of this page's text)."""
+    print(f"The paper: {claim}: " + ("holds here" if holds else "does NOT hold here") + f" ({evidence})")
+    return holds
+
+
 for m in [m for m in ("resnet18", "efficientnet_b0") if m in cfg.models]:
     vals = [trained[(d, m, 3)]["R"] for d in datasets]
-    held[m] = check_statement(f"trained {m} is relatively stable (R_f < 1) on every dataset", max(vals) < 1,
+    held[m] = paper_direction(f"trained {m} is relatively stable (R_f < 1) on every dataset", max(vals) < 1,
                               ", ".join(f"{v:.2g} on {d}" for v, d in zip(vals, datasets)))
 for m in [m for m in ("fc", "lenet") if m in cfg.models]:
     ds = [d for d in datasets if not (m == "lenet" and d == "cifar10")]  # the paper's LeNet: 0.6 on CIFAR-10
     vals = [trained[(d, m, 3)]["R"] for d in ds]
-    held[m] = check_statement(f"trained {m} is not relatively stable (R_f > 1) on every dataset"
+    held[m] = paper_direction(f"trained {m} is not relatively stable (R_f > 1) on every dataset"
                               + (" but CIFAR-10" if len(ds) < len(datasets) else ""), min(vals) > 1,
                               ", ".join(f"{v:.2g} on {d}" for v, d in zip(vals, ds)))
 if held:
@@ -783,7 +792,8 @@ print("At initialisation the paper's R_f ≈ 1 at every depth (read as 0.5 to 2,
       "probed layer for " + (", ".join(m for m, ok in near_one.items() if ok) or "none of the networks")
       + (" and not for " + ", ".join(m for m, ok in near_one.items() if not ok) if not all(near_one.values()) else "")
       + " (ranges above).")
-#
+
+# %% [markdown]
 # ### Paper's text vs authors' code
 
 # %%
@@ -796,8 +806,8 @@ print(f"R_f over the six choices: {min(variant_R):.2g} to {max(variant_R):.2g} (
 
 # %% [markdown]
 # The per-unit median of the code is the reduction every published value
-# used. Means are pulled up by the few probes that sit near a decision boundary, where both perturbations change the
-# output a lot.
+# used. Means can be pulled up by the few probes that sit near a decision boundary, where both perturbations change
+# the output a lot; the table says whether they are here.
 #
 # ### The stripe model: R_f ~ 1/P (Fig. 7)
 #
@@ -1003,7 +1013,8 @@ if many:
           + ("would stay within it, so it could replace float32 here." if bf_err <= draw_se else
              f"would add an error {bf_err / draw_se:.0f} times larger, so the run keeps float32 (bfloat16's rounding "
              "of the outputs adds to the small output differences that D_f and G_f measure)."))
-#
+
+# %% [markdown]
 # ## Paper vs here
 #
 # Each row sets a claim of the paper against this run's estimate with its 95% interval. Intervals come from
@@ -1045,7 +1056,7 @@ over_datasets = f"{len(datasets)} dataset(s), {per_dataset}" + (
     f": the interval is that of {len(datasets)} values" if len(datasets) > 1 else "")
 est_of = {Q_INIT: geometric_estimate(init_c3),
           **{q_trained(m): geometric_estimate([trained[(d, m, 3)]["R"] for d in datasets]) for m in sota + primitive},
-          **{q_layer(m): geometric_estimate([layer_ratio[m]]) for m in sota},
+          **{q_layer(m): geometric_estimate([layer_ratio[m]]) for m in sota + primitive},
           **{q_exponent(q, how): ex[q] for how, ex in ((stop_label, size_exp), ("to interpolation", interp_exp))
              for q in ("R", "G")},
           Q_A: fit["a"], Q_B: fit["exponent"], Q_CORR: fit["corr"], Q_STRIPE: stripe_fit}
@@ -1072,7 +1083,8 @@ rows = [
                       note=f"extended run (Section 4): {datasets[0]}, one network, width x1, P = {many_cfg['n_train']}, "
                            f"{len(one)} diffeomorphisms per probe")] if many else []),
     *[comparison_row(q_trained(m), PRIMITIVE_CLAIM, est_of[q_trained(m)], note=over_datasets) for m in primitive],
-    *[comparison_row(q_layer(m), LAYER_CLAIM, est_of[q_layer(m)], note=f"{datasets[0]}, {one_seed}") for m in sota],
+    *[comparison_row(q_layer(m), LAYER_CLAIM, est_of[q_layer(m)], note=f"{datasets[0]}, {one_seed}")
+      for m in sota + primitive],
     comparison_row(q_exponent("R", stop_label), R_CLAIM, est_of[q_exponent("R", stop_label)],
                    note=f"{datasets[0]}, P = {sizes_run}; interval of the log-log slope; {onset(sizes_run)}"),
     comparison_row(q_exponent("R", "to interpolation"), R_CLAIM, est_of[q_exponent("R", "to interpolation")],
@@ -1139,11 +1151,11 @@ if ladder:
     lad_size_exp, lad_interp_exp = exponents(all_size), exponents(all_interp)
     lad_est = {Q_INIT: geometric_estimate([r["R"] for r in stability_rows(all_main, "init") if r["c"] == 3]),
                **{q_trained(m): geometric_estimate([r["R"] for r in trained_runs(m)]) for m in sota + primitive},
-               **{q_layer(m): geometric_estimate(layer_ratios(m)) for m in sota},
+               **{q_layer(m): geometric_estimate(layer_ratios(m)) for m in sota + primitive},
                **{q_exponent(q, how): ex[q] for how, ex in ((stop_label, lad_size_exp),
                                                             ("to interpolation", lad_interp_exp)) for q in ("R", "G")}}
     lad_claim = {Q_INIT: INIT_CLAIM, **{q_trained(m): SOTA_CLAIM for m in sota},
-                 **{q_trained(m): PRIMITIVE_CLAIM for m in primitive}, **{q_layer(m): LAYER_CLAIM for m in sota},
+                 **{q_trained(m): PRIMITIVE_CLAIM for m in primitive}, **{q_layer(m): LAYER_CLAIM for m in sota + primitive},
                  **{q_exponent("R", how): R_CLAIM for how in (stop_label, "to interpolation")},
                  **{q_exponent("G", how): G_CLAIM for how in (stop_label, "to interpolation")}}
     lad_rows = {q: comparison_row(q, c, lad_est[q]) for q, c in lad_claim.items()}
@@ -1218,7 +1230,7 @@ if ladder:
 
 # %% tags=["hide-input"]
 if ladder:
-    changed = [q for q in lad_rows if lad_verdict[q] != verdict_of[q]]
+    changed = [q for q in lad_rows if lad_verdict[q] != verdict_of[q].removesuffix(" (one run)")]
     for q in lad_rows:
         print(f"{q}: {verdict_of[q]} on this page -> {lad_verdict[q]} with {seeds_more} seeds "
               f"({lad_rows[q]['here']})")
@@ -1241,8 +1253,9 @@ if ladder:
 # %% [markdown]
 # ### The zoo trained longer (extended CPU run)
 #
-# Fig. 5's three rows rest on the zoo of this page, where most networks stop at the epoch limit short of the target
-# training accuracy, so their test error mixes under-fitting with generalisation, and on one run per architecture.
+# Fig. 5's three rows rest on the zoo of this page, where networks that stop at the epoch limit short of the target
+# training accuracy (the diagnoses below count them) have a test error that mixes under-fitting with generalisation,
+# and on one run per architecture.
 # The zoo ladder retrains every architecture of Fig. 5 on the same data with a longer epoch limit (still stopping at
 # the target) and several seeds, exactly as `python -m lib run 2 -p epochs=... -p seeds=...` would, and fits the
 # same three numbers to the geometric means over seeds. Committed as an extended run and read here.
@@ -1341,7 +1354,8 @@ if zoo_ladder:
 # numbers: **(a)** it closes with scale (a ladder toward the paper's protocol shows the trend); **(b)** a protocol
 # difference (the paper's variant is run and shown); **(c)** a bug (fixed, with a test); **(d)** the paper's claim does
 # not hold at any scale we can reach; or **undecided**, when the row is *inconclusive* or the evidence does not yet
-# separate these. Where the evidence needs runs longer than a CPU profile allows, the command of the ladder is given
+# separate these. A **(d)** is meant at the scales this machine reaches: it names what still separates them from the
+# paper's protocol, and the `paper` profile (on a GPU) could turn it into (a). Where the evidence needs runs longer than a CPU profile allows, the command of the ladder is given
 # and the diagnosis is marked *pending*. Four differences apply to every row:
 #
 # - **Scale and protocol.** The paper trains on full training sets for 250 epochs (350 for the Fig. 5 zoo), 16 seeds
@@ -1386,6 +1400,22 @@ def duration(minutes: float) -> str:
 
 seeds_cmd = "more seeds (ladder 1 below)"
 paper_cmd = "the `paper` profile (ladder 3 below)"
+
+
+PAPER_P_MIN = 512  # the smallest training set of the paper's Figs. 3 (right) and 6
+P_IN_RANGE = 500  # our size nearest to it: the runs from here up are "in the paper's range"
+
+
+def in_range_exp(recs: list[dict], q: str):
+    """The exponent of ``q`` in P over the runs of ``recs`` with P >= P_IN_RANGE (None: fewer than two sizes)."""
+    kept = [x for x in recs if x["params"]["n_train"] >= P_IN_RANGE]
+    return exponents(kept)[q] if len({x["params"]["n_train"] for x in kept}) > 1 else None
+
+
+def reached(left: str) -> str:
+    """Diagnosis (d) at the scales reached here; ``left``: what still separates them from the paper's protocol."""
+    return f"**(d)** at the scales reached here; left: {left}, so {paper_cmd} could still make it (a), *pending*."
+
 ladders = [(f"{more_seeds} of this page's main, size and control runs, committed and read above (Ladder 1)" if ladder else
             f"{more_seeds} of this page's main, size and control runs: "
             f"`python -m lib run 2 --profile {cfg.profile} -p extended=True` (this page's "
@@ -1442,15 +1472,18 @@ for m in sota + primitive:
     if is_(q_trained(m), INCONCLUSIVE):
         settled = (f"below 1 but above the paper's band with this many runs. The paper's R_f falls past P ~ 10^3 to "
                    f"its full-data value (Fig. 3 right); ours reaches P = {cfg.n_train}, and ladder 1's exponent in P "
-                   f"({lad_rows[q_exponent('R', stop_label)]['here'] if ladder else 'not measured'}) shows no fall yet: "
-                   f"**undecided** between (a) and (d); *pending* {paper_cmd}."
+                   f"({lad_rows[q_exponent('R', stop_label)]['here'] if ladder else 'not measured'}) shows no fall yet"
+                   + (" (but see the exponent's diagnosis below: most of our sizes lie below the paper's onset)"
+                      if ladder else "") + ". Per dataset, ladder 1 gives "
+                   + ", ".join(f"{R_of([x for x in all_main if x['params']['model'] == m and x['params']['dataset'] == d]).text('.2g')} "
+                               f"on {d}" for d in datasets)
+                   + f", so the pooled interval mixes datasets: **undecided** between (a) and (d); *pending* {paper_cmd}."
                    if m in sota and lad_verdict.get(q_trained(m)) == SAME_DIRECTION else
                    f"settled against the paper at this protocol (width x{cfg.width}, P = {cfg.n_train}, at most "
                    f"{cfg.epochs} epochs" + (f" with a stop at {cfg.target:.0%} training accuracy" if cfg.target else "")
                    + "; final training accuracy of the runs "
                    + (f"{min(a := [x['result']['train_acc'] for x in all_main if x['params']['model'] == m]):.3f} to "
-                      f"{max(a):.3f}" if ladder else "") + "); the differences left are width, training length and "
-                   f"data: **undecided** between (a) and (d); *pending* {paper_cmd}.")
+                      f"{max(a):.3f}" if ladder else "") + "): " + reached("width, training length and data"))
         text = (f"R_f = {vals}, {per_dataset}: the interval of {len(datasets)} values holds both the paper's "
                 f"claim and 1. " + after_seeds(q_trained(m), settled, reopened))
     elif m in sota and is_(q_trained(m), SAME_DIRECTION):
@@ -1510,13 +1543,13 @@ if many:
                             "run does not separate them" if page_R is not None and cfg.width != 1.0 and pr["fitted"]
                             and not mr["fitted"] else "")
                          + f". **Undecided**; *pending* {paper_cmd}, where full width trains to interpolation.")
-for m in sota:
+for m in sota + primitive:
     diagnosis[q_layer(m)] = (f"R_f by probed layer, trained: {', '.join(f'{v:.2g}' for v in layer_R[(m, 'trained')])} "
-                             f"(one seed; probes at the outputs of whole stages). "
+                             f"(one seed; the probed layers of the figure). "
                              + (after_seeds(q_layer(m), "with these runs R_f does not fall from the first probed layer "
                                             "to the output, so the fall is not a matter of seeds at this protocol; the "
                                             "paper's networks are trained to interpolation on the full training set: "
-                                            f"**undecided** between (a) and (d); *pending* {paper_cmd}.")
+                                            + reached("full width, the full training set and 250 epochs"))
                                 if ladder else f"Not diagnosed yet; *pending* {seeds_cmd}, then {paper_cmd}."))
 
 # R_f and P (Fig. 3 right): both series
@@ -1532,8 +1565,10 @@ r_text = (f"R_f goes {series_text(size_rows, 'R')} with {stop_label}"
              "so their gaps mix the run-to-run spread with the effect of the stopping rule. " if same_P else "")
           + (f"{ladder_says(q_exponent('R', stop_label))} with {stop_label}; "
              f"{ladder_says(q_exponent('R', 'to interpolation'))} to interpolation. " if ladder else "")
-          + (f"Neither exponent shows the fall: **undecided** between (a) and (d); *pending* the paper's range of P "
-             f"({onset(sizes_run)}), {paper_cmd}." if ladder else
+          + (f"Neither exponent shows the fall, but the paper's fall starts past P ~ 10^3 ({onset(sizes_run)}): "
+             f"over ladder 1's sizes P ≥ {P_IN_RANGE} alone (the paper's smallest: {PAPER_P_MIN}) the exponent is {exponent_text(in_range_exp(all_size, 'R'))} "
+             f"with {stop_label}, {exponent_text(in_range_exp(all_interp, 'R'))} to interpolation. **Undecided** between "
+             f"(a) and (d); *pending* the paper's range of P, {paper_cmd}." if ladder else
              f"**(a)** *pending*: {seeds_cmd}, then the paper's range of P, {paper_cmd}."))
 for how in (stop_label, "to interpolation"):
     diagnosis[q_exponent("R", how)] = r_text
@@ -1557,6 +1592,8 @@ g_head = (f"The paper finds G_f always grows with P. Here G_f goes {series_text(
              f"accuracy of its {len(control_acc)} control runs {min(control_acc):.3f} to {max(control_acc):.3f}). "
              if ladder and control_acc else ""))
 g_means = combine_seeds(stability_rows(control_recs, "trained"), ("P", "c"))
+g_in = (in_range_exp(all_size, "G"), in_range_exp(all_interp, "G")) if ladder else (None, None)
+g_fall_in_range = all(e is not None and not e.single and e.high < 0 for e in g_in)
 g_int_steps = np.diff([r["G"] for r in sorted(g_means, key=lambda r: r["P"]) if r["c"] == 3])
 if g_verdict[g_stop].startswith(REPRODUCED):
     g_diag = (f"The {stop_label} series shows the growth: not diagnosed at this profile; *pending* {g_next}.")
@@ -1580,11 +1617,22 @@ elif g_verdict[g_int].startswith(NOT_REPRODUCED) and fits_all:
     g_diag = ("Trained to interpolation, G_f does not grow either (the exponent's interval"
               + (f" over {g_est[g_int].runs} runs" if ladder else "") + " lies at or below 0): not (b). "
               + ("Nor is it the draw of seeds: with ladder 1's runs both exponents' intervals lie below 0. "
-                 if ladder and g_verdict[g_stop].startswith(NOT_REPRODUCED) else "")
-              + f"The paper's Fig. 6 has G_f growing for ResNet-18 on MNIST too, so neither the architecture nor the "
-              f"dataset is the difference. What is left is width (x{cfg.width}), training length (the control trains "
-              f"for {cfg.interp['epochs']} epochs, the paper for 250) and the range of P (ours ≤ {max(sizes_run)}, "
-              f"the bottom of the paper's 512 to 50,000): **undecided** between (a) and (d); *pending* {paper_cmd}.")
+                 if (g_seeds := ladder and g_verdict[g_stop].startswith(NOT_REPRODUCED)) else "")
+              + "The paper's Fig. 6 has G_f growing for ResNet-18 on MNIST too, so neither the architecture nor the "
+              "dataset is the difference. "
+              + (f"Over ladder 1's sizes P ≥ {P_IN_RANGE} alone (the paper's smallest: {PAPER_P_MIN}), the exponent "
+                 f"is {exponent_text(g_in[0])} with {stop_label} and {exponent_text(g_in[1])} to interpolation: "
+                 + ("the fall holds inside the paper's range too. " if g_fall_in_range else
+                    f"inside the paper's range the fall is not established; it rests on P = {min(sizes_run)}. ")
+                 if g_seeds else "")
+              + (reached if g_seeds and g_fall_in_range else
+                 (lambda left: f"What is left is {left}: **undecided** between (a) and (d); *pending* {paper_cmd}.")
+                 if g_seeds else
+                 (lambda left: f"What is left is {left} and the draw of seeds: **undecided**; *pending* {seeds_cmd}, "
+                  f"then {paper_cmd}."))(
+                  f"width (x{cfg.width}), training length (the control trains for {cfg.interp['epochs']} epochs, the "
+                  f"paper for 250) and the range of P (ours ≤ {max(sizes_run)}, the bottom of the paper's "
+                  f"{PAPER_P_MIN} to 50,000)"))
 else:
     g_diag = ("The control runs do not all fit their training set, so they do not test the stopping rule: "
               f"**undecided**; *pending* longer control runs and {paper_cmd}.")
@@ -1627,16 +1675,20 @@ if zoo_ladder:
                       f"percentile bootstrap over {len(zl_zoo)} architectures"
                       + (f"; but the Fisher-z interval of the same correlation, [{fisher[0]:.2f}, {fisher[1]:.2f}], "
                          "holds 0, and so does the free exponent's regression interval: over these architectures a "
-                         "dependence of eps_t on R_f is not established" if b_holds_0 and fisher[0] <= 0 else
+                         "dependence of eps_t on R_f is not established, and the correlation is **undecided** (its "
+                         "two intervals disagree)" if b_holds_0 and fisher[0] <= 0 else
                          "; but the free exponent's regression interval holds 0" if b_holds_0 else "") + ". "
                       if closed else "")
                      + (lambda t: t[:1].upper() + t[1:])(
                          "; ".join(f"{q} " + (f"stays *{zl_verdict[q]}*" if zl_verdict[q] == verdict_of[q] else
                                              f"becomes *{zl_verdict[q]}* (on this page *{verdict_of[q]}*)")
                                  for q in still))
-                     + f" on {zoo_dataset} at P = {cfg.n_train}, "
-                     f"width x{cfg.width}, with {len(zl_zoo)} architectures (the paper: 15 on CIFAR-10 at full width, "
-                     f"350 epochs): **undecided** between (a) and (d); *pending* {paper_cmd}.")
+                     + f" on {zoo_dataset} at P = {cfg.n_train}, width x{cfg.width}, with {len(zl_zoo)} architectures: "
+                     + (f"the upper bound of b's interval, {b_est.high:.3f}, misses the paper's 1/2 by "
+                        f"{0.5 - b_est.high:.3f}, from a regression over {len(zl_zoo)} points. "
+                        if b_est is not None and not b_est.single and b_est.high < 0.5 else "")
+                     + f"**Undecided** between (a) and (d); *pending* {paper_cmd}: 15 architectures on CIFAR-10 at full "
+                     "width and 350 epochs.")
 else:
     zoo_text += (f"**(a)** *pending*, longer training and more seeds: the zoo ladder (above; "
                  f"`python -m lib run 2 --profile {cfg.profile} -p extended=True`).")
@@ -1671,8 +1723,12 @@ done = [r["quantity"] for r in rows if r["verdict"].startswith(REPRODUCED)]
 unmeasured = [r["quantity"] for r in rows if r["verdict"] == NOT_COMPARABLE]
 print("Reproduced by this page's runs: "
       + ("; ".join(q + (f" (on this page's one-run-per-architecture zoo: {a_caveat})" if q == Q_A else "")
+                   + (f" (but ladder 1, {lad_runs[q]} runs: {lad_rows[q]['here']}, *{lad_verdict[q]}*: **undecided**)"
+                      if q in lad_verdict and not lad_verdict[q].startswith(REPRODUCED) else "")
                    for q in done) if done else "none")
       + (f" (the stripe model's fit over the whole range; {stripe_toward})" if Q_STRIPE in done else ""))
+
+
 def label(q: str) -> str:
     """The diagnosis a row gets above: closed, or undecided."""
     text = diagnosis.get(q, "")
@@ -1753,7 +1809,7 @@ print("Not measured at this profile (too few sizes or architectures): " + ("; ".
 # - with means, $R_f = \langle r^2\rangle / \langle r\rangle^2 \ge 1$ by Jensen's inequality (the ratio is
 #   $1 + \mathrm{Var}(r)/\bar r^2$): it moves **up**, by the spread of the displacement sizes across images;
 # - with medians, $R_f = \mathrm{median}(r)^2/\bar r^2$, which moves **down** when the sizes are skewed to the right
-#   (median below the mean), as they are here.
+#   (median below the mean), as they are for the images of this book (the code below prints both).
 #
 # ```python
 # from lib.data import load_dataset

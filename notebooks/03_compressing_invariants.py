@@ -231,7 +231,7 @@ print(f"profile {cfg.profile}: h = {cfg.width}, d in {cfg.dims}, p in {cfg.ps}, 
 #
 # **What the CPU affords.** After $t^*$ the flow is stiff: fitted points sit on the margin $yF = 1$ while the
 # weights grow, so each step may move an output by at most $0.1$ while fitting the last points takes a long time.
-# With the paper's hinge loss this phase takes several times more steps than with the released code's default
+# With the paper's hinge loss this phase takes more steps than with the released code's default
 # *softhinge* ($\ell(z) = \mathrm{softplus}(20(1-z))/20$, smooth); Section 3 runs both on the same problem and prints
 # this run's step counts and test errors. The `book` profile therefore uses softhinge and stops every flow (network
 # and kernels alike) once 95% of the training set has $yF \ge 1$, or at its step cap (`max_steps`) if that comes
@@ -491,13 +491,14 @@ check_statement("the NTK frozen after training beats the NTK at initialisation",
 #
 # The frozen initial NTK costs two Gram matrices and a kernel flow, not a network's training, so it climbs further
 # than the four learners above: the extended run takes it to larger $p$ at this page's width and at a wider one (at
-# the `book` profile the paper's $h = 10^4$; the widths and sizes are printed below), with the page's flow ($d$,
-# loss, stopping rule, step floor) unchanged. Its first seeds are this
-# page's seeds, so where $h$ and $p$ meet this page's runs it repeats them (checked below). A kernel of $h$ neurons
-# has rank at most $h(d+1)$: its features are the gradients, $\sigma'(z_n)\,\beta_n [x/\sqrt d, 1]$ for
-# $(\omega_n, b_n)$, which span at most $h(d+1)$ dimensions, and $\sigma(z_n) = z_n \sigma'(z_n)$ for $\beta_n$, which lies in
-# their span. Past that many training points it is a linear model that can no longer interpolate generic labels,
-# while the theory's exponent is that of the infinitely wide kernel (the bounds are printed below).
+# the `book` profile the paper's $h = 10^4$; the widths and sizes are printed below), with the page's flow ($d$, loss,
+# stopping rule, step floor) unchanged. Its first seeds are this page's seeds, so where $h$ and $p$ meet this page's
+# runs it repeats them, up to the last digits of floating-point sums that another machine or thread count orders
+# differently (checked below, to within two test points). A kernel of $h$ neurons has rank at most $h(d+1)$: its
+# features are the gradients, $\sigma'(z_n)\,\beta_n [x/\sqrt d, 1]$ for $(\omega_n, b_n)$, which span at most
+# $h(d+1)$ dimensions, and $\sigma(z_n) = z_n \sigma'(z_n)$ for $\beta_n$, which lies in their span. Past that many
+# training points it is a linear model that can no longer interpolate generic labels, while the theory's exponent is
+# that of the infinitely wide kernel (the bounds are printed below).
 
 # %% tags=["hide-input"]
 EXT_COST = "about 90 min for the chapter's four extended ladders on 2 CPU cores, minutes on a GPU"
@@ -512,15 +513,23 @@ for rung in cfg.extended["lazy"]:
                                               run_lazy_ladder, run=extended, cost=EXT_COST)
 
 
+SAME_RUN_POINTS = 2  # test points by which a rerun may differ: another machine or thread count reorders float sums,
+# which can move the flow's discrete stop by a step and flip a point near the boundary
+
+
 def lazy_summary(h: int, record: dict) -> dict:
     """The runs of the extended lazy ladder of width ``h`` (p, test error), their local exponents and the exponent
     fitted on every run; checks that the runs at a (p, seed) this page also ran repeat them."""
     runs = record["result"]["runs"]
     mine = {(r["p"], r["seed"]): r["lazy"]["test_error"] for r in records if r["d"] == d0 and r["h"] == h}
-    shared = [(r["test_error"], mine[r["p"], r["seed"]]) for r in runs if (r["p"], r["seed"]) in mine]
+    shared = [(r["p"], r["seed"], r["test_error"], mine[r["p"], r["seed"]]) for r in runs if (r["p"], r["seed"]) in mine]
     if shared:
-        check_statement(f"the extended lazy ladder at h = {h} repeats this page's runs at the (p, seed) both ran",
-                        all(a == b for a, b in shared), f"{len(shared)} shared runs, test errors equal")
+        tol = SAME_RUN_POINTS / cfg.n_test
+        check_statement(f"the extended lazy ladder at h = {h} repeats this page's runs at the (p, seed) both ran, to "
+                        f"within {SAME_RUN_POINTS} of the {cfg.n_test} test points",
+                        all(abs(a - b) <= tol + 1e-12 for *_, a, b in shared),
+                        "test error, ladder vs page: " + "; ".join(f"p = {q}, seed {sd}: {a:.4f} vs {b:.4f}"
+                                                                   for q, sd, a, b in shared))
     ps_h, err_h = [r["p"] for r in runs], [r["test_error"] for r in runs]
     return {"p": ps_h, "error": err_h, "local": local_slopes(ps_h, err_h, sign=-1),
             "fit": exponent_estimate(ps_h, err_h, sign=-1),
@@ -824,7 +833,7 @@ for name, est in zip(("the scale alpha", "the integrator's step floor", "the wid
 # %% [markdown]
 # ### The ladder with the paper's 20 realisations per $p$ (extended CPU run)
 #
-# $\Lambda^*$ of one seed scatters by a factor of several at one $p$ (the line above), so with this page's
+# $\Lambda^*$ of one seed scatters at one $p$ by the factor the line above prints, so with this page's
 # few seeds per size a local slope's interval is too wide to tell 1/2 from its neighbours. The extended run takes the
 # paper's 20 realisations per point (Fig. 5) and climbs further in $p$ (the sizes are printed below), with this
 # ladder's protocol unchanged ($h$, $\alpha$, loss, step floor; stopped at $t^*$). Its first seeds
@@ -1096,14 +1105,16 @@ if gap_share >= 0.1:
     mixed = float((yk[small_phi1] < 0).mean())
     pr, yr = phi1_trained[~small_phi1], yk[~small_phi1]
     thresh = max(max(((pr > t) == (yr > 0)).mean(), ((pr <= t) == (yr > 0)).mean()) for t in pr)
+    clouds_separate = not (min(mixed, 1 - mixed) > 0.1 or thresh < 0.9)
     fig10 = (f"In Fig. 10 the NTK after training (middle) splits the points at the widest gap in $\\phi_1$ "
              f"({gap_share:.0%} of its range) into {part}{split_text}. Of the small-$\\phi_1$ group {mixed:.0%} "
              f"lie inside the stripe ($y = -1$), and within the other group a threshold on $\\phi_1$ alone gets the "
              f"label of {thresh:.0%} of the points right: "
              + ("the labels separate only in part, where the paper's trained NTK shows two well separated clouds."
-                if min(mixed, 1 - mixed) > 0.1 or thresh < 0.9 else
+                if not clouds_separate else
                 "the labels separate in this plane, as in the paper's two well separated clouds."))
 else:
+    clouds_separate = False
     fig10 = (f"In Fig. 10 the NTK after training (middle) shows no gap in $\\phi_1$ (the widest is {gap_share:.0%} "
              "of its range).")
 thick_stripe = local_thickness(pcs["last-layer activations after training"]["top2"])
@@ -1429,8 +1440,8 @@ _ = show_extended_table(ch, "paper_vs_here", rows)
 #   `--profile paper` restores the paper's grid.
 # - **Loss and stopping.** The paper uses the hinge and trains until every point has $yF \ge 1$. The `book`
 #   profile uses the released code's softhinge ($\beta_s = 20$) and stops every flow at 95% fitted (or at its step
-#   cap, if that comes first), because the stiff fitting phase costs several times more steps with the hinge
-#   (Section 3 runs both losses side by side); the `paper` profile uses the hinge and fits every point.
+#   cap, if that comes first), because the stiff fitting phase costs more steps with the hinge (Section 3 runs
+#   both losses side by side and prints the ratio); the `paper` profile uses the hinge and fits every point.
 # - **Integrator.** We add a floor on the step (1% of the elapsed time, counted as *forced* steps; Section 3 prints
 #   their share) because at small $p$ and $h$ the ReLU kinks make the gradient chatter and the authors' tolerance
 #   would stall the integration; Section 4's ladder reruns the largest $p$ with a lower floor (the two floors are
@@ -1483,21 +1494,31 @@ if lazy_ext:
     top_est = wide_top["estimate"]
     top_above_zero = top_est is not None and (top_est.value if top_est.single else top_est.low) > 0
     local_text = " → ".join(f"{r['estimate'].value:.2f}" for r in wide["local"] if r["estimate"])
-    fell = (first is not None and not first.single and top_est is not None and not top_est.single
-            and top_est.high < first.low)
+    wide_first = wide["local"][0]["estimate"]
+    fell = (wide_first is not None and not wide_first.single and top_est is not None and not top_est.single
+            and top_est.high < wide_first.low)
     fits = "; ".join(f"$h = {h}$: {lz['fit'].text('.2f')}, *{verdict(LAZY_CLAIM, lz['fit'])}*"
                      for h, lz in sorted(lazy_ext.items()) if lz["fit"])
     trend = (f"At {wide_name} the local exponent goes {local_text} along the ladder"
-             + (f", and the top pair's interval lies below that of this page's first pair ({first.text('.2f')}, "
-                f"$p$ = {cfg.ps[0]} → {cfg.ps[1]}): the fall is established" if fell else "") + ". ")
+             + (f", and the top pair's interval lies below that of the ladder's first pair "
+                f"({wide_first.text('.2f')}): the fall is established at this width" if fell else
+                f"; the top pair's interval overlaps that of the ladder's first pair ({wide_first.text('.2f')}), so "
+                "within this width the fall toward the theory is not established" if wide_first is not None else "")
+             + (f" (at this page's width the top pair lies past the rank bound, where the kernel is a finite linear "
+                f"model, and the fit over its whole ladder, {narrow['fit'].text('.2f')}, is "
+                f"*{verdict(LAZY_CLAIM, narrow['fit'])}*)" if narrow["fit"] is not None and narrow_h != wide_h else "")
+             + ". ")
     if top_verdict.startswith(REPRODUCED) and top_above_zero and fit_verdict.startswith(REPRODUCED):
         lazy_diagnosis = (evidence + trend + "At the top of the ladder and over all of it the exponent meets the "
                           "theory, with intervals that exclude 0: **(a)**, it closes with scale.")
     elif top_verdict.startswith(REPRODUCED) and top_above_zero:
         lazy_diagnosis = (evidence + trend + "The top pair meets the theory with an interval that excludes 0, but the "
                           f"fits over whole ladders do not ({fits}): over a whole ladder the learning curve is not yet "
-                          "a single power law. **Tentatively (a)**: the exponent moves to "
-                          "the theory at the largest $p$ we reach, not yet settled.")
+                          "a single power law. " + (
+                              "**Tentatively (a)**: the exponent moves to the theory at the largest $p$ we reach, not "
+                              "yet settled." if fell else
+                              "**Undecided** between (a) and (d): the exponent meets the theory at the largest $p$ we "
+                              "reach, but no trend toward it is established within one width."))
     elif top_verdict.startswith(REPRODUCED) or fit_verdict.startswith(REPRODUCED):
         lazy_diagnosis = (evidence + trend
                           + ("The top pair holds the theory but also 0" if top_verdict.startswith(REPRODUCED) else
@@ -1529,8 +1550,9 @@ def extended_diagnosis(est: Estimate, what: str, seeds_per_p: int, paper_seeds: 
     if est.single:
         return head + "one run, no interval: **undecided**."
     if est.low > 0 and est.low <= 0.5 <= est.high:
-        return head + ("the paper's 1/2 lies in its interval and 0 does not: **(a)**, the gap closes with scale (more "
-                       "sizes and realisations).")
+        return head + ("the paper's 1/2 lies in its interval and 0 does not: **(a)**, the gap closes with more "
+                       f"realisations (seeds, toward the paper's {paper_seeds}) and sizes; the local slopes need not "
+                       "trend toward 1/2: what closes it is the number of runs the fit rests on.")
     if est.low > 0.5:
         return head + (f"its whole interval lies above 1/2, so at the scales we can reach ({reach}) $\\Lambda^*$ grows "
                        "faster than $\\sqrt p$: **(d)** at these scales.")
@@ -1667,6 +1689,18 @@ else:
           "`--profile paper` (step cap $10^6$, $h = 10$, 5 seeds; GPU).")
 say(f"- **The last-layer kernel on MNIST** (its error {mnist_last_over_net.text('.2f')} times the network's; the "
     "paper: 'generally less so' than the network, a ratio above 1). Diagnosis: " + last_diagnosis)
+if not clouds_separate:
+    say(f"- **Fig. 10 (stripe), two well separated clouds after training** (a figure, no number: *not comparable* as a "
+        f"row). Here the labels separate only in part (Section 7), from one network at $p = {cfg.pca_p}$ and "
+        f"$h = {cfg.width}$, trained with the {cfg.loss} loss to {cfg.until:.0%} fitted; the paper's panel does not "
+        "state its $p$, and its networks have $h = 10^4$ and are trained with the hinge to every point. **Undecided**; "
+        "*pending* `--profile paper` (GPU).")
+if thick_mnist >= filled_mnist / 2:
+    say(f"- **Fig. 10 (MNIST), an approximately one-dimensional last layer** (a figure, no number: *not comparable* as a "
+        f"row). Here the median local thickness is {thick_mnist:.3f}, against {filled_mnist:.3f} for a filled cloud "
+        f"(Section 8), from one network at $p = {big['p']}$ with $h = {cfg.mnist_h}$; the paper's footnote 6 itself "
+        "finds an effective dimension of about 6 for that representation, from the finite width of its curve. "
+        "**Undecided**; *pending* `--profile paper` (its largest $p$, $h = 10$, 5 seeds; GPU).")
 
 # %% [markdown]
 # ## Exercises

@@ -44,6 +44,7 @@ from functools import partial
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown, display
 
 from lib.experiments.manifold_quality import (SELF_SUPERVISED_METHODS, SUPERVISED_METHODS, TRAIN_SETS,
                                               clearly_above, correlation_estimate, curve_endpoints, group_contrast, method_estimates, paper_claim,
@@ -120,7 +121,8 @@ show_table([{"quantity": k, "closed form": closed[k], "lib": m[k]} for k in clos
 # change by the *previous* distance (pandas `pct_change`), drop the first change and every image with an infinite
 # change, and add the mean step length $D_{prev}$: $\ln(1 + D + D_{prev} + 1/\text{spike} + 1/\text{spike}_{prev})$.
 # Both are in `lib` (`variant="paper"` / `"code"`); the code variant equals a re-run of the authors' pandas pipeline
-# to 1e-9 (test `test_code_variant_equals_the_authors_pandas_pipeline`). Section 5 reports both.
+# to 1e-9 in float64 (test `test_code_variant_equals_the_authors_pandas_pipeline`; Section 6's benchmark, in float32,
+# agrees to float32 precision). Section 5 reports both.
 #
 # **Alterations** (App. A). *White noise:* $x_{i,j} = [x_i + a_j]_{\mathrm{clip}}$, $a_j \sim \mathcal N(0,
 # \epsilon_j^2)$, $\epsilon_j$ at 100 equally spaced levels from 0 to 1, so $j = 0$ is the image itself; the noise is
@@ -288,11 +290,14 @@ def read_endpoints(alteration: str, what: str, trend: bool = False) -> None:
     elif trend:
         print("One embedding size at this profile: how the margin changes with the size is not measured.")
     dmax = dims[-1]
-    check_statement(f"at the largest embedding size ({dmax}), both self-supervised curves end above every curve with a "
-                    "supervised signal", rows[-1]["self-supervised above every supervised curve"] == "yes",
-                    rows[-1]["lowest self-supervised minus highest supervised"])
-    check_statement(f"at the largest embedding size ({dmax}), Cross-Entropy's curve ends lowest",
-                    rows[-1]["Cross-Entropy lowest"] == "yes", rows[-1]["next lowest minus Cross-Entropy"])
+    for claim, shown, evidence in (
+            ("both self-supervised curves end above every curve with a supervised signal",
+             rows[-1]["self-supervised above every supervised curve"] == "yes",
+             rows[-1]["lowest self-supervised minus highest supervised"]),
+            ("Cross-Entropy's curve ends lowest", rows[-1]["Cross-Entropy lowest"] == "yes",
+             rows[-1]["next lowest minus Cross-Entropy"])):
+        print(f"The paper's ordering at the largest embedding size ({dmax}), {claim}: "
+              + ("shown by this run" if shown else "NOT shown by this run") + f" ({evidence}).")
 
 
 def direction_check(statement: str, est: Estimate | None, null: float, above: bool = True) -> str:
@@ -456,8 +461,11 @@ def protocol_smaller(runs: list[dict]) -> list[dict]:
 
 
 def rung(r: dict) -> str:
+    diff = r["pgd_released"]["paper"]["D"] - r["pgd"]["paper"]["D"]
+    half = 1.96 * float(np.hypot(r["pgd_released"]["D_se"], r["pgd"]["D_se"]))
     return (f"{r['optimizer']} {r['epochs']} ep: {r['pgd_released']['paper']['D']:.3f} vs "
-            f"{r['pgd']['paper']['D']:.3f}, final loss {r['train_loss'][-1]:.2f}")
+            f"{r['pgd']['paper']['D']:.3f}, difference {diff:+.3f} ± {half:.3f}"
+            + (" (not resolved)" if abs(diff) <= half else "") + f", final loss {r['train_loss'][-1]:.2f}")
 
 
 lower = protocol_smaller(ladder)
@@ -873,7 +881,10 @@ show_table([
 #   `python -m lib run 4 --profile paper` with the MNIST training split (the paper's full grid: both optimisers, 25
 #   epochs, accumulation over 8 batches, 1,000 images by the authors' PGD). That profile still trains without the
 #   authors' dropout (0.3), which `LeNetEncoder` leaves out at every profile (see *Encoder* below), so it does not
-#   test dropout as a cause. The outcome of this run is printed below this list.
+#   test dropout as a cause. The outcome of this run is printed below this list, with a diagnosis of each method's PGD
+#   row: **(a)** it closes with scale (a ladder toward the paper's protocol); **(b)** a protocol difference (the
+#   paper's variant is run and shown); **(c)** a bug (fixed, with a test); **(d)** the claim does not hold at any scale
+#   we can reach, with what still separates those scales from the paper's protocol.
 # - **The full-scale RMQM against the subsample.** An earlier version of Section 6 found the full 10,000-image value
 #   farther from the 1,000-image one than the methods are from each other. That was a bug: it built its encoder
 #   without setting the seed, so it compared *another* encoder with Section 3's, and the gap was the difference
@@ -910,11 +921,11 @@ show_table([
 adam_last = adam[-1]
 path_D, rel_D = adam_last["pgd"]["paper"]["D"], adam_last["pgd_released"]["paper"]["D"]
 print(f"PGD, Cross-Entropy (embedding size {ladder_dim}, one seed per encoder; paper {ce_claim.text}):")
+toward_paper = abs(path_D - ce_claim.low) <= abs(adam[0]["pgd"]["paper"]["D"] - ce_claim.low)
 print(f"- training length: {adam[0]['epochs']} -> {adam_last['epochs']} Adam epochs moves D from "
       f"{adam[0]['pgd']['paper']['D']:.3f} to {path_D:.3f}: "
-      + ("away from the paper's value; it does not close with training length."
-         if abs(path_D - ce_claim.low) > abs(adam[0]["pgd"]["paper"]["D"] - ce_claim.low)
-         else "toward the paper's value."))
+      + ("toward the paper's value." if toward_paper else
+         "away from the paper's value; it does not close with training length."))
 print(f"- the authors' PGD protocol at {adam_last['epochs']} epochs: D = {rel_D:.3f} against our path's {path_D:.3f} "
       f"({verdict(ce_claim, Estimate(rel_D))}).")
 print(f"- the authors' protocol gives a smaller distance than our path on {len(lower)} of {len(ladder)} ladder rungs "
@@ -924,13 +935,61 @@ print(f"- the authors' protocol gives a smaller distance than our path on {len(l
           for r in ladder if r not in lower)) + ".")
 for m in ("Triplet-Supervised", "Triplet-Entropy", "Cross-Entropy"):
     claim = paper_claim(PAPER_T1[m][1])
-    print(f"- {m}, every embedding size: our path {t1['pgd'][m].text('.2f')} ({verdict(claim, t1['pgd'][m])}); "
+    print(f"- {m}, mean over embedding sizes: our path {t1['pgd'][m].text('.2f')} ({verdict(claim, t1['pgd'][m])}); "
           f"the authors' protocol {t1['pgd_released'][m].text('.2f')} ({verdict(claim, t1['pgd_released'][m])}); "
           f"paper {claim.text}.")
 print(f"- SGD (lr 1e-3, {sgd_row['epochs']} epochs): final training loss {sgd_row['train_loss'][-1]:.2f} "
       f"(chance: {np.log(10):.2f}), D = {sgd_row['pgd']['paper']['D']:.3f} (path), "
       f"{sgd_row['pgd_released']['paper']['D']:.3f} (authors'); the Adam/SGD mean with the authors' PGD, "
       f"{mix:.3f}, is {verdict(ce_claim, Estimate(float(mix)))} by the criterion.")
+
+
+def paper_text(claim: Claim) -> str:
+    """A Table 1 value of the paper with the interval of its mean that the verdicts use."""
+    return f"{claim.text} (the interval of its mean: [{claim.low:.3f}, {claim.high:.3f}])"
+
+
+def pgd_diagnosis(m: str) -> str:
+    """The diagnosis of Table 1's PGD row of method ``m``, from this run's verdicts: a protocol difference (b) when the
+    authors' PGD protocol meets the paper's value (for Cross-Entropy, whose ladder runs the paper's recipe, only if
+    that recipe meets it too); (a) pending when training longer moves D toward it; else undecided."""
+    claim = paper_claim(PAPER_T1[m][1])
+    path, authors = t1["pgd"][m], t1["pgd_released"][m]
+    if verdict(claim, path).startswith(REPRODUCED):
+        return "reproduced along our path."
+    authors_meet = verdict(claim, authors).startswith(REPRODUCED)
+    recipe_meets = verdict(ce_claim, Estimate(float(mix))).startswith(REPRODUCED)
+    released_by_epochs = " -> ".join(f"{r['pgd_released']['paper']['D']:.3f}" for r in adam)
+    gap = (f"our path {path.text('.2f')}, the authors' protocol {authors.text('.2f')} (means over embedding sizes), "
+           f"against the paper's {paper_text(claim)}")
+    if authors_meet and (m != "Cross-Entropy" or recipe_meets):
+        return f"{gap}. **(b)**, the PGD protocol: the authors' protocol, run on the same encoders, meets it."
+    if m == "Cross-Entropy" and toward_paper:
+        return (f"{gap}. **(a)** *pending*: training longer moves D toward the paper's value; the next rung is the "
+                "60,000 training digits, `python -m lib run 4 --profile paper` with the MNIST training split.")
+    why = (f"the authors' protocol meets it over the {len(cfg.dims)} embedding sizes, but the paper's recipe as far as "
+           f"it runs here (their protocol at {sgd_row['epochs']} epochs, Adam and SGD) gives {mix:.3f}, "
+           f"{verdict(ce_claim, Estimate(float(mix)))}, and under their protocol D grows with training "
+           f"({released_by_epochs} at {' -> '.join(str(r['epochs']) for r in adam)} epochs)"
+           if authors_meet else "neither protocol meets it")
+    return (f"{gap}: {why}. The protocol explains part of the gap; **undecided** at the one training scale run here "
+            f"({TRAIN_SETS[cfg.train_set]}); *pending* `python -m lib run 4 --profile paper` with the MNIST training "
+            "split (the authors' dropout, which no profile trains, stays a difference).")
+
+
+display(Markdown("\n".join(f"- **Diagnosis, {m} under PGD**: {pgd_diagnosis(m)}"
+                           for m in ("Cross-Entropy", "Triplet-Entropy", "Triplet-Supervised"))))
+ce_pgd = "D under PGD, Cross-Entropy (Table 1)"
+other_rows = [r for i, r in enumerate(rows) if r["quantity"] != ce_pgd and not (i and rows[i - 1]["quantity"] == ce_pgd)
+              and not r["verdict"].startswith(REPRODUCED) and r["verdict"] != NOT_COMPARABLE]
+other_rows += [{"quantity": f"D under noise, {m} (Table 1)", "paper": PAPER_T1[m][0], "here": e.text(".3f"),
+                "verdict": verdict(paper_claim(PAPER_T1[m][0]), e)} for m, e in t1["noise"].items()
+               if not verdict(paper_claim(PAPER_T1[m][0]), e).startswith(REPRODUCED)]
+scale = f"{TRAIN_SETS[cfg.train_set]}, {cfg.epochs} epochs, one seed per encoder, {' and '.join(cfg.optimizers)}"
+display(Markdown("\n".join(
+    f"- **{r['quantity']}** (*{r['verdict']}*: here {r['here']}, paper {r['paper']}): **undecided** at the one "
+    f"training scale run here ({scale}); *pending* `python -m lib run 4 --profile paper` with the MNIST training split."
+    for r in other_rows) or "Every other measured row is *reproduced*."))
 
 # %% [markdown]
 # ## Exercises

@@ -255,7 +255,7 @@ def per_axis(r, a):
     """psi of row ``r`` on axis ``a`` and its mean sign-error over that axis's environments beyond the noise."""
     err = r.get(f"sign_error_{a}")
     return (f"{a}: psi {r[f'psi_{a}']:+.2f}, "
-            + (f"sign-error {err:.2f} over {env_axis[a][1]} env." if err is not None else "no environment"))
+            + (f"sign-error {err:.2f} over {env_axis[a][1]} environments" if err is not None else "no environment"))
 
 
 for r in at_odds:
@@ -268,7 +268,8 @@ for r in at_odds:
 
 # %% [markdown]
 # The granulated view per axis: which hyperparameter change each measure gets right ($\psi_i > 0$, blue) or wrong
-# (red). A measure can rank the zoo well overall while failing an axis entirely.
+# (red). A measure can rank the zoo well overall while failing on one axis: the lines above name, for each measure
+# at odds with its claim, the axes where it errs.
 
 # %% tags=["hide-input", "map-figure"]
 psi_cols = [f"psi_{a}" for a in AXES_HERE]
@@ -363,7 +364,7 @@ for ax, r in zip(axes, (best, worst)):
         ax.scatter([row[r["measure"]] for row in sub], [row["gap"] for row in sub], s=16, label=f"{main_axis} = {v:g}")
     ax.set_xlabel(oriented_label(r["measure"]))
     ax.set_ylabel("generalization gap (test - train error)")
-    ax.set_title(f"{r['measure']}: tau = {r['tau']:.2f}, Psi = {r['Psi']:.2f}"
+    ax.set_title(f"{r['measure']}: tau = {r['tau']:.3f}, Psi = {r['Psi']:.3f}"
                  + (" (tied, see above)" if tied(r, ranking) else ""), fontsize=10)
     ax.legend(fontsize=8)
 fig.tight_layout()
@@ -379,8 +380,9 @@ plt.show()
 #   Criterion: `pacbayes_flatness` has the largest positive $\Psi$ of the anchors and the lower end of its interval is
 #   above the upper end of every other anchor's interval (no overlap) → *reproduced*; the largest positive $\Psi$ but
 #   some other anchor's upper end at or above that lower end (the intervals overlap) → *same direction, not
-#   distinguishable at this scale*; a positive $\Psi$ that is not the largest → *same direction, different size*;
-#   $\Psi \le 0$ → *not reproduced*.
+#   distinguishable at this scale*; a positive $\Psi$ that is not the largest but whose interval reaches the largest
+#   anchor's → *same direction, not distinguishable from it at this scale*; a positive $\Psi$ whose interval lies below
+#   the largest anchor's → *same direction, different size*; $\Psi \le 0$ → *not reproduced*.
 # - **Spectral products fail.** Products of spectral norms correlate *negatively* with the gap. Criterion: the upper
 #   end of the $\tau$ interval of `log_prod_spec` below 0 → *reproduced*; interval containing 0 → *not comparable
 #   (inconclusive)*; lower end above 0 → *not reproduced*.
@@ -400,7 +402,9 @@ flat_overlaps = [r for r in anchors if r is not flat and r["Psi_hi"] >= flat["Ps
 if flat["Psi"] <= 0:
     flat_verdict = "not reproduced"
 elif anchors[0]["measure"] != "pacbayes_flatness":
-    flat_verdict = "same direction, different size"
+    flat_verdict = (f"same direction, not distinguishable from {anchors[0]['measure']} at this scale (its Psi interval "
+                    "reaches the first anchor's)" if flat["Psi_hi"] >= anchors[0]["Psi_lo"] else
+                    "same direction, different size")
 else:
     flat_verdict = ("reproduced (its Psi interval overlaps no other anchor's)" if not flat_overlaps else
                     f"same direction, not distinguishable at this scale (its Psi interval overlaps that of "
@@ -410,16 +414,24 @@ spec_verdict = ("reproduced" if spec["tau_hi"] < 0 else "not reproduced" if spec
                 "not comparable (interval contains 0)")
 robust = [r["measure"] for r in judged if r["sign_error_max"] < 0.5]
 k_seeds = len(cfg.seeds)
-q_good = sum(math.comb(k_seeds, j) * 0.25 ** j * 0.75 ** (k_seeds - j) for j in range(k_seeds) if j < k_seeds / 2)
-q_good **= len(kept)  # P(worst case < 0.5) for a measure erring in a quarter of every environment's seeds
+def q_one(k: int) -> float:
+    """P(sign-error < 0.5 in one environment of ``k`` seeds) for a measure erring in a quarter of the seeds."""
+    return sum(math.comb(k, j) * 0.25 ** j * 0.75 ** (k - j) for j in range(k) if j < k / 2)
+
+
+q_good = q_one(k_seeds) ** len(kept)  # P(worst case < 0.5 in every environment)
+n_max = math.floor(math.log(0.5) / math.log(q_one(k_seeds)))  # the most environments with q >= 1/2
 robust_verdict = ("not comparable (no environment beyond the noise)" if not judged else
                   f"not reproduced (worst sign-error below 0.5: {', '.join(robust)})" if robust else
                   "reproduced" if q_good >= 0.5 else
-                  "not comparable (a worst case >= 0.5 is near certain at this profile: see the note)")
+                  "not comparable (a worst case >= 0.5 is near certain with this many environments: see the note)")
 no_env = [a for a in AXES_HERE if not env_axis[a][1]]
 robust_note = (f"{k_seeds} seed(s) per environment, {len(kept)} environments: a measure erring in a quarter of every "
                f"environment's seeds has a worst case below 0.5 with probability q = {q_good:.1g}, so a worst case "
                f">= 0.5 {'does' if q_good >= 0.5 else 'does not'} separate it from a coin"
+               + (f"; with {k_seeds} seed(s) per environment q reaches 1/2 only for at most {n_max} environment(s), so "
+                  "more environments cannot make this row decidable: it needs more seeds per environment"
+                  if q_good < 0.5 else "")
                + (f"; no environment beyond the noise for {', '.join(no_env)}" if no_env else ""))
 paper_rows = [
     {"quantity": "best anchor by Psi", "paper": "PAC-Bayes flatness (sharpness-based)",
@@ -532,7 +544,7 @@ def grid_size(grid):
 
 print(f"This run ({cfg.profile} profile): {grid_size(cfg.grid)}; {len(cfg.seeds)} seed(s) per setting. The `paper` "
       f"profile: {grid_size(PROFILES['paper']['grid'])}; {len(PROFILES['paper']['seeds'])} seeds per setting and "
-      "larger measurement sets (hours on a GPU).")
+      "larger measurement sets.")
 train_errors = np.array([r["train_error"] for r in converged])
 _ = check_statement("with every network trained to cross-entropy 0.01 the training error is almost 0 (below a tenth "
                     "of the smallest gap), so the gap is almost the test error", train_errors.max() < 0.1 * gaps.min(),

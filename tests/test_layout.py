@@ -154,3 +154,27 @@ def test_the_api_reference_documents_every_module():
         page = (REPO / "book" / "api" / f"{wing}.md").read_text()
         for module in sorted(p.stem for p in (LIB / wing).glob("*.py") if p.stem != "__init__"):
             assert f".. automodule:: lib.{wing}.{module}\n" in page, f"book/api/{wing}.md lacks lib.{wing}.{module}"
+
+
+def headings_in_code_cells(source: str) -> list[tuple[int, str]]:
+    """(line, text) of every Markdown heading (``# ## ...``) that a jupytext percent notebook has put inside a code
+    cell, where it is a comment: hidden from the rendered book and its table of contents."""
+    found, kind = [], None
+    for i, line in enumerate(source.splitlines(), 1):
+        if line.startswith("# %%"):
+            kind = "markdown" if "[markdown]" in line else "code"
+        elif kind == "code" and line.startswith("# #") and line[2:].lstrip("#").startswith(" "):
+            found.append((i, line))
+    return found
+
+
+def test_no_chapter_heading_is_hidden_in_a_code_cell():
+    notebooks = sorted((REPO / "notebooks").glob("*.py"))
+    assert notebooks
+    hidden = [f"{p.name}:{i}: {line}" for p in notebooks for i, line in headings_in_code_cells(p.read_text())]
+    assert not hidden, "Markdown headings inside code cells (a missing '# %% [markdown]'):\n" + "\n".join(hidden)
+
+
+def test_the_heading_rule_catches_a_missing_markdown_marker():
+    source = "# %%\nx = 1\n#\n# ## Paper vs here\n\n# %% [markdown]\n# ## Fine\n# %%\n# #not a heading\n"
+    assert headings_in_code_cells(source) == [(4, "# ## Paper vs here")]

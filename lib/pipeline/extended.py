@@ -89,13 +89,21 @@ def save_table(ch: Chapter, name: str, rows: Sequence[dict]) -> Path | None:
     return path
 
 
+def short_commit(commit: str | None) -> str:
+    """A commit as the pages print it: its first 10 characters, keeping ``+dirty`` (uncommitted changes, from
+    :func:`lib.pipeline.results.git_commit`) so that a reader sees the record was not made from a clean commit."""
+    if not commit:
+        return "?"
+    return commit[:10] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
 def _describe(record: dict) -> str:
     prov = record["provenance"]
     cfg = ", ".join(f"{k}={v}" for k, v in record["cfg"].items() if k != "profile")
     runs = (f"; {record['records']} stored runs, {record['records_wall_s'] / 3600:.2g} h of compute summed over them"
             if "records" in record else "")
     return (f"profile `{record['profile']}` ({cfg}); table made at commit "
-            f"{prov['commit'][:10] if prov.get('commit') else '?'}, {prov['date'][:10]}, {prov['device']}{runs}")
+            f"{short_commit(prov.get('commit'))}, {prov['date'][:10]}, {prov['device']}{runs}")
 
 
 def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: str | None = None) -> dict | None:
@@ -179,7 +187,7 @@ def _made(records: Sequence[dict], fn: Callable[[dict], object], command: str) -
     provs = [r["provenance"] for r in records]
     devices = sorted({str(r["result"].get("device", p["device"]) if isinstance(r["result"], dict) else p["device"])
                       for r, p in zip(records, provs)})
-    commits = sorted({str(p.get("commit"))[:10] for p in provs})
+    commits = sorted({short_commit(p.get("commit")) for p in provs})
     dates = sorted({p["date"][:10] for p in provs})
     code = code_fingerprint(fn)
     changed = sum(p.get("code") != code for p in provs)

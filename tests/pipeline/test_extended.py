@@ -158,3 +158,10 @@ def test_extended_sweep_is_made_on_request_read_when_all_committed_and_said_abse
     assert redone[1]["provenance"]["code"] != "0" * 16 and redone[0]["result"] == {"twice": 2}
     with pytest.raises(ValueError, match="configs"):
         extended.extended_sweep(page, [], _double)
+
+
+@pytest.mark.parametrize("commit, shown", [("0565d7edcc1234567890abcdef1234567890abcd+dirty", "0565d7edcc+dirty"),
+                                           ("0565d7edcc1234567890abcdef1234567890abcd", "0565d7edcc"),
+                                           (None, "?"), ("", "?")])
+def test_a_commit_is_shortened_but_keeps_its_dirty_flag(commit, shown):
+    assert extended.short_commit(commit) == shown

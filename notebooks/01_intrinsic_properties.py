@@ -638,10 +638,11 @@ for model in MODELS:
 # kind of points (column *on the paper's Fig. 2 kind of points*), but have only the datasets of the data root and the
 # sizes of the profile, so the per-point value is the nearer comparison. It is not a perfect one: with unit variances
 # fixed by Eq. (26), the value per point also depends on the mix of datasets (the share of medical points, the size of
-# the domain gap in log loss), which differs from the paper's. The `paper` profile adds datasets and sizes, but not the
-# paper's 66 points: its seven radiology datasets are not redistributable, and the two MedMNIST stand-ins are too
-# small for most of its sizes. More points of *another* kind need not raise it: the single runs (column *over runs*) are more
-# points than their means over class pairs, but noisier ones, and the cell below compares the two sums.
+# the domain gap in log loss), which differs from the paper's. The `paper` profile adds datasets and sizes, but not
+# the paper's 66 points: its seven radiology datasets are not redistributable, and the two MedMNIST stand-ins are too
+# small for most of its sizes. More points of *another* kind need not raise the sum: the single runs (column *over
+# runs*) are more points than their means over class pairs, but noisier ones, and the cell below compares the two
+# sums.
 
 # %%
 for model, v in log_r.items():
@@ -1179,8 +1180,8 @@ _ = show_extended_table(ch, "paper_vs_here", table)
 #
 # Each disagreement of the table gets one of four diagnoses: **(a)** it closes with scale (a ladder toward the paper's
 # protocol); **(b)** a protocol difference (the paper's variant is run and shown); **(c)** a bug (fixed, with a test);
-# **(d)** the claim does not hold at any scale we can reach. A diagnosis marked *pending* names the run that would test
-# it; *not diagnosed at this profile* says that this run cannot tell which applies. The sentences below are printed
+# **(d)** the claim does not hold at any scale we can reach; or **undecided**, when the evidence does not decide. A
+# diagnosis marked *pending* names the run that would test it; *not diagnosed at this profile* says that this run cannot tell which applies. The sentences below are printed
 # from this run.
 
 # %%
@@ -1208,11 +1209,11 @@ if nat_kf and med_ds:
         if closest_rows:
             top = max(closest_rows, key=lambda r: kf_of[r["dataset"]])
             print(f" What is left is the data: the stand-ins are not the paper's datasets, and {top['dataset']}'s K_F "
-                  f"is set by near-duplicate images with different labels (closest cross-label pair at "
-                  f"{top['closest / median']:.2f} of the median nearest-neighbour distance), a property of that "
-                  "dataset, not of the medical domain.", end="")
-        print(f" The paper's seven radiology datasets at 224 px are not redistributable, so the ratio here rests on "
-              f"{len(med_ds)} MedMNIST stand-ins; no ladder we can run moves toward them.")
+                  "is set by near-duplicate images with different labels (Section 3 prints the pairs that set it; the "
+                  f"closest cross-label pair lies at {top['closest / median']:.2f} of the median nearest-neighbour "
+                  "distance), a property of that dataset, not of the medical domain.", end="")
+        print(f" The paper's seven radiology datasets at 224 px, which would decide it, are not redistributable, so "
+              f"the ratio here rests on {len(med_ds)} MedMNIST stand-ins; no ladder we can run moves toward them.")
 for model, v in log_r.items():
     per_point_positive = v["per point"].low > 0
     sum_verdict, per_point_verdict = verdict(LOG_R_CLAIM, v["runs"]), verdict(PER_POINT_CLAIM, v["per point"])
@@ -1224,14 +1225,15 @@ for model, v in log_r.items():
           f"points. On the paper's kind of points (one per dataset and N) we have {v['n points']} against its 66; per "
           f"point ours is {in_points(v['per point'], '.3f')} ({per_point_verdict}) against its 0.115 to 0.205, "
           + ("above 0" if per_point_positive else "not separated from 0") + " (a comparison that also depends on the "
-          "mix of datasets, Section 5). The sum over all our "
+          "mix of datasets, Section 4). The sum over all our "
           f"{v['runs'].runs} runs, {v['runs'].text('.2f')}, is "
           + ("no larger than" if v["runs"].value <= v["points"].value else
              f"{v['runs'].value / v['points'].value:.2f} times") + f" the sum over the {v['n points']} points, "
           f"{v['points'].value:.2f}: more runs of one (dataset, N) are not more points of the paper's kind.")
-print("  More points: `python -m lib run 1 --profile paper` after `python -m lib.data fetch --chapter 1 --profile "
-      "paper` adds datasets and sizes, though not the paper's 66 points per architecture (its radiology datasets are "
-      "not redistributable, and the MedMNIST stand-ins are too small for most of its sizes).")
+print(f"  More points: `python -m lib run 1 --profile paper -p models={','.join(log_r)}` after `python -m lib.data "
+      "fetch --chapter 1 --profile paper` adds datasets and sizes for these networks, though not the paper's 66 points "
+      "per architecture (its radiology datasets are not redistributable, and the MedMNIST stand-ins are too small for "
+      "most of its sizes); the `paper` profile itself re-tests the claim on the paper's six CNNs.")
 r_claim = Claim(0.37, 0.70, null=0)
 for row in table1:
     r2 = row.get("r, eps=2/255")
@@ -1240,8 +1242,9 @@ for row in table1:
         print(f"Pearson r at eps = 2/255, {row['model']} ({r2.text('.2f')}, {verdict(r_claim, r2)}) -- undecided, "
               f"few datasets: r here has {n_kf} distinct K_F values, one per dataset, so it mostly measures how far "
               "the medical runs stand above the natural ones against the spread within a dataset (Section 5); the "
-              "paper's r spans 11 datasets. Pending: more datasets, `python -m lib run 1 --profile paper` after "
-              "`python -m lib.data fetch --chapter 1 --profile paper` (still fewer than 11 here: see above).")
+              f"paper's r spans 11 datasets. Pending: more datasets, `python -m lib run 1 --profile paper -p "
+              f"models={row['model']}` after `python -m lib.data fetch --chapter 1 --profile paper` (still fewer than "
+              "11 here: see above).")
 for model, r_repr in r_repr_of.items():
     if r_repr.low <= 0:
         print(f"log test loss vs d_repr (Fig. 4), {model} (Pearson r = {no_negative_zero(r_repr.text('.3f'))}) -- not "

@@ -833,7 +833,7 @@ for name, est in zip(("the scale alpha", "the integrator's step floor", "the wid
 # %% [markdown]
 # ### The ladder with the paper's 20 realisations per $p$ (extended CPU run)
 #
-# $\Lambda^*$ of one seed scatters at one $p$ by the factor the line above prints, so with this page's
+# $\Lambda^*$ of one seed scatters at one $p$ over the range printed above, so with this page's
 # few seeds per size a local slope's interval is too wide to tell 1/2 from its neighbours. The extended run takes the
 # paper's 20 realisations per point (Fig. 5) and climbs further in $p$ (the sizes are printed below), with this
 # ladder's protocol unchanged ($h$, $\alpha$, loss, step floor; stopped at $t^*$). Its first seeds
@@ -1518,7 +1518,12 @@ if lazy_ext:
                               "**Tentatively (a)**: the exponent moves to the theory at the largest $p$ we reach, not "
                               "yet settled." if fell else
                               "**Undecided** between (a) and (d): the exponent meets the theory at the largest $p$ we "
-                              "reach, but no trend toward it is established within one width."))
+                              f"reach, but at {wide_name} no fall toward it is established, and at this page's width"
+                              + (", where the page's own fall is established," if falls else "")
+                              + " the ladder ends past the rank bound, where a finite kernel need not follow the theory "
+                              "(its whole-ladder fit lies "
+                              + ("below" if narrow["fit"] is not None and narrow["fit"].high < theory else "around")
+                              + " the theory)."))
     elif top_verdict.startswith(REPRODUCED) or fit_verdict.startswith(REPRODUCED):
         lazy_diagnosis = (evidence + trend
                           + ("The top pair holds the theory but also 0" if top_verdict.startswith(REPRODUCED) else
@@ -1550,9 +1555,9 @@ def extended_diagnosis(est: Estimate, what: str, seeds_per_p: int, paper_seeds: 
     if est.single:
         return head + "one run, no interval: **undecided**."
     if est.low > 0 and est.low <= 0.5 <= est.high:
-        return head + ("the paper's 1/2 lies in its interval and 0 does not: **(a)**, the gap closes with more "
-                       f"realisations (seeds, toward the paper's {paper_seeds}) and sizes; the local slopes need not "
-                       "trend toward 1/2: what closes it is the number of runs the fit rests on.")
+        return head + ("the paper's 1/2 lies in its interval and 0 does not: **(a)**, with the paper's number of "
+                       f"realisations ({paper_seeds}) over a wider range of $p$ the slope meets the paper's; the local "
+                       "slopes need not trend toward 1/2.")
     if est.low > 0.5:
         return head + (f"its whole interval lies above 1/2, so at the scales we can reach ({reach}) $\\Lambda^*$ grows "
                        "faster than $\\sqrt p$: **(d)** at these scales.")
@@ -1683,7 +1688,8 @@ else:
            f"{min(last_capped):.0%} to {max(last_capped):.0%} fitted, while the network's flow reached its "
            f"{cfg.until:.0%} in {sum(stopped_by(r['network']) == 'criterion' for r in mnist)} of {len(mnist)}: the "
            "kernel is compared before the end of its training, and stopping early can move "
-           "a test error either way. **Tentatively (b)**, this profile's step cap, together with "
+           "a test error either way. **Undecided** between (b) and (a): this profile's step cap (the paper's variant, "
+           "not run here), together with "
            if last_capped else "Every flow reached the fitted fraction; what remains is ")
         + f"{cfg.mnist_seeds} seed(s) per $p$ and $h = {cfg.mnist_h}$ (the released code: 10): **pending** "
           "`--profile paper` (step cap $10^6$, $h = 10$, 5 seeds; GPU).")
@@ -1699,7 +1705,8 @@ if thick_mnist >= filled_mnist / 2:
     say(f"- **Fig. 10 (MNIST), an approximately one-dimensional last layer** (a figure, no number: *not comparable* as a "
         f"row). Here the median local thickness is {thick_mnist:.3f}, against {filled_mnist:.3f} for a filled cloud "
         f"(Section 8), from one network at $p = {big['p']}$ with $h = {cfg.mnist_h}$; the paper's footnote 6 itself "
-        "finds an effective dimension of about 6 for that representation, from the finite width of its curve. "
+        "finds an effective dimension of about 6 for that representation, which it says possibly comes from the finite "
+        "width of its curve. "
         "**Undecided**; *pending* `--profile paper` (its largest $p$, $h = 10$, 5 seeds; GPU).")
 
 # %% [markdown]

@@ -156,10 +156,12 @@ def test_knn_is_exact_whatever_offset_and_ranking_dtype(rank_dtype, offset):
 
 
 def test_knn_widens_on_ties_at_the_kth_neighbour():
-    """A 12 x 12 grid: the k-th neighbour ties with points outside the first candidates; widening finds them."""
+    """A 12 x 12 grid: the k-th neighbour ties with points outside the first candidates; widening finds them. The
+    distances agree to the proven accuracy, not bit for bit: how a CPU's kernels round sqrt(2) differs by one ulp
+    between the two formulas (a missed tie would differ by at least 0.2)."""
     grid = torch.stack(torch.meshgrid(torch.arange(12.0), torch.arange(12.0), indexing="ij"), -1).reshape(-1, 2)
     d, _ = knn_distances(grid, 5, rank_dtype=torch.float32, margin=0)
-    assert torch.equal(d, brute_force(grid, 5))
+    assert torch.allclose(d, brute_force(grid, 5), rtol=SQUARED_RTOL / 2, atol=0)
 
 
 @pytest.mark.parametrize("budget_bytes", [1 << 28, 40_000, 4_000])

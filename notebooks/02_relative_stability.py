@@ -777,11 +777,16 @@ plt.show()
 # consecutive probed layers:
 
 # %% tags=["hide-input"]
+def rising_steps(m: str) -> int:
+    """How many steps between consecutive probed layers raise the trained R_f of network ``m``."""
+    return int(np.sum(np.diff(np.log(layer_R[(m, "trained")])) > 0))
+
+
 for m in cfg.models:
     vals = layer_R[(m, "trained")]
     depth = np.arange(1, len(vals) + 1) / len(vals)
     i, ratio = steepest_drop(vals)
-    rises = int(np.sum(np.diff(np.log(vals)) > 0))
+    rises = rising_steps(m)
     step = (f"steepest fall between relative depth {depth[i]:.2f} and {depth[i + 1]:.2f} (x{ratio:.2g})" if ratio < 1
             else "no step falls")
     print(f"{m}: R_f from {vals[0]:.2g} (first probed layer) to {vals[-1]:.2g} (output); {step}; {rises} of "
@@ -1038,7 +1043,6 @@ stop_label = "early stop" if cfg.target else f"{cfg.epochs} epochs"
 sizes_run = sorted({r["params"]["n_train"] for r in size_recs})
 interp_sizes = sorted({r["params"]["n_train"] for r in interp_recs})
 layer_ratio = {m: layer_R[(m, "trained")][-1] / layer_R[(m, "trained")][0] for m in cfg.models}
-rising_steps = lambda m: int(np.sum(np.diff(np.log(layer_R[(m, "trained")])) > 0))  # noqa: E731
 Q_INIT, Q_A, Q_B, Q_CORR = ("R_f at initialisation (c = 3)", "a in eps_t = a sqrt(R_f)",
                             "free exponent b of eps_t ~ R_f^b", "corr(log eps_t, log R_f)")
 Q_STRIPE = "stripe model: exponent of R_f in P"
@@ -1423,10 +1427,6 @@ def in_range_exp(recs: list[dict], q: str):
     return exponents(kept)[q] if len({x["params"]["n_train"] for x in kept}) > 1 else None
 
 
-def reached(left: str) -> str:
-    """Diagnosis (d) at the scales reached here; ``left``: what still separates them from the paper's protocol."""
-    return f"**(d)** at the scales reached here; left: {left}, so {paper_cmd} could still make it (a), *pending*."
-
 ladders = [(f"{more_seeds} of this page's main, size and control runs, committed and read above (Ladder 1)" if ladder else
             f"{more_seeds} of this page's main, size and control runs: "
             f"`python -m lib run 2 --profile {cfg.profile} -p extended=True` (this page's "
@@ -1467,6 +1467,14 @@ diagnosis[Q_INIT] = (f"the {len(init_c3)} (network, dataset) values lie in [{min
                      + (after_seeds(Q_INIT, "settled against the paper's ≈ 1 at initialisation: not diagnosed at this "
                                     "profile.") if is_(Q_INIT, INCONCLUSIVE) else "Not diagnosed at this profile."))
 R_of = lambda recs: geometric_estimate([r["R"] for r in stability_rows(recs, "trained") if r["c"] == 3])  # noqa: E731
+
+
+def ladder_by_dataset(m: str) -> str:
+    """Ladder 1's trained R_f of network ``m`` on each dataset (geometric mean and interval over its seeds)."""
+    runs = {d: [x for x in all_main if x["params"]["model"] == m and x["params"]["dataset"] == d] for d in datasets}
+    return ", ".join(f"{R_of(recs).text('.2g')} on {d}" for d, recs in runs.items())
+
+
 acc_of = lambda recs: ", ".join(f"{x['result']['train_acc']:.3f}" for x in recs)  # noqa: E731
 for m in sota + primitive:
     vals = ", ".join(f"{trained[(d, m, 3)]['R']:.2g} on {d}" for d in datasets)
@@ -1485,9 +1493,7 @@ for m in sota + primitive:
                    f"its full-data value (Fig. 3 right); ours reaches P = {cfg.n_train}, and ladder 1's exponent in P "
                    f"({lad_rows[q_exponent('R', stop_label)]['here'] if ladder else 'not measured'}) shows no fall yet"
                    + (" (but see the exponent's diagnosis below: most of our sizes lie below the paper's onset)"
-                      if ladder else "") + ". Per dataset, ladder 1 gives "
-                   + ", ".join(f"{R_of([x for x in all_main if x['params']['model'] == m and x['params']['dataset'] == d]).text('.2g')} "
-                               f"on {d}" for d in datasets)
+                      if ladder else "") + f". Per dataset, ladder 1 gives {ladder_by_dataset(m)}"
                    + f", so the pooled interval mixes datasets: **undecided** between (a) and (d); *pending* {paper_cmd}."
                    if m in sota and lad_verdict.get(q_trained(m)) == SAME_DIRECTION else
                    f"settled against the paper at this protocol (width x{cfg.width}, P = {cfg.n_train}, at most "
@@ -1496,9 +1502,7 @@ for m in sota + primitive:
                    + (f"{min(a := [x['result']['train_acc'] for x in all_main if x['params']['model'] == m]):.3f} to "
                       f"{max(a):.3f}" if ladder else "") + "). But the paper's R_f falls only past P ~ 10^3 to its "
                    f"full-data value (Fig. 3 right) and ours stops at P = {cfg.n_train}"
-                   + ("; per dataset, ladder 1 gives " + ", ".join(
-                       f"{R_of([x for x in all_main if x['params']['model'] == m and x['params']['dataset'] == d]).text('.2g')} "
-                       f"on {d}" for d in datasets) if ladder else "")
+                   + (f"; per dataset, ladder 1 gives {ladder_by_dataset(m)}" if ladder else "")
                    + f". What is left is P, width, training length and data: **undecided** between (a) and (d); "
                    f"*pending* {paper_cmd}.")
         text = (f"R_f = {vals}, {per_dataset}: the interval of {len(datasets)} values holds both the paper's "
@@ -1614,6 +1618,8 @@ g_head = (f"The paper finds G_f always grows with P. Here G_f goes {series_text(
 g_means = combine_seeds(stability_rows(control_recs, "trained"), ("P", "c"))
 g_in = (in_range_exp(all_size, "G"), in_range_exp(all_interp, "G")) if ladder else (None, None)
 g_fall_in_range = all(e is not None and not e.single and e.high < 0 for e in g_in)
+g_left = (f"width (x{cfg.width}), training length (the control trains for {cfg.interp['epochs']} epochs, the paper for "
+          f"250) and the range of P (ours ≤ {max(sizes_run)}, the bottom of the paper's {PAPER_P_MIN} to 50,000)")
 g_int_steps = np.diff([r["G"] for r in sorted(g_means, key=lambda r: r["P"]) if r["c"] == 3])
 if g_verdict[g_stop].startswith(REPRODUCED):
     g_diag = (f"The {stop_label} series shows the growth: not diagnosed at this profile; *pending* {g_next}.")
@@ -1646,14 +1652,11 @@ elif g_verdict[g_int].startswith(NOT_REPRODUCED) and fits_all:
                     f"inside the paper's range the fall is not established: its significance rests on "
                     f"P = {min(sizes_run)}. ")
                  if g_seeds else "")
-              + (reached if g_seeds and g_fall_in_range else
-                 (lambda left: f"What is left is {left}: **undecided** between (a) and (d); *pending* {paper_cmd}.")
-                 if g_seeds else
-                 (lambda left: f"What is left is {left} and the draw of seeds: **undecided**; *pending* {seeds_cmd}, "
-                  f"then {paper_cmd}."))(
-                  f"width (x{cfg.width}), training length (the control trains for {cfg.interp['epochs']} epochs, the "
-                  f"paper for 250) and the range of P (ours ≤ {max(sizes_run)}, the bottom of the paper's "
-                  f"{PAPER_P_MIN} to 50,000)"))
+              + (f"**(d)** at the scales reached here; left: {g_left}, so {paper_cmd} could still make it (a), "
+                 "*pending*." if g_seeds and g_fall_in_range else
+                 f"What is left is {g_left}: **undecided** between (a) and (d); *pending* {paper_cmd}." if g_seeds else
+                 f"What is left is {g_left} and the draw of seeds: **undecided**; *pending* {seeds_cmd}, then "
+                 f"{paper_cmd}."))
 else:
     g_diag = ("The control runs do not all fit their training set, so they do not test the stopping rule: "
               f"**undecided**; *pending* longer control runs and {paper_cmd}.")

@@ -594,6 +594,7 @@ drop = direction_row("log density on the image manifold, end minus start (Fig. 9
 drop["here"] = estimate_text(drop_on, over)
 close = "close to 1 (26 regions, 26 neurons); read as 0.5 to 2"
 MSE_ROW = "test MSE, tractrix / circle, end (Fig. 12)"
+MSE_CLAIM = Claim(0.5, 2.0, None, "comparable; read as 0.5 to 2")
 SLOPE_ROWS = ("slope of regions vs n_in, per dimension (Fig. 6)", "slope of distance vs n_in, per dimension (Fig. 7)")
 
 
@@ -615,8 +616,7 @@ rows = [
     direction_row("tractrix minus circle, mean tangent share of a neuron's gradient", "larger C_M on the tractrix",
                   tangent_gap, 0.0, above=True, fmt=".2g",
                   note="empirical proxy; the paper's C_M is 1 for every curve (see Where we differ)"),
-    comparison_row(MSE_ROW, Claim(0.5, 2.0, None, "comparable; read as 0.5 to 2"), mse_ratio,
-                   note="see Where we differ"),
+    comparison_row(MSE_ROW, MSE_CLAIM, mse_ratio, note="see Where we differ"),
     *[slope_row(q, Claim.point(0.0, None, text), est, note) for q, text, est, note in (
         (SLOPE_ROWS[0], "flat", slope_regions,
          f"n_in {cfg.n_in[0]} to {cfg.n_in[-1]}, circle; tested as a point: the interval must hold 0"),
@@ -857,7 +857,7 @@ else:
     if cfg.epochs < ec["epochs"] and all(len(h) == 1 for hs in ext_hist.values() for h in hs):
         ext_at = {m: np.concatenate(hs) for m, hs in ext_hist.items()}  # (seeds, epochs + 1)
         ext_mid = ratio_estimate(ext_at["tractrix"][:, cfg.epochs], ext_at["circle"][:, cfg.epochs])
-        mid_verdict = verdict(Claim(0.5, 2.0, None, "comparable; read as 0.5 to 2"), ext_mid)
+        mid_verdict = verdict(MSE_CLAIM, ext_mid)
         tr_ext = {when: ext_at["tractrix"][:, when].mean() for when in (cfg.epochs, ec["epochs"])}
         ci_ext = {when: ext_at["circle"][:, when].mean() for when in (cfg.epochs, ec["epochs"])}
         print(f"Its committed records of the same {n_seeds(ec['seeds'])} at epoch {cfg.epochs} (this run's length): "
@@ -865,10 +865,9 @@ else:
               f"{tr_ext[cfg.epochs]:.3g} at epoch {cfg.epochs} to {tr_ext[ec['epochs']]:.3g} at epoch {ec['epochs']}, "
               f"its circle's from {ci_ext[cfg.epochs]:.3g} to {ci_ext[ec['epochs']]:.3g} (here, at epoch "
               f"{cfg.epochs}: tractrix {mean_mse['tractrix'][-1]:.3g}, circle {mean_mse['circle'][-1]:.3g}).")
-        band = Claim(0.5, 2.0, None, "comparable; read as 0.5 to 2")
         end_at = {m: ext_at[m][:, ec["epochs"]] for m in ext_at}
         deciders = [(m, k, float(end_at[m][k])) for m in end_at for k in range(len(end_at[m]))
-                    if verdict(band, ratio_estimate(*[np.delete(end_at[c], k) if c == m else end_at[c]
+                    if verdict(MSE_CLAIM, ratio_estimate(*[np.delete(end_at[c], k) if c == m else end_at[c]
                                                       for c in ("tractrix", "circle")])) != ext_mse["verdict"]]
         print("Leaving out one extended run at a time at epoch "
               f"{ec['epochs']}: " + ("no single run changes the verdict." if not deciders else
@@ -901,15 +900,14 @@ else:
     if lad_e and lad_n and all(len(v) == lad_n for v in lad_runs.values()):
         lad_mse = {m: history_array(sorted(v, key=lambda r: r["params"]["seed"]), "test_mse")
                    for m, v in lad_runs.items()}
-        band = Claim(0.5, 2.0, None, "comparable; read as 0.5 to 2")
         lengths = sorted({cfg.epochs, *range(lad_e // 4, lad_e + 1, lad_e // 4)} & set(range(1, lad_e + 1)))
         by_length = {e: ratio_estimate(lad_mse["tractrix"][:, e], lad_mse["circle"][:, e]) for e in lengths}
         print(f"The extended run's training-length ladder ({n_seeds(lad_n)} per curve, {lad_e} epochs), test MSE "
               "tractrix / circle at each length: " + "; ".join(
-                  f"epoch {e}: {est.text('.3g')} ({verdict(band, est)})" for e, est in by_length.items()) + ".")
-        met = [e for e, est in by_length.items() if verdict(band, est).startswith(REPRODUCED)]
-        stays = bool(met) and all(verdict(band, by_length[e]).startswith(REPRODUCED) for e in lengths if e >= met[0])
-        above_band = bool(met) and all(by_length[e].value > 2.0 for e in met)
+                  f"epoch {e}: {est.text('.3g')} ({verdict(MSE_CLAIM, est)})" for e, est in by_length.items()) + ".")
+        met = [e for e, est in by_length.items() if verdict(MSE_CLAIM, est).startswith(REPRODUCED)]
+        stays = bool(met) and all(verdict(MSE_CLAIM, by_length[e]).startswith(REPRODUCED) for e in lengths if e >= met[0])
+        above_band = bool(met) and all(by_length[e].value > MSE_CLAIM.high for e in met)
         fig12_diagnosis = (
             f"**(a)**, it closes with training length: from epoch {met[0]} on, the ratio's interval meets the band at "
             f"every length of the ladder (its value stays near {np.median([by_length[e].value for e in met]):.2g}, "

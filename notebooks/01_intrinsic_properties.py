@@ -1173,7 +1173,7 @@ if not_official:
     print("⚠ The rows that use medical data (K_F ratios, training, attacks) read medical files that are not the "
           f"official release ({', '.join(not_official)}; Section 3's ⚠): their numbers are those of these copies.")
 save_table(ch, "paper_vs_here", table)
-_ = show_extended_table(ch, "paper_vs_here", table)
+_ = show_extended_table(ch, "paper_vs_here", table, code=(task_sharpness, run_task))
 
 # %% [markdown]
 # ### The disagreements, diagnosed

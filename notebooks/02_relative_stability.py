@@ -39,7 +39,7 @@ seeds = None  # int > 0 | None: training runs per configuration (None: from the 
 epochs = None  # int > 0 | None: training epochs (None: from the profile)
 n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
-extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`) ladder 1's more seeds (~30 min) and the zoo ladder (~20 min)
+extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`), ladder 1's more seeds (~70 min) and the zoo ladder (~20 min)
 
 # %% tags=["hide-input"]
 import json
@@ -59,7 +59,8 @@ from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR, log_ticks, loglog_panel
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import (CRITERION, INCONCLUSIVE, NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, SAME_DIRECTION,
-                                  Claim, check_statement, comparison_row, geometric_estimate, loglog_slope)
+                                  Claim, check_statement, comparison_row, geometric_estimate, loglog_slope,
+                                  verdict)
 
 ch = setup_chapter("ch02", profile, {
     "smoke": {"datasets": ("mnist",), "models": ("resnet18", "fc"), "zoo": ("lenet",), "zoo_dataset": ("kmnist",),
@@ -78,7 +79,7 @@ ch = setup_chapter("ch02", profile, {
              "stripe": {"d": 30, "ps": (128, 256, 512, 1024), "h": 250, "seeds": 1, "n_test": 5000, "until": 0.95,
                         "loss": "softhinge"},
              "interp": {"sizes": (250, 500, 1000), "epochs": 20}, "many_diffeos": {"n": 1000, "check": 20},
-             "ladder_seeds": 4, "zoo_ladder": {"epochs": 64, "seeds": 3}},
+             "ladder_seeds": 10, "zoo_ladder": {"epochs": 64, "seeds": 3}},
     "paper": {"datasets": ("mnist", "kmnist", "fashionmnist", "cifar10"),
               "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
               "zoo": ("alexnet", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "resnet34",
@@ -1117,7 +1118,7 @@ rows = [
 print(CRITERION)
 paper_vs_here(rows)
 save_table(ch, "paper_vs_here", rows)
-_ = show_extended_table(ch, "paper_vs_here", rows)
+_ = show_extended_table(ch, "paper_vs_here", rows, code=(run_model, run_stripe_stability))
 verdict_of = {r["quantity"]: r["verdict"] for r in rows}
 
 # %% [markdown]
@@ -1154,9 +1155,9 @@ if ladder:
         """Every run of network ``m`` (all datasets and seeds): one row each, trained, c = 3."""
         return [r for r in stability_rows([x for x in all_main if x["params"]["model"] == m], "trained") if r["c"] == 3]
 
-    def layer_ratios(m: str) -> list[float]:
-        """R_f(output) / R_f(first probed layer) of each trained run of ``m`` on the first dataset."""
-        recs = [x for x in all_main if x["params"]["model"] == m and x["params"]["dataset"] == datasets[0]]
+    def layer_ratios(m: str, dataset: str = datasets[0]) -> list[float]:
+        """R_f(output) / R_f(first probed layer) of each trained run of ``m`` on ``dataset`` (the first: the row's)."""
+        recs = [x for x in all_main if x["params"]["model"] == m and x["params"]["dataset"] == dataset]
         return [r["layers"][-1]["R"] / r["layers"][0]["R"] for r in stability_rows(recs, "trained") if r["c"] == 3]
 
     lad_size_exp, lad_interp_exp = exponents(all_size), exponents(all_interp)
@@ -1240,8 +1241,10 @@ if ladder:
 # its runs and that mean's 95% interval (black), against the paper's band for the good architectures and the line
 # $R_f = 1$ that the primitive ones should stay above. Centre and right: $R_f$ and $G_f$ of every run of the size
 # series (filled: early stop; open: the control trained to interpolation) with the power law fitted over the runs;
-# the paper has $R_f$ falling past $P \sim 10^3$ (the dotted slope $-1$) and $G_f$ growing with $P$. What the extra seeds change, row by row,
-# and how far one seed scatters from the next compared with what $P$ moves:
+# the paper has $R_f$ falling past $P \sim 10^3$ (the dotted slope $-1$) and $G_f$ growing with $P$. What the extra
+# seeds change, row by row; the runs far from the others of their network on their dataset (a left-panel point a
+# decade from their median); and how
+# far one seed scatters from the next compared with what $P$ moves:
 
 # %% tags=["hide-input"]
 if ladder:
@@ -1251,6 +1254,33 @@ if ladder:
               f"({lad_rows[q]['here']})")
     print(f"{len(changed)} of {len(lad_rows)} rows change verdict with the extra seeds"
           + (": " + "; ".join(changed) if changed else "") + ".")
+    far = []  # runs more than a factor 10 from the median of their network and dataset (the left panel's outliers)
+    for m in sota + primitive:
+        for d in datasets:
+            runs = [r for r in trained_runs(m) if r["dataset"] == d]
+            mid = float(np.median([r["R"] for r in runs]))
+            far += [(m, d, r, mid, runs) for r in runs if max(r["R"] / mid, mid / r["R"]) > 10]
+    for m, d, r, mid, runs in far:
+        others = [x for x in runs if x is not r]
+
+        def against(q: str, name: str) -> str:
+            """``name`` of the outlying run against the range of the other runs."""
+            lo, hi = min(x[q] for x in others), max(x[q] for x in others)
+            return f"{name} = {r[q]:.2g} ({'within' if lo <= r[q] <= hi else 'outside'} the others' {lo:.2g} to {hi:.2g})"
+
+        D_in = min(x["D"] for x in others) <= r["D"] <= max(x["D"] for x in others)
+        G_in = min(x["G"] for x in others) <= r["G"] <= max(x["G"] for x in others)
+        print(f"Outlier: {m} on {d}, seed {r['seed']}: R_f = {r['R']:.2g}, a factor "
+              f"{max(r['R'] / mid, mid / r['R']):.0f} from the median of its {len(runs)} runs ({mid:.2g}); "
+              f"{against('D', 'D_f')}, {against('G', 'G_f')}"
+              + ("; so it stands apart in its sensitivity to noise (G_f, the output's mean squared change under the "
+                 "noise over its mean squared difference between two test images), not to diffeomorphisms"
+                 if D_in and not G_in else "; so it stands apart in its sensitivity to diffeomorphisms, not to noise"
+                 if G_in and not D_in else "")
+              + f". Without it the geometric mean on {d} is {geometric_estimate([x['R'] for x in others]).text('.2g')}, "
+              f"against {geometric_estimate([x['R'] for x in runs]).text('.2g')} with it; the rows above keep every run.")
+    if not far:
+        print("No run lies more than a factor 10 from the median of its network and dataset.")
     for recs, how in ((all_size, stop_label), (all_interp, "to interpolation")):
         runs = [r for r in stability_rows(recs, "trained") if r["c"] == 3]
         if not runs:
@@ -1475,6 +1505,12 @@ def ladder_by_dataset(m: str) -> str:
     return ", ".join(f"{R_of(recs).text('.2g')} on {d}" for d, recs in runs.items())
 
 
+def other_layer_datasets(m: str) -> str:
+    """Ladder 1's layerwise ratio of network ``m`` on the datasets other than the row's, with its verdict."""
+    ests = {d: geometric_estimate(layer_ratios(m, d)) for d in datasets[1:]}
+    return ", ".join(f"{d}, ladder 1 gives {e.text('.2g')}, *{verdict(LAYER_CLAIM, e)}*" for d, e in ests.items())
+
+
 acc_of = lambda recs: ", ".join(f"{x['result']['train_acc']:.3f}" for x in recs)  # noqa: E731
 for m in sota + primitive:
     vals = ", ".join(f"{trained[(d, m, 3)]['R']:.2g} on {d}" for d in datasets)
@@ -1492,7 +1528,7 @@ for m in sota + primitive:
         settled = (f"below 1 but above the paper's band with this many runs. The paper's R_f falls past P ~ 10^3 to "
                    f"its full-data value (Fig. 3 right); ours reaches P = {cfg.n_train}, and ladder 1's exponent in P "
                    f"({lad_rows[q_exponent('R', stop_label)]['here'] if ladder else 'not measured'}) shows no fall yet"
-                   + (" (but see the exponent's diagnosis below: most of our sizes lie below the paper's onset)"
+                   + (" (but see the exponent's diagnosis below: most of our sizes lie at or below the paper's onset)"
                       if ladder else "") + f". Per dataset, ladder 1 gives {ladder_by_dataset(m)}"
                    + f", so the pooled interval mixes datasets: **undecided** between (a) and (d); *pending* {paper_cmd}."
                    if m in sota and lad_verdict.get(q_trained(m)) == SAME_DIRECTION else
@@ -1572,8 +1608,9 @@ for m in sota + primitive:
                                             "is left: " + ("full width, " if m in sota else "")
                                             + f"the full training set (ours P = {cfg.n_train}), 250 epochs and the "
                                             f"dataset (ours {datasets[0]}; the paper's main text does not say which "
-                                            "Fig. 14 uses): **undecided** between (a) and (d); "
-                                            f"*pending* {paper_cmd}.")
+                                            "Fig. 14 uses" + (f"; on {other_layer_datasets(m)}" if len(datasets) > 1
+                                                              else "")
+                                            + f"): **undecided** between (a) and (d); *pending* {paper_cmd}.")
                                 if ladder else f"Not diagnosed yet; *pending* {seeds_cmd}, then {paper_cmd}."))
 
 # R_f and P (Fig. 3 right): both series

@@ -1427,7 +1427,7 @@ for h, lz in sorted(lazy_ext.items()):
                             note=f"p = {lz['local'][-1]['p from']}..{lz['local'][-1]['p to']}")]
 paper_vs_here(rows)
 save_table(ch, "paper_vs_here", rows)
-_ = show_extended_table(ch, "paper_vs_here", rows)
+_ = show_extended_table(ch, "paper_vs_here", rows, code=(run_learning, run_amplification))
 
 # %% [markdown]
 # ### Where we differ from the paper, and why

@@ -862,7 +862,7 @@ rows = [
 ]
 paper_vs_here(rows)
 save_table(ch, "paper_vs_here", rows)
-_ = show_extended_table(ch, "paper_vs_here", rows)
+_ = show_extended_table(ch, "paper_vs_here", rows, code=(run_encoder,))
 show_table([
     {"quantity": "PGD cost per image", "paper": "435 gradient steps (released script)", "here": "30",
      "note": "one path, every iterate kept"},
@@ -921,7 +921,7 @@ show_table([
 # - **Metric.** Eq. 4 and the released code's variant differ in the denominator of the relative changes and by the
 #   extra $D_{prev}$ term; both are reported, and the tables say which.
 
-# %%
+# %% tags=["hide-input"]
 adam_last = adam[-1]
 path_D, rel_D = adam_last["pgd"]["paper"]["D"], adam_last["pgd_released"]["paper"]["D"]
 print(f"PGD, Cross-Entropy (embedding size {ladder_dim}, one seed per encoder; paper {ce_claim.text}):")

@@ -629,7 +629,7 @@ rows = [
 ]
 paper_vs_here(rows)
 save_table(ch, "paper_vs_here", rows)
-ext_table = show_extended_table(ch, "paper_vs_here", rows)
+ext_table = show_extended_table(ch, "paper_vs_here", rows, code=(run_toy, run_image_manifold))
 if ext_table is not None:
     ext_slopes = [r["here"] for r in ext_table["rows"] if r["quantity"] in SLOPE_ROWS]
     if any(h.endswith(" runs)") for h in ext_slopes):
@@ -754,7 +754,7 @@ gap_rows = [direction_row(f"tractrix minus circle, regions at the end: {name.rsp
                           "tractrix more (> 0)", e, 0.0, above=True, fmt=".2g", note=name.rsplit(" (", 1)[1][:-1])
             for name, e in gaps.items()]
 save_table(ch, "where_we_differ", gap_rows)
-_ = show_extended_table(ch, "where_we_differ", gap_rows)
+_ = show_extended_table(ch, "where_we_differ", gap_rows, code=(run_toy, run_image_manifold))
 
 # %% [markdown]
 # *Reading the figure.* Left: the regions along each curve over a training run several times longer than the chapter's

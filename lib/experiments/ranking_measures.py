@@ -55,7 +55,9 @@ AXES = ("width", "depth", "n_train", "lr", "batch_size", "weight_decay")
 # in its orientation. ``claim`` is what the measure's paper says about generalization, or "" where the paper makes
 # no such claim (the orientation is then the usual reading of the quantity, and no verdict is drawn for it). Chapter
 # 3's paper (Paccolat et al., Fig. 9) shows that feature learning makes the NTK's top eigenvectors informative of the
-# label, a statement about the kernel, not about the generalization gap: its two measures have no claim.
+# label, a statement about the kernel, not about the generalization gap: its two measures have no claim. Chapter 4's
+# paper tests only RMQM against downstream accuracy (van der Merwe et al., Sec. 4 and Fig. 4), not its components:
+# D, D_RC and P_RC have no claim, and their orientation is their sign in RMQM = ln(1 + D + ... + 1/D_RC + 1/P_RC).
 MEASURES: dict[str, tuple[str, str, int, str]] = {
     "d_repr": ("1", "intrinsic dimension of the penultimate representation of the training set (TwoNN)", 1,
                "test loss grows with d_repr (Konz & Mazurowski, Thm. 4 and Fig. 4)"),
@@ -66,10 +68,9 @@ MEASURES: dict[str, tuple[str, str, int, str]] = {
     "G_f": ("2", "stability to noise G_f", -1, ""),
     "ntk_mi": ("3", "information I(phi_1; y) of the trained NTK's top eigenvector about the label (bits)", -1, ""),
     "ntk_mi_gain": ("3", "gain of I(phi_1; y) from initialisation to the end of training (bits)", -1, ""),
-    "rm_D": ("4", "mean distance D moved by noise walks on the representation manifold", -1,
-             "encoders whose representations move far and evenly transfer best (van der Merwe et al., Sec. 4)"),
-    "rm_D_RC": ("4", "relative changes D_RC of the noise walks (spikes)", 1, "RMQM penalises spiky walks"),
-    "rm_P_RC": ("4", "relative changes of consecutive steps P_RC (spikes)", 1, "RMQM penalises spiky walks"),
+    "rm_D": ("4", "mean distance D moved by noise walks on the representation manifold", -1, ""),
+    "rm_D_RC": ("4", "relative changes D_RC of the noise walks (spikes)", 1, ""),
+    "rm_P_RC": ("4", "relative changes of consecutive steps P_RC (spikes)", 1, ""),
     "rmqm": ("4", "representation manifold quality metric RMQM", -1,
              "higher RMQM, better transfer (van der Merwe et al., Sec. 4 and Fig. 4)"),
     "region_density": ("5", "mean log density of linear regions along segments between training images", 1, ""),

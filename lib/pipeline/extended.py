@@ -106,11 +106,14 @@ def _describe(record: dict) -> str:
             f"{short_commit(prov.get('commit'))}, {prov['date'][:10]}, {prov['device']}{runs}")
 
 
-def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: str | None = None) -> dict | None:
+def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: str | None = None,
+                        code: Sequence[Callable] = ()) -> dict | None:
     """On a page run at any profile but ``paper``: the committed ``paper`` table ``name`` of this chapter beside
     this run's ``rows`` (matched by ``quantity``: here and its verdict, then the extended run's), with the extended
-    run's provenance and a warning when the notebook changed since it ran; or, where none is committed, a line
-    saying so and the ``command`` that makes it. Returns the committed record, or None."""
+    run's provenance, a warning when the notebook changed since it ran, and one when its stored runs were made by
+    other code than the functions ``code`` (the experiments whose records the table rests on) are now (their
+    :func:`~lib.pipeline.results.code_fingerprint` against the table's ``record_codes``); or, where none is
+    committed, a line saying so and the ``command`` that makes it. Returns the committed record, or None."""
     from IPython.display import Markdown, display
 
     if ch.cfg.profile == EXTENDED_PROFILE:
@@ -134,9 +137,14 @@ def show_extended_table(ch: Chapter, name: str, rows: Sequence[dict], command: s
                   "extended run": r["here"], "verdict (extended)": r.get("verdict")}
                  for q, r in extended.items() if q not in mine]
     changed = record.get("notebook") != notebook_fingerprint(ch.key)
+    now = sorted({code_fingerprint(fn) for fn in code})
+    other = sorted(set(record.get("record_codes", [])) - set(now)) if code else []
     display(Markdown(f"**Extended run** (committed in `{shown}`): {_describe(record)}."
                      + (" *The notebook has changed since this run: its rows are those of the code at that commit.*"
-                        if changed else "")))
+                        if changed else "")
+                     + (f" *Its stored runs were made by other code than this commit's (code fingerprint"
+                        f"{'s' if len(other) > 1 else ''} {', '.join(other)}; now {', '.join(now)}): their numbers "
+                        f"are those of the code at that commit (`{command}` refreshes them).*" if other else "")))
     display(Markdown(markdown_table(combined)))
     return record
 

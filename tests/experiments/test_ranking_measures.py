@@ -85,4 +85,8 @@ def test_claims_are_claims_about_generalization_and_cite_the_result():
     assert MEASURES["ntk_mi"][3] == "" and MEASURES["ntk_mi_gain"][3] == ""
     # van der Merwe et al. correlate RMQM with downstream accuracy in Sec. 4 (Fig. 4); Sec. 5 is the conclusion.
     assert "Sec. 4" in MEASURES["rmqm"][3] and "Fig. 4" in MEASURES["rmqm"][3]
+    # ... and RMQM alone: D, D_RC and P_RC are its components, never tested against performance on their own; their
+    # orientation is their sign in RMQM = ln(1 + D + ... + 1/D_RC + 1/P_RC).
+    assert all(MEASURES[m][3] == "" for m in ("rm_D", "rm_D_RC", "rm_P_RC"))
+    assert (MEASURES["rm_D"][2], MEASURES["rm_D_RC"][2], MEASURES["rm_P_RC"][2]) == (MEASURES["rmqm"][2], 1, 1)
     assert all("Sec. 5" not in claim for _, _, _, claim in MEASURES.values())

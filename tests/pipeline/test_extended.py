@@ -60,7 +60,15 @@ def test_show_extended_table_beside_this_run_or_says_it_is_absent(tmp_path, monk
     assert "| only there | 1 | — | — | 2 | not reproduced |" in table  # only in the extended run
     monkeypatch.setattr(extended, "notebook_fingerprint", lambda key: "0" * 16)
     extended.show_extended_table(page, "paper_vs_here", ROWS)
-    assert "notebook has changed since this run" in shown[2]
+    assert "notebook has changed since this run" in shown[2] and "other code" not in shown[2]
+    monkeypatch.setattr(extended, "code_fingerprint", lambda fn: {len: "abcd1234abcd1234"}.get(fn, "ffff0000ffff0000"))
+    extended.show_extended_table(page, "paper_vs_here", ROWS, code=[len])  # the records' code: no warning
+    assert "other code" not in shown[4]
+    extended.show_extended_table(page, "paper_vs_here", ROWS, code=[len, sum])  # sum made none of them
+    assert "other code" not in shown[6]  # every record code is one of this commit's
+    extended.show_extended_table(page, "paper_vs_here", ROWS, code=[sum])
+    assert ("made by other code than this commit's (code fingerprint abcd1234abcd1234; now ffff0000ffff0000)"
+            in shown[8]) and "`make paper CH=5` refreshes them" in shown[8]
     assert extended.show_extended_table(paper, "paper_vs_here", ROWS) is None  # the paper page shows its own
 
 

@@ -39,7 +39,7 @@ seeds = None  # int > 0 | None: training runs per configuration (None: from the 
 epochs = None  # int > 0 | None: training epochs (None: from the profile)
 n_train = None  # int > 1 | None: training set size P of the main runs (None: from the profile)
 width = None  # float > 0 | None: channel multiplier of the convolutional nets (None: from the profile; 1: torchvision widths)
-extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`), ladder 1's more seeds (~70 min) and the zoo ladder (~20 min)
+extended = False  # bool: True also runs the extended runs into book/results/: Section 4's full-width ResNet-18 with 1000 diffeomorphisms per probe (~95 min on 2 CPU cores at `book`), ladder 1's more seeds (~70 min) and the zoo ladder (~30 min)
 
 # %% tags=["hide-input"]
 import json
@@ -79,7 +79,7 @@ ch = setup_chapter("ch02", profile, {
              "stripe": {"d": 30, "ps": (128, 256, 512, 1024), "h": 250, "seeds": 1, "n_test": 5000, "until": 0.95,
                         "loss": "softhinge"},
              "interp": {"sizes": (250, 500, 1000), "epochs": 20}, "many_diffeos": {"n": 1000, "check": 20},
-             "ladder_seeds": 10, "zoo_ladder": {"epochs": 64, "seeds": 3}},
+             "ladder_seeds": 10, "zoo_ladder": {"epochs": 64, "seeds": 5}},
     "paper": {"datasets": ("mnist", "kmnist", "fashionmnist", "cifar10"),
               "models": ("resnet18", "efficientnet_b0", "fc", "lenet"),
               "zoo": ("alexnet", "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "resnet34",

@@ -65,7 +65,9 @@ MEASURES: dict[str, tuple[str, str, int, str]] = {
     "R_f": ("2", "relative stability to diffeomorphisms R_f = D_f / G_f", 1,
             "test error grows with R_f (Petrini et al., Fig. 5)"),
     "D_f": ("2", "stability to diffeomorphisms D_f", 1, ""),
-    "G_f": ("2", "stability to noise G_f", -1, ""),
+    "G_f": ("2", "stability to noise G_f", -1,
+            "better predictors are more sensitive to noise: a larger G_f, a smaller error (Petrini et al., Sec. 7, "
+            "Figs. 6 and 16)"),
     "ntk_mi": ("3", "information I(phi_1; y) of the trained NTK's top eigenvector about the label (bits)", -1, ""),
     "ntk_mi_gain": ("3", "gain of I(phi_1; y) from initialisation to the end of training (bits)", -1, ""),
     "rm_D": ("4", "mean distance D moved by noise walks on the representation manifold", -1, ""),

@@ -59,8 +59,8 @@ from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR, log_ticks, loglog_panel
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import (CRITERION, INCONCLUSIVE, NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED, SAME_DIRECTION,
-                                  Claim, check_statement, comparison_row, geometric_estimate, loglog_slope,
-                                  verdict)
+                                  Claim, bootstrap_estimate, check_statement, comparison_row, direction_row,
+                                  geometric_estimate, loglog_slope, pearson_estimate, verdict)
 
 ch = setup_chapter("ch02", profile, {
     "smoke": {"datasets": ("mnist",), "models": ("resnet18", "fc"), "zoo": ("lenet",), "zoo_dataset": ("kmnist",),
@@ -1391,6 +1391,47 @@ if zoo_ladder:
           f"[{fisher[0]:.2f}, {fisher[1]:.2f}], which " + ("holds 0" if fisher[0] <= 0 else "excludes 0")
           + (" and misses 0.97" if fisher[1] < 0.97 else "") + ", and the free exponent's regression interval "
           f"({zl_fit['exponent'].text('.2f')}) " + ("holds 0" if zl_fit["exponent"].low <= 0 else "excludes 0") + ".")
+
+# %% [markdown]
+# **R_f against D_f and G_f as predictors.** The paper's case for $R_f$ is comparative: "$G_f$ and $D_f$ alone show a
+# much smaller correlation with performance than $R_f$" (its Sec. 5, Figs. 15-17, over its CIFAR-10 zoo). Every run
+# stores all three, so the zoo ladder tests it on its architectures (geometric means over seeds, as for Fig. 5): the
+# correlation of $\log \epsilon_t$ with the log of each, and, resampling the architectures, how much larger $|r|$ is
+# for $R_f$ than the larger of the other two. Criterion: that margin's 95% interval above 0 → *reproduced*; holding 0
+# and reaching above it → *inconclusive*; else *not reproduced*.
+
+# %% tags=["hide-input"]
+from IPython.display import Markdown, display
+
+if zoo_ladder:
+    logs = {q: np.log([r[q] for r in zl_zoo]) for q in ("R", "D", "G")}
+    log_err = np.log([max(r["test_error"], 1e-4) for r in zl_zoo])
+
+    def abs_r(q: str, i: np.ndarray) -> float:
+        """|Pearson r| of log test error and log ``q`` over the architectures ``i`` (nan for a constant resample)."""
+        x, y = logs[q][i], log_err[i]
+        return abs(float(np.corrcoef(x, y)[0, 1])) if np.ptp(x) > 0 and np.ptp(y) > 0 else math.nan
+
+    r_of = {q: pearson_estimate(logs[q], log_err, seed=seed) for q in logs}
+    margin = bootstrap_estimate(lambda i: abs_r("R", i) - max(abs_r("D", i), abs_r("G", i)), (len(zl_zoo),),
+                                seed=seed)
+    margin_row = direction_row("|r| of R_f minus the larger |r| of D_f and G_f (zoo ladder)",
+                               "above 0: R_f much better (Sec. 5, Figs. 15-17)", margin, 0.0, fmt=".2f")
+    show_table([{"stability": name, "r of log eps_t with its log": r_of[q].text(".2f")}
+                for q, name in (("R", "R_f"), ("D", "D_f"), ("G", "G_f"))]
+               + [{"stability": "margin of R_f",
+                   "r of log eps_t with its log": f"{margin_row['here']}: *{margin_row['verdict']}*"}])
+    display(Markdown(f"Over the zoo ladder's {len(zl_zoo)} architectures: r = {r_of['R'].value:.2f} for R_f, "
+          f"{r_of['D'].value:.2f} for D_f, {r_of['G'].value:.2f} for G_f; R_f's margin {margin_row['here']}, "
+          f"*{margin_row['verdict']}*. "
+          + ("The paper's comparison holds here." if margin_row["verdict"].startswith(REPRODUCED) else
+             f"Diagnosis: **undecided** with {len(zl_zoo)} architectures (the paper's Fig. 5: 15, on CIFAR-10); "
+             "*pending* the `paper` profile (its zoo on CIFAR-10)." if margin_row["verdict"].startswith(INCONCLUSIVE) else
+             f"Diagnosis: on these {len(zl_zoo)} architectures (kmnist, P = {cfg.n_train}, width x{cfg.width}) D_f or "
+             "G_f tracks the test error at least as well as R_f: **undecided** between (a) and (d) with this few "
+             "architectures; *pending* the `paper` profile (its zoo on CIFAR-10).")))
+else:
+    print("The zoo ladder is not committed: R_f, D_f and G_f are not compared as predictors at this profile.")
 
 # %% [markdown]
 # ### Where we differ from the paper, and why

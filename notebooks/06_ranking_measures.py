@@ -584,11 +584,12 @@ for name, row in claim_rows.items():
 if not rdg_verdict.startswith(REPRODUCED):
     diagnoses.append(
         f"- **{RDG_QUANTITY}** (*{rdg_verdict}*: " + "; ".join(f"{x['measure']} Psi {interval(x, 'Psi')}" for x in rdg)
-        + "): the paper compares the three across its architectures (Figs. 15-17), a comparison this book does not run "
-        "(chapter 2's zoo stores D_f and G_f with R_f but fits only R_f)"
+        + "): the paper compares the three across its architectures (Figs. 15-17), which this zoo of one family does "
+        "not; chapter 2 runs the paper's variant on its zoo ladder (the paragraph 'R_f against D_f and G_f as "
+        "predictors')"
         + ("; on n_train, the one hyperparameter it varies within an architecture, psi is "
            + ", ".join(f"{x['measure']} {x['psi_n_train']:+.2f}" for x in rdg) if "n_train" in AXES_HERE else "")
-        + f". **Undecided**; *pending* the same comparison on chapter 2's zoo, then {paper_cmd}.")
+        + f". **Undecided**; *pending* {paper_cmd}.")
 display(Markdown("\n".join(diagnoses) or "Every claim of the five papers tested here is *reproduced*."))
 
 # %% [markdown]

@@ -584,12 +584,12 @@ for name, row in claim_rows.items():
 if not rdg_verdict.startswith(REPRODUCED):
     diagnoses.append(
         f"- **{RDG_QUANTITY}** (*{rdg_verdict}*: " + "; ".join(f"{x['measure']} Psi {interval(x, 'Psi')}" for x in rdg)
-        + "): the paper compares the three across its architectures (Figs. 15-17), which this zoo of one family does "
-        "not; chapter 2 runs the paper's variant on its zoo ladder (the paragraph 'R_f against D_f and G_f as "
-        "predictors')"
+        + "): the paper compares the three across its architectures (Sec. 5, Figs. 15-17), which this zoo of one "
+        "family does not; chapter 2 runs a scaled-down analogue on its zoo ladder (7 architectures on KMNIST; the "
+        "paragraph 'R_f against D_f and G_f as predictors')"
         + ("; on n_train, the one hyperparameter it varies within an architecture, psi is "
            + ", ".join(f"{x['measure']} {x['psi_n_train']:+.2f}" for x in rdg) if "n_train" in AXES_HERE else "")
-        + f". **Undecided**; *pending* {paper_cmd}.")
+        + ". **Undecided**; *pending* chapter 2's `paper` profile (its zoo on CIFAR-10).")
 display(Markdown("\n".join(diagnoses) or "Every claim of the five papers tested here is *reproduced*."))
 
 # %% [markdown]

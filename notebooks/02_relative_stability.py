@@ -1243,8 +1243,7 @@ if ladder:
 # series (filled: early stop; open: the control trained to interpolation) with the power law fitted over the runs;
 # the paper has $R_f$ falling past $P \sim 10^3$ (the dotted slope $-1$) and $G_f$ growing with $P$. What the extra
 # seeds change, row by row; the runs far from the others of their network on their dataset (a left-panel point a
-# decade from their median); and how
-# far one seed scatters from the next compared with what $P$ moves:
+# decade from their median); and how far one seed scatters from the next compared with what $P$ moves:
 
 # %% tags=["hide-input"]
 if ladder:
@@ -1261,23 +1260,18 @@ if ladder:
             mid = float(np.median([r["R"] for r in runs]))
             far += [(m, d, r, mid, runs) for r in runs if max(r["R"] / mid, mid / r["R"]) > 10]
     for m, d, r, mid, runs in far:
-        others = [x for x in runs if x is not r]
-
-        def against(q: str, name: str) -> str:
-            """``name`` of the outlying run against the range of the other runs."""
-            lo, hi = min(x[q] for x in others), max(x[q] for x in others)
-            return f"{name} = {r[q]:.2g} ({'within' if lo <= r[q] <= hi else 'outside'} the others' {lo:.2g} to {hi:.2g})"
-
-        D_in = min(x["D"] for x in others) <= r["D"] <= max(x["D"] for x in others)
-        G_in = min(x["G"] for x in others) <= r["G"] <= max(x["G"] for x in others)
+        span = {q: (min(x[q] for x in runs if x is not r), max(x[q] for x in runs if x is not r)) for q in "DG"}
+        D_in, G_in = (span[q][0] <= r[q] <= span[q][1] for q in "DG")
         print(f"Outlier: {m} on {d}, seed {r['seed']}: R_f = {r['R']:.2g}, a factor "
               f"{max(r['R'] / mid, mid / r['R']):.0f} from the median of its {len(runs)} runs ({mid:.2g}); "
-              f"{against('D', 'D_f')}, {against('G', 'G_f')}"
+              + ", ".join(f"{q}_f = {r[q]:.2g} ({'within' if inside else 'outside'} the others' {span[q][0]:.2g} to "
+                          f"{span[q][1]:.2g})" for q, inside in (("D", D_in), ("G", G_in)))
               + ("; so it stands apart in its sensitivity to noise (G_f, the output's mean squared change under the "
                  "noise over its mean squared difference between two test images), not to diffeomorphisms"
                  if D_in and not G_in else "; so it stands apart in its sensitivity to diffeomorphisms, not to noise"
                  if G_in and not D_in else "")
-              + f". Without it the geometric mean on {d} is {geometric_estimate([x['R'] for x in others]).text('.2g')}, "
+              + f". Without it the geometric mean on {d} is "
+              f"{geometric_estimate([x['R'] for x in runs if x is not r]).text('.2g')}, "
               f"against {geometric_estimate([x['R'] for x in runs]).text('.2g')} with it; the rows above keep every run.")
     if not far:
         print("No run lies more than a factor 10 from the median of its network and dataset.")
@@ -1423,15 +1417,16 @@ if zoo_ladder:
                 for q, name in (("R", "R_f"), ("D", "D_f"), ("G", "G_f"))]
                + [{"stability": "margin of R_f",
                    f"r of log eps_t with its log ({over})": f"{ci(margin)}: *{margin_row['verdict']}*"}])
-    display(Markdown(f"Over the zoo ladder's {len(zl_zoo)} architectures: r = {r_of['R'].value:.2f} for R_f, "
-          f"{r_of['D'].value:.2f} for D_f, {r_of['G'].value:.2f} for G_f; R_f's margin {ci(margin)}, "
-          f"*{margin_row['verdict']}*. "
-          + ("The paper's comparison holds here." if margin_row["verdict"].startswith(REPRODUCED) else
-             f"Diagnosis: **undecided** with {len(zl_zoo)} architectures (the paper's Fig. 5: 15, on CIFAR-10); "
-             "*pending* the `paper` profile (its zoo on CIFAR-10)." if margin_row["verdict"].startswith(INCONCLUSIVE) else
-             f"Diagnosis: on these {len(zl_zoo)} architectures (kmnist, P = {cfg.n_train}, width x{cfg.width}) D_f or "
-             "G_f tracks the test error at least as well as R_f: **undecided** between (a) and (d) with this few "
-             "architectures; *pending* the `paper` profile (its zoo on CIFAR-10).")))
+    display(Markdown(
+        f"Over the zoo ladder's {len(zl_zoo)} architectures: r = {r_of['R'].value:.2f} for R_f, "
+        f"{r_of['D'].value:.2f} for D_f, {r_of['G'].value:.2f} for G_f; R_f's margin {ci(margin)}, "
+        f"*{margin_row['verdict']}*. "
+        + ("The paper's comparison holds here." if margin_row["verdict"].startswith(REPRODUCED) else
+           f"Diagnosis: **undecided** with {len(zl_zoo)} architectures (the paper's Fig. 5: 15, on CIFAR-10); "
+           "*pending* the `paper` profile (its zoo on CIFAR-10)." if margin_row["verdict"].startswith(INCONCLUSIVE) else
+           f"Diagnosis: on these {len(zl_zoo)} architectures (kmnist, P = {cfg.n_train}, width x{cfg.width}) D_f or "
+           "G_f tracks the test error at least as well as R_f: **undecided** between (a) and (d) with this few "
+           "architectures; *pending* the `paper` profile (its zoo on CIFAR-10).")))
 else:
     print("The zoo ladder is not committed: R_f, D_f and G_f are not compared as predictors at this profile.")
 
@@ -1462,9 +1457,6 @@ else:
 # The rows, from this run:
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown, display
-
-
 def exponent_text(e) -> str:
     return e.text(".2f") if e is not None else "fewer than three sizes, no interval"
 

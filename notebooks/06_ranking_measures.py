@@ -56,7 +56,8 @@ from lib.pipeline.chapter import setup_chapter
 from lib.pipeline.extended import save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
-from lib.pipeline.verdicts import REPRODUCED, Estimate, check_statement, direction_row, geometric_estimate
+from lib.pipeline.verdicts import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Estimate, check_statement, direction_row,
+                                  geometric_estimate)
 
 PROFILES = {
     "smoke": {"grid": {"width": (16, 32), "depth": (1,), "n_train": (100, 200), "lr": (0.05,), "batch_size": (32,),
@@ -479,8 +480,8 @@ fc_R = geometric_estimate([r["R_f"] for r in converged])
 FC_R_QUANTITY = "trained R_f of fully connected nets"
 RDG_QUANTITY = "R_f against D_f and G_f as predictors"
 rdg = [by_name[m] for m in ("R_f", "D_f", "G_f")]
-rdg_verdict = ("reproduced" if rdg[0]["Psi_lo"] > max(x["Psi_hi"] for x in rdg[1:]) else
-               "not reproduced" if any(rdg[0]["Psi_hi"] < x["Psi_lo"] for x in rdg[1:]) else "inconclusive")
+rdg_verdict = (REPRODUCED if rdg[0]["Psi_lo"] > max(x["Psi_hi"] for x in rdg[1:]) else
+               NOT_REPRODUCED if any(rdg[0]["Psi_hi"] < x["Psi_lo"] for x in rdg[1:]) else INCONCLUSIVE)
 paper_rows += [*claim_rows.values(),
                direction_row(FC_R_QUANTITY, "of order unity, above 1 (Petrini et al., Fig. 4)", fc_R, 1.0,
                              note=f"geometric mean over the {len(converged)} MLPs of the zoo, measured on training "

@@ -38,6 +38,7 @@ device = "cpu"  # "auto" | "cpu" | "cuda": these nets are tiny, the CPU is the r
 workers = 0  # int in [0, inf): processes for the sweeps (0: run in this kernel; 2 on two cores for `paper`)
 seeds = None  # int > 0 | None: runs per configuration of Figs. 4, 5 and 8 (None: the profile's)
 epochs = None  # int > 0 | None: training epochs of the toy problem (None: the profile's)
+extended = False  # bool: True also runs the extended run into book/results/: Section 5's image-manifold network with `img_ext_seeds` more seeds, and all of them trained `img_ladder_epochs` epochs (~35 min on 2 CPU cores at `book`)
 amplitude = 1.0  # float: a in the target a sin(nu * param)
 frequency = 3.0  # float > 0: nu
 noise = 0.1  # float in [0, inf): standard deviation of the Gaussian label noise
@@ -57,7 +58,7 @@ from lib.measures.linear_regions import (circle, count_along_polylines, patterns
                                          tractrix, tractrix_arclength)
 from lib.nets.classifiers import FCNet
 from lib.pipeline.chapter import setup_chapter
-from lib.pipeline.extended import EXTENDED_PROFILE, committed_root, save_table, show_extended_table
+from lib.pipeline.extended import EXTENDED_PROFILE, committed_root, extended_sweep, save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import (CRITERION, INCONCLUSIVE, NOT_COMPARABLE, REPRODUCED, Claim, Estimate,
@@ -67,17 +68,19 @@ from lib.pipeline.verdicts import (CRITERION, INCONCLUSIVE, NOT_COMPARABLE, REPR
 ch = setup_chapter("ch05", profile, {
     "smoke": {"seeds": 2, "arch_seeds": 2, "epochs": 4, "n_in": (2, 10), "nin_seeds": 1, "archs": ((5, 8), (10, 16)),
               "nus": (1.0,), "nu_seeds": 1, "ladder_epochs": 8, "ladder_seeds": 1,
-              "n_vae": 600, "vae_epochs": 2, "img_train": 200, "img_epochs": 3, "img_curves": 4, "img_seeds": 1},
+              "n_vae": 600, "vae_epochs": 2, "img_train": 200, "img_epochs": 3, "img_curves": 4, "img_seeds": 1, "img_ext_seeds": 1,
+              "img_ladder_epochs": 6},
     "book": {"seeds": 10, "arch_seeds": 10, "epochs": 50, "n_in": (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50), "nin_seeds": 5,
              "archs": ((5, 8), (10, 16), (20, 32)), "nus": (1.0, 6.0), "nu_seeds": 5, "ladder_epochs": 200,
              "ladder_seeds": 3, "n_vae": 5000, "vae_epochs": 10, "img_train": 1000, "img_epochs": 60,
-             "img_curves": 20, "img_seeds": 1},
+             "img_curves": 20, "img_seeds": 1, "img_ext_seeds": 9, "img_ladder_epochs": 200},
     "paper": {"seeds": 20, "arch_seeds": 30, "epochs": 100, "n_in": (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50), "nin_seeds": 20,
               "archs": ((5, 8), (10, 16), (20, 32)), "nus": (1.0, 6.0), "nu_seeds": 20, "ladder_epochs": 400,
               "ladder_seeds": 10, "n_vae": 8900, "vae_epochs": 30, "img_train": 1000, "img_epochs": 200,
-              "img_curves": 50, "img_seeds": 2},
+              "img_curves": 50, "img_seeds": 2, "img_ext_seeds": 3, "img_ladder_epochs": 400},
 }, shrink=shrink, sizes=("seeds", "arch_seeds", "epochs", "n_in", "nin_seeds", "nus", "nu_seeds", "ladder_epochs",
-                         "ladder_seeds", "n_vae", "vae_epochs", "img_train", "img_epochs", "img_curves", "img_seeds"),
+                         "ladder_seeds", "n_vae", "vae_epochs", "img_train", "img_epochs", "img_curves", "img_seeds",
+                         "img_ext_seeds", "img_ladder_epochs"),
    data_root=data_root, device=device, workers=workers, seeds=seeds, epochs=epochs)
 cfg = ch.cfg
 # Section 5 draws n_vae + img_train + 2 img_curves disjoint images from the MNIST test split: checked before any sweep
@@ -447,11 +450,14 @@ _ = check_statement("For every architecture the circle has more regions per neur
 # same endpoints (off it), as a log density: log(regions / curve length).
 
 # %% tags=["hide-input"]
-img_recs = ch.sweep(
-    [{"name": "image-manifold", "n_vae": cfg.n_vae, "vae_epochs": cfg.vae_epochs, "latent": 8, "n_train": cfg.img_train,
-      "widths": [256, 64], "epochs": cfg.img_epochs, "lr": 0.01, "momentum": 0.5, "batch_size": 32,
-      "n_curves": cfg.img_curves, "n_points": 100, "seed": seed + r, "data_root": data_root}
-     for r in range(cfg.img_seeds)], run_image_manifold)
+def image_config(run: int) -> dict:
+    """Section 5's run with seed ``seed + run``: the seed draws the VAE, the images of its curves and the network."""
+    return {"name": "image-manifold", "n_vae": cfg.n_vae, "vae_epochs": cfg.vae_epochs, "latent": 8,
+            "n_train": cfg.img_train, "widths": [256, 64], "epochs": cfg.img_epochs, "lr": 0.01, "momentum": 0.5,
+            "batch_size": 32, "n_curves": cfg.img_curves, "n_points": 100, "seed": seed + run, "data_root": data_root}
+
+
+img_recs = ch.sweep([image_config(r) for r in range(cfg.img_seeds)], run_image_manifold)
 img_runs = [rec["result"] for rec in img_recs]
 img_curve = {k: np.array([[h[f"log_density_{k}_curves"] for h in run["history"]] for run in img_runs])
              for k in ("on", "off")}  # (networks, epochs + 1, curves)
@@ -921,79 +927,182 @@ else:
         display(Markdown(f"**Diagnosis, Fig. 12 (test error, tractrix / circle)**: {fig12_diagnosis}"))
 
 # %% [markdown]
-# **The image manifold (Fig. 9).** At the `book` profile one network is trained (one seed), so its intervals are over
-# curves and say nothing about another seed. The paper's StyleGAN curves cross 128x128x3 face paintings, ours a VAE's
-# 28x28 digits, so both Fig. 9 rows (on minus off the manifold at the end, and on the manifold end minus start over
+# **The image manifold (Fig. 9).** At the `book` profile the page trains one network (one seed), so its intervals are
+# over curves and say nothing about another seed; its extended run (`-p extended=True`) trains `img_ext_seeds` more at
+# the same sizes, each seed with its own VAE, curve end images and network, and the table below sets the interval over
+# all of them beside the page's. The paper's StyleGAN curves cross 128x128x3 face paintings, ours a VAE's 28x28
+# digits, so both Fig. 9 rows (on minus off the manifold at the end, and on the manifold end minus start over
 # training) compare only the direction of the difference, not its size. The `paper` profile changes more than the
 # number of networks: it trains two, but its VAE is also trained on more images for more epochs, it draws more curves
-# and it trains each network longer. The lines below set its committed records beside this run, before training
-# and at its end.
+# and it trains each network longer. The lines below set its committed records beside this run, before training and at
+# its end.
 
 # %%
+img_more = extended_sweep(ch, [image_config(r) for r in range(cfg.img_seeds, cfg.img_seeds + cfg.img_ext_seeds)],
+                          run_image_manifold, run=extended, cost="about 10 min on 2 CPU cores at `book`",
+                          what=f"Extended run ({cfg.img_ext_seeds} more image-manifold network"
+                               f"{'s' if cfg.img_ext_seeds > 1 else ''} at this profile)")
+img_long = extended_sweep(ch, [{**image_config(r), "epochs": cfg.img_ladder_epochs}
+                               for r in range(cfg.img_seeds + cfg.img_ext_seeds)], run_image_manifold, run=extended,
+                          cost="about 25 min on 2 CPU cores at `book`",
+                          what=f"Extended run (the same networks trained {cfg.img_ladder_epochs} epochs)")
+
+
 def per_network(curves: np.ndarray) -> str:
     return ", ".join(f"{v:+.3g}" for v in curves)
 
 
+def network_gaps(recs: list[dict]) -> np.ndarray:
+    """Log density on minus off the manifold, the mean over a network's curves: (networks, epochs + 1)."""
+    return np.array([[np.mean(np.subtract(h["log_density_on_curves"], h["log_density_off_curves"]))
+                      for h in r["result"]["history"]] for r in recs])
+
+
+more_rows = None
+if img_more is not None:
+    nets = img_recs + img_more
+    on_nets = np.array([[h["log_density_on_curves"] for h in r["result"]["history"]] for r in nets])
+    off_nets = np.array([[h["log_density_off_curves"] for h in r["result"]["history"]] for r in nets])
+    nets_init, over_nets = paired_estimate(list(on_nets[:, 0] - off_nets[:, 0]))
+    nets_end, _ = paired_estimate(list(on_nets[:, -1] - off_nets[:, -1]))
+    nets_drop, _ = paired_estimate(list(on_nets[:, -1] - on_nets[:, 0]))
+    nets_gap = network_gaps(nets)
+    more_rows = [direction_row(on_off["quantity"], on_off["paper"], nets_end, 0.0, above=False),
+                 direction_row(drop["quantity"], drop["paper"], nets_drop, 0.0, above=False)]
+    for row, est in zip(more_rows, (nets_end, nets_drop)):
+        row["here"] = estimate_text(est, over_nets)
+    show_table([{"quantity": a["quantity"], "paper": a["paper"], f"here ({len(img_recs)} network)": a["here"],
+                 "verdict": a["verdict"], f"{len(nets)} networks": b["here"], f"verdict ({len(nets)} networks)":
+                 b["verdict"]} for a, b in zip((on_off, drop), more_rows)])
+    print(f"{len(nets)} networks at this profile (seeds {nets[0]['params']['seed']} to {nets[-1]['params']['seed']}: "
+          f"each seed draws its own VAE, curve end images and network; intervals over networks). On minus off the "
+          f"manifold, per network: {per_network(nets_gap[:, 0])} at initialisation ({estimate_text(nets_init, over_nets)}; "
+          f"lower on the manifold in {int((nets_gap[:, 0] < 0).sum())} of {len(nets)}), {per_network(nets_gap[:, -1])} "
+          f"at the end (lower in {int((nets_gap[:, -1] < 0).sum())} of {len(nets)}).")
+
+
+long_rows = None
+if img_long is not None:
+    on_long = np.array([[h["log_density_on_curves"] for h in r["result"]["history"]] for r in img_long])
+    off_long = np.array([[h["log_density_off_curves"] for h in r["result"]["history"]] for r in img_long])
+    marks = sorted({cfg.img_epochs, min(2 * cfg.img_epochs, cfg.img_ladder_epochs), cfg.img_ladder_epochs})
+    table = []
+    for e in marks:
+        d_e, over_long = paired_estimate(list(on_long[:, e] - on_long[:, 0]))
+        g_e, _ = paired_estimate(list(on_long[:, e] - off_long[:, e]))
+        long_rows = [direction_row(on_off["quantity"], on_off["paper"], g_e, 0.0, above=False),
+                     direction_row(drop["quantity"], drop["paper"], d_e, 0.0, above=False)]
+        for row, est in zip(long_rows, (g_e, d_e)):
+            row["here"] = estimate_text(est, over_long)
+        table.append({"epochs": e, "on minus off the manifold": long_rows[0]["here"], "verdict (on vs off)":
+                      long_rows[0]["verdict"], "on the manifold, minus epoch 0": long_rows[1]["here"],
+                      "verdict (training)": long_rows[1]["verdict"]})
+    print(f"The training-length ladder: the same {len(img_long)} networks (seeds, VAEs, curves) trained "
+          f"{cfg.img_ladder_epochs} epochs, read at {', '.join(map(str, marks))} epochs (intervals over networks):")
+    show_table(table)
+    same = [r["params"]["seed"] for r in img_long for q in nets if q["params"]["seed"] == r["params"]["seed"]
+            and np.allclose([h["log_density_on_curves"] for h in q["result"]["history"]],
+                            [h["log_density_on_curves"] for h in r["result"]["history"][:cfg.img_epochs + 1]])]
+    print(f"Up to epoch {cfg.img_epochs} the longer runs repeat the {cfg.img_epochs}-epoch runs of the same seed in "
+          f"{len(same)} of {len(img_long)} networks (the ladder trains the same networks longer).")
 ext_img = sorted((r for r in committed_records("image-manifold") if r["params"]["name"] == "image-manifold"),
                  key=lambda r: r["params"]["seed"])
 if cfg.profile == EXTENDED_PROFILE:
-    print("This page is the extended run: its Fig. 9 rows are the table's.")
+    print("This page is the `paper`-profile run: its Fig. 9 rows are the table's.")
 elif not ext_img:
-    print(f"Extended run: no committed image-manifold records (image-manifold-*.json in "
+    print(f"`paper`-profile run: no committed image-manifold records (image-manifold-*.json in "
           f"{committed_root() / ch.key / EXTENDED_PROFILE}), so this page cannot say whether the Fig. 9 ordering "
           "holds at the `paper` profile's sizes.")
 else:
     xp = ext_img[0]["params"]
     # on minus off, the mean over a network's curves, per network and epoch
-    ext_gap = np.array([[np.mean(np.subtract(h["log_density_on_curves"], h["log_density_off_curves"]))
-                         for h in r["result"]["history"]] for r in ext_img])
+    ext_gap = network_gaps(ext_img)
     here_gap = (img_curve["on"] - img_curve["off"]).mean(2)
-    print(f"Log density on minus off the manifold, mean over a network's curves. This run (VAE on {cfg.n_vae} images "
-          f"for {cfg.vae_epochs} epochs, {cfg.img_curves} curves, {cfg.img_epochs} epochs of training; network seed "
-          f"{', '.join(str(r['params']['seed']) for r in img_recs)}): {per_network(here_gap[:, 0])} at "
-          f"initialisation, {per_network(here_gap[:, -1])} at the end. Extended run (VAE on {xp['n_vae']} images for "
-          f"{xp['vae_epochs']} epochs, {xp['n_curves']} curves, {xp['epochs']} epochs; network seeds "
+    print(f"Log density on minus off the manifold, mean over a network's curves. This page's network (VAE on "
+          f"{cfg.n_vae} images for {cfg.vae_epochs} epochs, {cfg.img_curves} curves, {cfg.img_epochs} epochs of "
+          f"training; seed {', '.join(str(r['params']['seed']) for r in img_recs)}): {per_network(here_gap[:, 0])} at "
+          f"initialisation, {per_network(here_gap[:, -1])} at the end. The `paper`-profile run (VAE on {xp['n_vae']} "
+          f"images for {xp['vae_epochs']} epochs, {xp['n_curves']} curves, {xp['epochs']} epochs; seeds "
           f"{', '.join(str(r['params']['seed']) for r in ext_img)}): {per_network(ext_gap[:, 0])} at initialisation, "
           f"{per_network(ext_gap[:, -1])} at the end, between {ext_gap.min():+.3g} and {ext_gap.max():+.3g} over "
           "all its epochs.")
     ext_higher = bool((ext_gap > 0).all())
-    check_statement("In every network of the extended run the density of regions is higher on the manifold than off "
-                    "it, already at initialisation and at every epoch (the reverse of the paper's Fig. 9)", ext_higher,
-                    f"smallest difference {ext_gap.min():+.3g}, over {len(ext_img)} networks and epochs 0 to "
-                    f"{ext_gap.shape[1] - 1}")
-    twins = [(h, e) for h in img_recs for e in ext_img if h["params"]["seed"] == e["params"]["seed"]
-             and h["provenance"].get("code") == e["provenance"].get("code")
-             and h["provenance"].get("torch") == e["provenance"].get("torch")]
-    for h, e in twins:
-        i, j = img_recs.index(h), ext_img.index(e)
-        print(f"The extended network of seed {e['params']['seed']} starts from the same weights as this run's (same "
-              f"seed, code and torch version), yet before any training its curves give a difference of "
-              f"{ext_gap[j, 0]:+.3g} and this run's {here_gap[i, 0]:+.3g}: the difference changes with the curves "
-              "(the profile's VAE and the images at their ends), not with the network's seed.")
+    check_statement("In every network of the `paper`-profile run the density of regions is higher on the manifold than "
+                    "off it, already at initialisation and at every epoch (the reverse of the paper's Fig. 9)",
+                    ext_higher, f"smallest difference {ext_gap.min():+.3g}, over {len(ext_img)} networks and epochs 0 "
+                    f"to {ext_gap.shape[1] - 1}")
     here_move, ext_move = here_gap[:, -1] - here_gap[:, 0], ext_gap[:, -1] - ext_gap[:, 0]
-    print(f"Training moves the difference by {per_network(here_move)} here and by {per_network(ext_move)} in the "
-          "extended networks.")
+    print(f"Training moves the difference by {per_network(here_move)} in this page's network and by "
+          f"{per_network(ext_move)} in the `paper`-profile networks.")
     if ext_higher and on_off["verdict"] == REPRODUCED:
-        same_way = bool((np.sign(ext_move) == np.sign(here_move.mean())).all())
-        print("So this run's agreement with Fig. 9 does not survive the `paper` profile's VAE and curves: "
-              + ("training moves the difference the same way in both runs, but the extended run's curves start with a "
-                 "higher density on the manifold, so the ordering on and off this image manifold depends on the VAE "
-                 "and its curves more than on training." if same_way else
-                 "the ordering on and off this image manifold is not robust to the VAE and the scale."))
+        print("So this page's agreement with Fig. 9 does not survive "
+              + (f"more networks: at this profile {int((nets_gap[:, 0] > 0).sum())} of {len(nets)} networks already "
+                 "start higher on the manifold, this page's seed being the exception, and so do the `paper`-profile "
+                 "networks; the ordering on and off this image manifold is set by the VAE and its curves before any "
+                 "training." if more_rows is not None else
+                 "the `paper` profile's VAE and curves, whose networks start higher on the manifold."))
     elif ext_higher:
-        print(f"Neither this run ({on_off['verdict']}) nor the extended run finds the density lower on the manifold "
-              "at the end of training.")
+        print(f"Neither this page's network ({on_off['verdict']}) nor the `paper`-profile run finds the density lower "
+              "on the manifold at the end of training.")
+if cfg.profile != EXTENDED_PROFILE:
+    NO_STYLEGAN = ("what separates these scales from the paper's is its generator and data, StyleGAN curves through "
+                   "128x128x3 face paintings against a VAE's through 28x28 digits, which cannot be run here (neither "
+                   "StyleGAN's weights nor MetFaces are in the offline data)")
+    code_note = ""
+    if ext_img and more_rows is not None and {r["provenance"].get("code") for r in ext_img} != {
+            r["provenance"].get("code") for r in img_more}:
+        code_note = (" (The `paper`-profile records and this profile's extended records were made by different "
+                     "versions of the experiment's code; see the note above the table of *Paper vs here*.)")
+
+    def fig9_diagnosis(row: dict, more: dict | None, long: dict | None, extra: str, larger: str | None) -> str:
+        """The diagnosis of a Fig. 9 row from this page's network (``row``), the extended networks at this profile
+        (``more``) and the same networks trained longer (``long``; None when not committed), and ``extra``, what the
+        `paper`-profile networks show; ``larger``: whether those all agree with the paper (``"toward"``), all
+        disagree (``"away"``) or neither (None)."""
+        if more is None:
+            return (f"*{row['verdict']}* here ({row['here']}): **undecided**, pending more networks "
+                    f"({len(img_recs)} here; `-p extended=True` adds {cfg.img_ext_seeds})." + extra)
+        said = f"over {len(nets)} networks at this profile {more['here']} (*{more['verdict']}*)"
+        if long is not None:
+            said += f"; the same networks trained {cfg.img_ladder_epochs} epochs: {long['here']} (*{long['verdict']}*)"
+        said += "." + extra
+        last = long or more
+        if last["verdict"].startswith(REPRODUCED):
+            return said + (" **(a)**, closes with training length." if long is not None else " **(a)**, closed by "
+                           "networks.") + (f" Yet the ordering depends on the generator: {NO_STYLEGAN}."
+                                          if larger == "away" else "")
+        if last["verdict"].startswith(INCONCLUSIVE) and larger != "away":
+            return (said + " **Undecided**: within the variation from network to network at every length trained "
+                    f"(each seed draws its own VAE, curve end images and network); {NO_STYLEGAN}.")
+        return (said + f" **(d)** at the scales reached (a VAE on MNIST digits, up to the `paper` profile's sizes and "
+                f"{cfg.img_ladder_epochs} epochs of training); {NO_STYLEGAN}.")
+
+    gap_extra = drop_extra = ""
+    gap_larger = drop_larger = None
+    if more_rows is not None:
+        gap_extra = (f" Before any training the density is already higher on the manifold: "
+                     f"{estimate_text(nets_init, over_nets)}, in {int((nets_gap[:, 0] > 0).sum())} of {len(nets)} "
+                     "networks.")
+    if ext_img:
+        ext_drop = [paired_estimate([np.subtract(r["result"]["history"][-1]["log_density_on_curves"],
+                                                 r["result"]["history"][0]["log_density_on_curves"])])[0]
+                    for r in ext_img]
+        gap_extra += (f" The `paper`-profile run's {len(ext_img)} networks (a VAE on {xp['n_vae']} images for "
+                      f"{xp['vae_epochs']} epochs, {xp['epochs']} epochs of training) are "
+                      + ("higher on the manifold at every epoch, already before training" if ext_higher else
+                         "not higher on the manifold at every epoch") + f" (at the end: {per_network(ext_gap[:, -1])}).")
+        gap_larger = "away" if ext_higher else None
+        drop_larger = ("toward" if all(e.high < 0 for e in ext_drop) else
+                       "away" if all(e.low > 0 for e in ext_drop) else None)
+        drop_extra = (f" In the `paper`-profile run's {len(ext_img)} networks the on-manifold density changes from start "
+                      f"to end by " + ", ".join(estimate_text(e, f"curves of network {r['params']['seed']}")
+                                                for e, r in zip(ext_drop, ext_img)) + ".")
+    long_pair = long_rows or (None, None)
     display(Markdown(
-        "**Diagnosis, Fig. 9 (density on vs off the manifold)**: "
-        + (f"**undecided**: the ordering appears to change with the VAE and its curves (before any training: "
-           f"{per_network(here_gap[:, 0])} here, {per_network(ext_gap[:, 0])} in the extended networks), and the "
-           "paper's own generator (StyleGAN on MetFaces) cannot be run here, so neither its variant (b) nor a ladder "
-           "toward it (a) is shown." if ext_higher else
-           "the extended run does not reverse this run's ordering; see the table's verdicts.")
-        + ("" if drop["verdict"].startswith(REPRODUCED) else
-           f"\n\n**Diagnosis, Fig. 9 (density on the manifold, end minus start)**: *{drop['verdict']}* here "
-           f"({drop['here']}): **undecided**, pending more networks ({len(img_recs)} here, {len(ext_img)} in the "
-           "extended run).")))
+        "**Diagnosis, Fig. 9 (density on vs off the manifold, end)**: "
+        + fig9_diagnosis(on_off, more_rows and more_rows[0], long_pair[0], gap_extra, gap_larger)
+        + "\n\n**Diagnosis, Fig. 9 (density on the manifold, end minus start)**: "
+        + fig9_diagnosis(drop, more_rows and more_rows[1], long_pair[1], drop_extra, drop_larger) + code_note))
 
 # %% [markdown]
 # ## Exercises

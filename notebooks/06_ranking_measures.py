@@ -39,6 +39,7 @@ device = "cpu"  # "auto" | "cpu" | "cuda": where the nets train (small MLPs: the
 workers = 2  # int in [0, inf): processes for the sweep (0: run in this kernel)
 max_epochs = None  # int > 0 | None: training budget per network if the stopping rule is not met (None: the profile's)
 resamples = None  # int in [100, inf) | None: bootstrap resamples of the intervals (None: the profile's)
+extended = False  # bool: True also runs the extended run into book/results/: every setting of the grid with `ext_seeds` more seeds (~10 min on 2 CPU cores at `book`)
 
 # %% tags=["hide-input"]
 import itertools
@@ -53,7 +54,7 @@ from lib.experiments.ranking_measures import (AXES, MEASURES, gap_noise, rank_me
                                              varying_axes, zoo, zoo_table)
 from lib.measures.rank_correlation import granulated_tau, kendall_tau, sign_errors
 from lib.pipeline.chapter import setup_chapter
-from lib.pipeline.extended import save_table, show_extended_table
+from lib.pipeline.extended import extended_sweep, save_table, show_extended_table
 from lib.pipeline.figures import PAPER_COLOR
 from lib.pipeline.report import paper_vs_here, show_table
 from lib.pipeline.verdicts import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Estimate, check_statement, direction_row,
@@ -63,28 +64,35 @@ PROFILES = {
     "smoke": {"grid": {"width": (16, 32), "depth": (1,), "n_train": (100, 200), "lr": (0.05,), "batch_size": (32,),
                        "weight_decay": (0.0,)}, "seeds": (0,), "max_epochs": 100, "n_test": 200, "n_measure": 100,
               "n_kernel": 50, "n_walk": 20, "walk_steps": 10, "n_segments": 4, "n_boundary": 20,
-              "flatness_samples": 2, "resamples": 50},
+              "flatness_samples": 2, "resamples": 50, "ext_seeds": (1,)},
     "book": {"grid": {"width": (128, 512), "depth": (1, 3), "n_train": (500, 2000), "lr": (0.01, 0.05),
                       "batch_size": (32, 128), "weight_decay": (0.0, 5e-4)}, "seeds": (0,), "max_epochs": 300,
              "n_test": 2000, "n_measure": 500, "n_kernel": 100, "n_walk": 100, "walk_steps": 50, "n_segments": 10,
-             "n_boundary": 100, "flatness_samples": 5, "resamples": 1000},
+             "n_boundary": 100, "flatness_samples": 5, "resamples": 1000, "ext_seeds": (1, 2)},
     "paper": {"grid": {"width": (128, 512, 2048), "depth": (1, 2, 4), "n_train": (1000, 4000, 16000),
                        "lr": (0.01, 0.032, 0.1), "batch_size": (32, 128, 512), "weight_decay": (0.0, 1e-4, 5e-4)},
               "seeds": (0, 1), "max_epochs": 1000, "n_test": 10000, "n_measure": 2000, "n_kernel": 500,
               "n_walk": 500, "walk_steps": 100, "n_segments": 50, "n_boundary": 1000, "flatness_samples": 20,
-              "resamples": 2000},
+              "resamples": 2000, "ext_seeds": (2, 3)},
 }
 ch = setup_chapter("ch06", profile, PROFILES, shrink=shrink,
                    sizes=("grid", "max_epochs", "n_test", "n_measure", "n_kernel", "n_walk", "walk_steps", "n_segments",
-                          "n_boundary", "flatness_samples", "resamples"),
+                          "n_boundary", "flatness_samples", "resamples", "ext_seeds"),
                    data_root=data_root, device=device, workers=workers, max_epochs=max_epochs, resamples=resamples)
 cfg = ch.cfg
 _, _, SOURCE = task_pool(ch.root)
-configs = [{**net, "max_epochs": cfg.max_epochs, "n_test": cfg.n_test, "n_measure": cfg.n_measure,
-            "n_kernel": cfg.n_kernel, "n_walk": cfg.n_walk, "walk_steps": cfg.walk_steps, "n_segments": cfg.n_segments,
-            "n_boundary": cfg.n_boundary, "flatness_samples": cfg.flatness_samples, "data_root": data_root,
-            "device": device, "threads": 1 if workers else torch.get_num_threads(), "seed": seed + net["seed"]}
-           for net in zoo(cfg.grid, cfg.seeds)]
+
+
+def net_configs(seeds: tuple[int, ...], threads: int) -> list[dict]:
+    """The sweep's configurations: every setting of the grid with each of ``seeds`` (offset by ``seed``)."""
+    return [{**net, "max_epochs": cfg.max_epochs, "n_test": cfg.n_test, "n_measure": cfg.n_measure,
+             "n_kernel": cfg.n_kernel, "n_walk": cfg.n_walk, "walk_steps": cfg.walk_steps,
+             "n_segments": cfg.n_segments, "n_boundary": cfg.n_boundary, "flatness_samples": cfg.flatness_samples,
+             "data_root": data_root, "device": device, "threads": threads, "seed": seed + net["seed"]}
+            for net in zoo(cfg.grid, seeds)]
+
+
+configs = net_configs(cfg.seeds, 1 if workers else torch.get_num_threads())
 print(f"profile {cfg.profile}: {len(configs)} networks ({' x '.join(str(len(cfg.grid[a])) for a in AXES)} grid x "
       f"{len(cfg.seeds)} seed(s)) on MNIST parity from {SOURCE!r}, {len(MEASURES)} measures each")
 
@@ -497,6 +505,32 @@ save_table(ch, "paper_vs_here", paper_rows)
 _ = show_extended_table(ch, "paper_vs_here", paper_rows, code=(run_net,))
 
 # %% [markdown]
+# ### More seeds per setting (extended CPU run)
+#
+# The $\Psi$ rows above rest on one network per setting of the grid (at the `book` profile), so a row whose interval
+# holds 0 may only lack networks. The extended run, too long for this page, trains every setting again with
+# `ext_seeds` more seeds (the same grid, stopping rule and measurements) and ranks all of them together: each
+# hyperparameter's groups of networks that differ in it alone then come in as many seeds.
+
+# %%
+ext_records = extended_sweep(ch, net_configs(cfg.ext_seeds, 1), run_net, run=extended,
+                             cost="about 10 min on 2 CPU cores at `book`", what="Extended run (more seeds per setting)")
+ext_claims = {}
+if ext_records is not None:
+    ext_rows = zoo_table(records + ext_records)
+    ext_converged = [r for r in ext_rows if r["converged"]]
+    ext_by_name = {r["measure"]: r for r in rank_measures(ext_rows, resamples=cfg.resamples, seed=seed)}
+    n_seeds_ext = len(cfg.seeds) + len(cfg.ext_seeds)
+    ext_claims = {name: direction_row(row["quantity"], row["paper"], Estimate.from_interval(
+        ext_by_name[name]["Psi"], (ext_by_name[name]["Psi_lo"], ext_by_name[name]["Psi_hi"]), len(ext_converged)),
+        0.0, fmt=".3f") for name, row in claim_rows.items()}
+    show_table([{"quantity": a["quantity"], "paper": a["paper"], "here": a["here"], "verdict": a["verdict"],
+                 f"{n_seeds_ext} seeds per setting": b["here"], f"verdict ({n_seeds_ext} seeds)": b["verdict"]}
+                for a, b in zip(claim_rows.values(), ext_claims.values())])
+    print(f"Extended: {len(ext_rows)} networks ({n_seeds_ext} seeds x {grid_size(cfg.grid)}), {len(ext_converged)} met "
+          "the stopping rule; Psi and its bootstrap interval as in Section 3.")
+
+# %% [markdown]
 # ### Where we differ from the papers, and why
 #
 # Each row of the five papers' claims that is not *reproduced* gets a diagnosis, printed below from this run, in the
@@ -508,7 +542,9 @@ _ = show_extended_table(ch, "paper_vs_here", paper_rows, code=(run_net,))
 
 # %% tags=["hide-input"]
 paper_cmd = (f"the `paper` profile (`make paper CH=6`: {grid_size(PROFILES['paper']['grid'])}, "
-             f"{len(PROFILES['paper']['seeds'])} seeds per setting)")
+             f"{len(PROFILES['paper']['seeds'])} seeds per setting; it draws up to "
+             f"{max(PROFILES['paper']['grid']['n_train']) + PROFILES['paper']['n_test']:,} MNIST images, more than "
+             "the 10,000 of the test split, so it needs the training split)")
 TRANSFER = {"rmqm"}  # van der Merwe et al.'s claim is about transfer, not the gap
 PETRINI_AXES = {"n_train": "the training-set size P within an architecture (Figs. 3 right, 4 bottom, 6 and 18)",
                 "depth": "across its architectures (Fig. 5: VGG-11, 16 and 19, ResNet-34, 50 and 101 in the authors' "
@@ -534,19 +570,36 @@ PETRINI_AXES_OF = {  # chapter 2's measures with a claim: what it rests on; wher
             False),  # Fig. 6 shows G_f(P) for ResNet-18 and EfficientNet-B0 only
 }
 this_zoo = f"{len(cfg.seeds)} seed(s) per setting ({grid_size(cfg.grid)})"
+
+
+def with_seeds(name: str) -> str:
+    """The diagnosis of measure ``name``'s Psi row from the extended run's seeds: closed by seeds (a) when its interval
+    lies above 0; below 0, the zoo ranks against the paper's reading, (d) at this scale; else still undecided."""
+    x = ext_claims[name]
+    said = f"With {n_seeds_ext} seeds per setting (the extended run) Psi is {x['here']} (*{x['verdict']}*)"
+    if x["verdict"].startswith(REPRODUCED):
+        return f"{said}: **(a)**, closed by seeds."
+    if ext_by_name[name]["Psi_hi"] < 0:
+        return (f"{said}: below 0, so with more seeds this zoo ranks the networks against the paper's reading: "
+                f"**(d)** at this profile's scale; *pending* {paper_cmd}.")
+    return f"{said}: its interval still holds 0, **undecided**; *pending* {paper_cmd}."
+
 diagnoses = []  # one Markdown bullet per claim that is not reproduced
+psi_over = f" (psi over {n_seeds_ext} seeds per setting)" if ext_claims else ""
 for name, row in claim_rows.items():
     if row["verdict"].startswith(REPRODUCED):
         continue
-    r = by_name[name]
-    head = f"- **{row['quantity']}** (*{row['verdict']}*: {row['here']}; tau over all networks {interval(r, 'tau')}): "
+    r = (ext_by_name if ext_claims else by_name)[name]  # psi per hyperparameter: from every seed run
+    head = (f"- **{row['quantity']}** (*{row['verdict']}*: {row['here']}; tau over all networks "
+            f"{interval(by_name[name], 'tau')}" + (f"; with {n_seeds_ext} seeds per setting {ext_claims[name]['here']}, "
+                                                   f"*{ext_claims[name]['verdict']}*" if ext_claims else "") + "): ")
     if name in PETRINI_AXES_OF:
         own = {a: r[f"psi_{a}"] for a in PETRINI_AXES if a in AXES_HERE}  # the axes the paper varies
         never = sorted((a for a in AXES_HERE if a not in own), key=lambda a: r[f"psi_{a}"])
         firm = {a: v for a, v in own.items() if effects[a] >= WEAK_EFFECT}  # axes that move the gap here
         lead, tail, fc_variant = PETRINI_AXES_OF[name]
         text = lead + (
-            "On the hyperparameters the paper varies: "
+            f"On the hyperparameters the paper varies{psi_over}: "
             + "; ".join(f"{a}, {PETRINI_AXES[a]}: psi = {v:+.2f}"
                         + (f" (its mean effect on the gap here, {effects[a]:.2g}, is below {WEAK_EFFECT}: Section 5 "
                            "reads its psi as mostly noise)" if a not in firm else "") for a, v in own.items())
@@ -569,27 +622,30 @@ for name, row in claim_rows.items():
         text = ("the paper's claim is about encoders trained by different self-supervised and supervised methods and "
                 "their accuracy on a downstream task (van der Merwe et al., Sec. 4 and Fig. 4), not about the "
                 "generalization gap of one supervised family; here the orientation is the paper's reading carried "
-                "over, and whether it carries over is what this row tests. "
-                + (f"The interval holds 0 with {this_zoo}: **undecided**; *pending* {paper_cmd}."
-                   if r["Psi_lo"] <= 0 <= r["Psi_hi"] else
-                   "It lies below 0: on this zoo the reading does not carry over, but the paper's claim is not about "
-                   "this target: **(b)**, a protocol difference; the paper's variant, transfer of encoders trained by "
-                   "different methods, is chapter 4's Fig. 4 row."))
+                f"over. Per hyperparameter{psi_over}: "
+                + ", ".join(f"{a} {r[f'psi_{a}']:+.2f}" for a in sorted(AXES_HERE, key=lambda a: -r[f"psi_{a}"]))
+                + ": Psi, their mean, " + ("holds 0" if r["Psi_lo"] <= 0 <= r["Psi_hi"] else "lies below 0")
+                + " as hyperparameters of opposite sign cancel. Whatever its sign, this zoo asks another question "
+                "than the paper's: **(b)**, a protocol difference; the paper's variant, transfer of encoders trained "
+                "by different methods, is run in chapter 4 (its Fig. 4 row, with its extended run's seeds).")
     elif r["Psi_hi"] < 0:
         text = (f"this zoo ranks the networks against the paper's reading ({r['claim']}), a claim the paper makes on "
                 "other networks and data. **Undecided** between (b), that zoo against this one, and (d); *pending* "
                 f"{paper_cmd}.")
     else:
-        text = f"the interval holds 0 with {this_zoo}: **undecided**; *pending* {paper_cmd}."
+        text = (with_seeds(name) if name in ext_claims else
+                f"the interval holds 0 with {this_zoo}: **undecided**; *pending* {paper_cmd}.")
     diagnoses.append(head + text)
 if not rdg_verdict.startswith(REPRODUCED):
+    rdg_psi = [(ext_by_name if ext_claims else by_name)[x["measure"]] for x in rdg]
     diagnoses.append(
         f"- **{RDG_QUANTITY}** (*{rdg_verdict}*: " + "; ".join(f"{x['measure']} Psi {interval(x, 'Psi')}" for x in rdg)
         + "): the paper compares the three across its architectures (Sec. 5, Figs. 15-17), which this zoo of one "
         "family does not; chapter 2 runs a scaled-down analogue on its zoo ladder (7 architectures on KMNIST; the "
         "paragraph 'R_f against D_f and G_f as predictors')"
         + ("; on n_train, the one hyperparameter it varies within an architecture, psi is "
-           + ", ".join(f"{x['measure']} {x['psi_n_train']:+.2f}" for x in rdg) if "n_train" in AXES_HERE else "")
+           + ", ".join(f"{x['measure']} {x['psi_n_train']:+.2f}" for x in rdg_psi) + psi_over
+           if "n_train" in AXES_HERE else "")
         + ". **Undecided**; *pending* chapter 2's `paper` profile (its zoo on CIFAR-10).")
 display(Markdown("\n".join(diagnoses) or "Every claim of the five papers tested here is *reproduced*."))
 

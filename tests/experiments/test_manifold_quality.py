@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from lib.experiments.manifold_quality import (run_encoder, summary_rows, training_images, transfer_correlation,
                                               transfer_points)
@@ -13,6 +14,20 @@ def test_training_images_are_the_mnist_training_digits():
     assert x.shape == (5000, 1, 28, 28) and 0 <= float(x.min()) and float(x.max()) <= 1 and len(set(y.tolist())) == 10
     with pytest.raises(ValueError, match="unknown training set"):
         training_images("cifar", None)
+
+
+def test_a_data_ladder_rung_is_a_fixed_subset_and_bad_sizes_are_refused():
+    x, y = training_images("mnist5k", None)
+    x1, y1 = training_images("mnist5k", None, 1250)
+    x2, _ = training_images("mnist5k", None, 1250)
+    assert x1.shape == (1250, 1, 28, 28) and torch.equal(x1, x2)  # the same rung for every encoder and seed
+    rows = {tuple(v.flatten().tolist()): int(t) for v, t in zip(x, y)}
+    assert all(rows[tuple(v.flatten().tolist())] == int(t) for v, t in zip(x1[:50], y1[:50]))  # images keep labels
+    assert len(set(y1.tolist())) == 10
+    assert torch.equal(training_images("mnist5k", None, 5000)[1].sort().values, y.sort().values)
+    for bad in (0, -1, 5001, 2.5, True, "100"):
+        with pytest.raises(ValueError, match=r"n = .* an int from 1 to 5000"):
+            training_images("mnist5k", None, bad)
 
 
 def test_one_tiny_run_measures_both_alterations_and_both_tasks(data_root):
@@ -27,7 +42,9 @@ def test_one_tiny_run_measures_both_alterations_and_both_tasks(data_root):
         assert r[alteration]["paper"]["D"] == pytest.approx(r[alteration]["code"]["D"])
         assert 0 < r[alteration]["paper"]["D"] <= 2  # unit embeddings
     assert 0.05 < r["knn"]["omniglot_oneshot"] <= 1 and 0.1 < r["knn"]["kmnist"] <= 1  # chance: 0.05 and 0.1
-    assert len(r["train_loss"]) == 1 and r["n_train"] == 5000
+    assert len(r["train_loss"]) == 1 and r["n_train"] == 5000 and r["seed"] == 0
+    small = run_encoder({**params, "n_train": 300, "tasks": ()})
+    assert small["n_train"] == 300
 
 
 def fake(method, dim, rmqm, acc):
@@ -125,6 +142,21 @@ def test_group_contrast_pairs_encoders_of_one_size():
     ends = curve_endpoints(records, "pgd", 64)
     assert ends["NT-Xent"] == (pytest.approx(1.2), pytest.approx(0.01))
     assert clearly_above(ends["NT-Xent"], ends["Cross-Entropy"]) and not clearly_above((0.5, 0.1), (0.4, 0.1))
+
+
+def test_group_contrast_pairs_encoders_of_one_size_and_seed():
+    """With several seeds per size (the extended run) every (size, seed) is its own group: a seed's encoders are
+    compared with each other, never with another seed's."""
+    methods = ("nt_xent", "triplet_ss", "cross_entropy", "triplet_entropy", "triplet_supervised")
+    records = [{**walker(m, 16, D * k, 0.1), "seed": seed} for seed, k in ((0, 1.0), (1, 3.0), (2, 5.0))
+               for m, D in zip(methods, (0.6, 0.6, 0.2, 0.3, 0.4))]
+    ratio = group_contrast(records, "pgd", "paper", "D")
+    assert ratio.value == pytest.approx(2.0) and ratio.runs == 3 and ratio.low == pytest.approx(2.0)
+    diff = group_contrast(records, "pgd", "paper", "D", ("nt_xent",), ("cross_entropy",), kind="difference")
+    assert diff.value == pytest.approx(0.4 * 3) and diff.runs == 3  # 0.4, 1.2, 2.0
+    pts = [{"task": t, "method": r["method"], "embedding_dim": 16, "optimizer": "adam", "seed": r["seed"],
+            "rmqm": float(i), "scaled_accuracy": float(i) + (t == "b")} for i, r in enumerate(records) for t in "ab"]
+    assert correlation_estimate(pts, resamples=200).runs == 15  # 5 methods x 3 seeds: 15 encoders, not 5
 
 
 def test_correlation_estimate_and_within_cloud_correlation():

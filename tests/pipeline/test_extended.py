@@ -98,7 +98,8 @@ def test_chapter_5_shows_a_committed_extended_run_and_says_when_it_is_absent(tmp
             "provenance": {"commit": "f" * 40, "date": "2026-11-30T00:00:00+00:00", "device": "cpu", "wall_s": 3600}}))
     monkeypatch.setenv("GG_COMMITTED_RESULTS", str(tmp_path / "some"))
     text = _outputs(nbformat.read(cli.run_chapter(chapter, "smoke", {}, log_output=False), as_version=4))
-    assert "none committed" not in text and text.count("extended value 123") == 2
+    assert "Paper-profile run: none committed" not in text and text.count("extended value 123") == 2
+    assert "Extended run (1 more image-manifold network at this profile): none committed" in text  # its own sweeps
 
 
 def _double(params: dict) -> dict:

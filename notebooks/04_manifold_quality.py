@@ -40,6 +40,7 @@ extended = False  # bool: True also runs the extended run into book/results/: Se
 
 # %% tags=["hide-input"]
 import time
+from collections.abc import Callable
 from functools import partial
 
 import matplotlib.pyplot as plt
@@ -844,20 +845,34 @@ def paper_ratio_claim(column: int, numerator=SELF_SUPERVISED_METHODS, denominato
     return Claim(ratio - half, ratio + half, 1.0, f"{ratio:.2f} [{ratio - half:.2f}, {ratio + half:.2f}]")
 
 
-def comparison_rows(recs: list[dict], runs_note: str, rmqm_note: str, tail: dict[str, list[str]] | None = None
-                    ) -> list[dict]:
+def over_seeds(recs: list[dict], estimate: Callable[[list[dict]], Estimate | None]) -> Estimate | None:
+    """``estimate`` of each seed's encoders (its value: a mean over that seed's sizes), with a Student-t interval over
+    the seeds: a seed's encoders share more than their seed (the extended run finds one seed's encoders high or low at
+    every size), so the seed, not the encoder, is the independent unit. None when no seed has a value."""
+    values = [e.value for s_ in sorted({r["seed"] for r in recs})
+              if (e := estimate([r for r in recs if r["seed"] == s_])) is not None]
+    return Estimate.from_runs(values) if values else None
+
+
+def comparison_rows(recs: list[dict], runs_note: str, rmqm_note: str, tail: dict[str, list[str]] | None = None,
+                    seeds: bool = False) -> list[dict]:
     """The paper-vs-here rows over the encoders ``recs`` (this page's, or the extended run's with its seeds), every
     estimate paired within groups of encoders that differ only by their objective; ``tail``: per alteration, the
     methods whose relative change ends above both self-supervised curves at every size (Section 4), named in the
-    D_RC rows when given."""
-    t1_ = {alt: method_estimates(recs, alt, "paper", "D") for alt in ("noise", "pgd", "pgd_released")}
-    ratio = {alt: group_contrast(recs, alt, "paper", "D") for alt in ("noise", "pgd", "pgd_released")}
-    spikes = {alt: group_contrast(recs, alt, "paper", "D_RC", SUPERVISED_METHODS, SELF_SUPERVISED_METHODS)
-              for alt in ("pgd", "noise")}
+    D_RC rows when given; ``seeds``: intervals over seeds (:func:`over_seeds`) rather than over groups (the
+    correlation's stays a bootstrap over encoders)."""
+    est = (lambda f: over_seeds(recs, f)) if seeds else (lambda f: f(recs))  # noqa: E731
+    t1_ = {alt: {m: est(lambda rs, alt=alt, m=m: method_estimates(rs, alt, "paper", "D").get(m))
+                 for m in ("Cross-Entropy",)} for alt in ("pgd", "pgd_released")}
+    ratio = {alt: est(lambda rs, alt=alt: group_contrast(rs, alt, "paper", "D")) for alt in ("noise", "pgd",
+                                                                                              "pgd_released")}
+    spikes = {alt: est(lambda rs, alt=alt: group_contrast(rs, alt, "paper", "D_RC", SUPERVISED_METHODS,
+                                                          SELF_SUPERVISED_METHODS)) for alt in ("pgd", "noise")}
     ends = {alt: "" if tail is None else f"; ending above both self-supervised curves at every size: "
             f"{', '.join(tail[alt]) or 'none'} (Section 4)" for alt in ("pgd", "noise")}
-    nt_ce = group_contrast(recs, "noise", "paper", "D", ("nt_xent",), ("cross_entropy",))
-    rmqm = {name: group_contrast(recs, "noise", "paper", "RMQM", num, TRIPLETS_SUP, kind="difference")
+    nt_ce = est(lambda rs: group_contrast(rs, "noise", "paper", "D", ("nt_xent",), ("cross_entropy",)))
+    rmqm = {name: est(lambda rs, num=num: group_contrast(rs, "noise", "paper", "RMQM", num, TRIPLETS_SUP,
+                                                         kind="difference"))
             for name, num in (("ss", SELF_SUPERVISED_METHODS), ("ce", ("cross_entropy",)))}
     pgd_claim = paper_ratio_claim(1)
     return [
@@ -956,9 +971,10 @@ if ext is not None:
     data_recs = [r["result"] for r in ext[len(ext_seed_cfgs):]]
     seeds_run = sorted({r["seed"] for r in seed_recs})
     dims_run = sorted({r["embedding_dim"] for r in seed_recs})
-    t1_ext = {alt: method_estimates(seed_recs, alt, "paper", "D") for alt in ("pgd", "pgd_released")}
+    t1_ext = {alt: {TITLES[m]: over_seeds(seed_recs, lambda rs, alt=alt, m=m: method_estimates(
+        rs, alt, "paper", "D").get(TITLES[m])) for m in METHODS} for alt in ("noise", "pgd", "pgd_released")}
     ext_rows = comparison_rows(seed_recs, f"{len(seed_recs)} encoders: {n_ext} seeds x {len(records)}",
-                               "Eq. 4, white noise; interval over (size, seed) groups")
+                               "Eq. 4, white noise; interval over seeds", seeds=True)
     margins = noise_margins(seed_recs)
     first, last = dims_run[0], dims_run[-1]
     fig2_rows = [
@@ -977,8 +993,10 @@ if ext is not None:
     show_table([{"quantity": a["quantity"], "paper": a["paper"], f"here ({cfg.profile})": a["here"],
                  "verdict": a["verdict"], f"{n_ext} seeds": b["here"], f"verdict ({n_ext} seeds)": b["verdict"]}
                 for a, b in zip(rows, ext_rows)])
-    print(f"Extended rows: {len(seed_recs)} encoders ({n_ext} seeds x {len(records)}), each estimate's interval over "
-          f"its (size, seed) groups (the correlation's: a bootstrap over encoders). " + CRITERION)
+    print(f"Extended rows: {len(seed_recs)} encoders ({n_ext} seeds x {len(records)}); each value is the mean over "
+          f"seeds of that seed's value (its mean over the sizes), with a Student-t interval over the {n_ext} seeds, "
+          "since one seed's encoders run high or low together (the correlation's interval: a bootstrap over "
+          "encoders). " + CRITERION + D_RULE)
     show_table([{k: r[k] for k in ("quantity", "paper", "here", "verdict", "note")} for r in fig2_rows])
     print(f"Fig. 2's orderings per seed from the noise curves' last points (size {first} -> {last}): "
           + "; ".join(f"seed {s_}: {margins['ss_margin'][first][i]:+.2f} -> {margins['ss_margin'][last][i]:+.2f}"
@@ -1115,13 +1133,6 @@ def pgd_diagnosis(m: str) -> str:
                   "paper's 25 epochs on 60,000 digits (`--profile paper`), since under the authors' protocol "
                   "Cross-Entropy's D grows with training (Section 4's ladder).")
 
-    def closed_share(p: Estimate, a: Estimate) -> str:
-        """How much of our path's gap to the paper's mean the authors' protocol closes, and how its interval meets
-        the paper's."""
-        mid = (claim.low + claim.high) / 2
-        edge = " only at its edge" if a.low > mid else ""
-        return (f"the authors' protocol closes {(p.value - a.value) / (p.value - mid):.0%} of our path's gap to the "
-                f"paper's mean, and its interval meets the paper's{edge}: ")
     if ext_rows is None:
         if verdict(claim, path).startswith(REPRODUCED):
             return "reproduced along our path."
@@ -1147,8 +1158,22 @@ def pgd_diagnosis(m: str) -> str:
     if verdict(claim, path_x).startswith(REPRODUCED):
         return f"{said} Our path meets it with more seeds: **(a)**, closed by seeds."
     if verdict(claim, authors_x).startswith(REPRODUCED) and (m != "Cross-Entropy" or recipe_meets):
-        return (f"{said} At the extended run's scale ({n_ext} seeds, {TRAIN_SETS[cfg.train_set]}) "
-                + closed_share(path_x, authors_x) + protocol_b)
+        mid = (claim.low + claim.high) / 2
+        share = (f"the authors' protocol closes {(path_x.value - authors_x.value) / (path_x.value - mid):.0%} of our "
+                 f"path's gap to the paper's mean")
+        if authors_x.low > mid:  # its interval reaches the paper's only from above
+            return (f"{said} At the extended run's scale ({n_ext} seeds, {TRAIN_SETS[cfg.train_set]}) {share}, and its "
+                    f"interval meets the paper's only at its edge ({authors_x.low:.3f} against {claim.high:.3f}): "
+                    "**(b)** in part, the PGD protocol; the rest of the gap (the authors' protocol's "
+                    f"{authors_x.value:.2f} against the paper's {mid:.2f}) is **undecided**: under the authors' "
+                    "protocol this method's own data ladder "
+                    + {"toward the paper": "moves D toward the paper's value", "away from the paper": "moves D away "
+                       "from the paper's value", "no clear change": "does not move D clearly"}[
+                        data_move[m, "pgd_released"][0]]
+                    + f" ({data_move[m, 'pgd_released'][1].text('.3f')}); *pending* the paper's 60,000 digits "
+                    "(`--profile paper` with the MNIST training split).")
+        return (f"{said} At the extended run's scale ({n_ext} seeds, {TRAIN_SETS[cfg.train_set]}) {share}, and its "
+                f"interval meets the paper's: " + protocol_b)
     if any(data_move[m, alt][0] == "toward the paper" for alt in ("pgd", "pgd_released")):
         return (f"{said} **(a)** *pending*: more data moves D toward the paper's value; the next rung is the 60,000 "
                 "training digits (`python -m lib run 4 --profile paper` with the MNIST training split).")
@@ -1175,7 +1200,7 @@ def undecided_here(i: int, r: dict) -> bool:
                                                        and not ext_rows[i]["verdict"].startswith(REPRODUCED))
 
 
-t1_noise_ext = None if ext_rows is None else method_estimates(seed_recs, "noise", "paper", "D")
+t1_noise_ext = None if ext_rows is None else t1_ext["noise"]
 other_rows = [(r, None if ext_rows is None else ext_rows[i]) for i, r in enumerate(rows) if undecided_here(i, r)]
 other_rows += [(row, None if ext_rows is None else noise_row(m, t1_noise_ext[m]))
                for m, e in t1["noise"].items() for row in (noise_row(m, e),)
@@ -1185,27 +1210,32 @@ scale = f"{TRAIN_SETS[cfg.train_set]}, {cfg.epochs} epochs, one seed per encoder
 pending = "*pending* `python -m lib run 4 --profile paper` with the MNIST training split"
 
 
-def other_diagnosis(quantity: str, x: dict | None) -> str:
+def other_diagnosis(quantity: str, x: dict | None, page: str | None = None) -> str:
     """The diagnosis of a row left without a reproduction: undecided without the extended run (``x`` None); with its
-    row ``x``: closed by seeds (a), not holding at the scales reached (d), or undecided when still inconclusive."""
+    row ``x``: closed by seeds (a) when ``page``, this page's verdict, was not *reproduced* (confirmed when it was;
+    reproduced over seeds when ``page`` is None), else undecided: the extended run adds seeds, and its data ladder
+    bears on the supervised-signal methods' PGD distances alone."""
     tail = "; which encoders and downstream tasks the paper's Fig. 4 pools stays open." if "Fig. 4" in quantity \
         else "."
     if x is None:
         return f"**undecided** at the one training scale run here ({scale}); {pending}" + tail
     with_seeds = f"with {n_ext} seeds per encoder {x['here']} (*{x['verdict']}*)"
     if x["verdict"].startswith(REPRODUCED):
-        return f"{with_seeds}: **(a)**, closed by seeds (the one-seed result was seed-to-seed variation)" + tail
+        return (f"{with_seeds}: reproduced over the seeds" + ("" if page is None else
+                ", as on this page" if page.startswith(REPRODUCED) else
+                ": **(a)**, closed by seeds (the one-seed result was seed-to-seed variation)") + tail)
     if x["verdict"].startswith(INCONCLUSIVE):
         return f"{with_seeds}: **undecided**; {pending}" + tail
     how = ("the claimed direction holds, its size differs" if x["verdict"].startswith(SAME_DIRECTION) else
            "the claim is not shown")
-    return (f"{with_seeds}: {how}, and more seeds do not change that; the extended run adds seeds only, at the one "
-            f"training scale run here ({TRAIN_SETS[cfg.train_set]}, {cfg.epochs} epochs), so **undecided** between "
-            f"(a) and (d); what separates this scale from the paper's protocol is {SEPARATES}; {pending}" + tail)
+    return (f"{with_seeds}: {how}, and more seeds do not change that; the extended run's data ladder trains only the "
+            f"methods with a supervised signal, at size {ladder_dim}, so this row stays at one training scale "
+            f"({TRAIN_SETS[cfg.train_set]}, {cfg.epochs} epochs): **undecided** between (a) and (d); what separates "
+            f"this scale from the paper's protocol is {SEPARATES}; {pending}" + tail)
 
 
 lines = [f"- **{r['quantity']}** (*{r['verdict']}*: here {r['here']}, paper {r['paper']}): "
-         f"{other_diagnosis(r['quantity'], x)}" for r, x in other_rows]
+         f"{other_diagnosis(r['quantity'], x, r['verdict'])}" for r, x in other_rows]
 lines += [] if ext_rows is None else [f"- **{x['quantity']}** (paper {x['paper']}; Section 4 reads it for one encoder "
                                       f"per size): {other_diagnosis(x['quantity'], x)}" for x in fig2_rows]
 display(Markdown("\n".join(lines) or "Every other measured row is *reproduced*."))

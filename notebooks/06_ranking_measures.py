@@ -601,7 +601,8 @@ for name, row in claim_rows.items():
         text = lead + (
             f"On the hyperparameters the paper varies{psi_over}: "
             + "; ".join(f"{a}, {PETRINI_AXES[a]}: psi = {v:+.2f}"
-                        + (f" (its mean effect on the gap here, {effects[a]:.2g}, is below {WEAK_EFFECT}: Section 5 "
+                        + (f" (its mean effect on the gap on this page's networks, {effects[a]:.2g}, is below "
+                           f"{WEAK_EFFECT}: Section 5 "
                            "reads its psi as mostly noise)" if a not in firm else "") for a, v in own.items())
             + "; on those it never varies: " + ", ".join(f"{a} {r[f'psi_{a}']:+.2f}" for a in never) + ". "
             + (f"The paper shows this P dependence for ResNet-18 and EfficientNet-B0 only (Fig. 6), not for fully "
@@ -611,7 +612,8 @@ for name, row in claim_rows.items():
                f"So where this zoo asks the paper's question ({', '.join(firm)}) the claim holds, and Psi, the mean "
                f"over all {len(AXES_HERE)} hyperparameters, " + ("falls below 0" if r["Psi_hi"] < 0 else "loses it")
                + " through the others: **(b)**, a protocol difference (the paper's variant is this page's "
-               + ", ".join(firm) + " column of the psi figure)."
+               + ", ".join(firm) + " column of the psi figure" + (", drawn for this page's seed" if ext_claims else "")
+               + ")."
                if firm and min(firm.values()) > 0 else
                f"So the paper's own variant disagrees here ({', '.join(a for a, v in firm.items() if v < 0)}): "
                f"**(d)** at this profile's scale; *pending* {paper_cmd}."
@@ -640,6 +642,8 @@ if not rdg_verdict.startswith(REPRODUCED):
     rdg_psi = [(ext_by_name if ext_claims else by_name)[x["measure"]] for x in rdg]
     diagnoses.append(
         f"- **{RDG_QUANTITY}** (*{rdg_verdict}*: " + "; ".join(f"{x['measure']} Psi {interval(x, 'Psi')}" for x in rdg)
+        + (f"; with {n_seeds_ext} seeds per setting " + "; ".join(f"{x['measure']} {interval(x, 'Psi')}"
+                                                              for x in rdg_psi) if ext_claims else "")
         + "): the paper compares the three across its architectures (Sec. 5, Figs. 15-17), which this zoo of one "
         "family does not; chapter 2 runs a scaled-down analogue on its zoo ladder (7 architectures on KMNIST; the "
         "paragraph 'R_f against D_f and G_f as predictors')"

@@ -932,7 +932,7 @@ show_table([
 # 60,000 digits that runs offline: if $D$ under PGD falls toward the paper's value as the data grows, the gap may
 # close with scale **(a)**; if it rises or stays, more data does not close it in the range we reach.
 
-# %%
+# %% tags=["hide-input"]
 n_ext = 1 + cfg.ext_seeds
 ext_seed_cfgs = [dict(c, seed=seed + r) for r in range(1, n_ext) for c in configs]
 ext_data_cfgs = [dict(base, method=m, embedding_dim=ladder_dim, optimizer=cfg.optimizers[0], n_train=n, seed=seed + r)

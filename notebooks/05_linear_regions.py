@@ -459,8 +459,13 @@ def image_config(run: int) -> dict:
 
 img_recs = ch.sweep([image_config(r) for r in range(cfg.img_seeds)], run_image_manifold)
 img_runs = [rec["result"] for rec in img_recs]
-img_curve = {k: np.array([[h[f"log_density_{k}_curves"] for h in run["history"]] for run in img_runs])
-             for k in ("on", "off")}  # (networks, epochs + 1, curves)
+def densities(recs: list[dict], k: str) -> np.ndarray:
+    """The log densities of regions along the ``k`` ("on" or "off") curves of each record's network, per epoch:
+    (networks, epochs + 1, curves)."""
+    return np.array([[h[f"log_density_{k}_curves"] for h in r["result"]["history"]] for r in recs])
+
+
+img_curve = {k: densities(img_recs, k) for k in ("on", "off")}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 ep = np.arange(img_curve["on"].shape[1])
 axes[0].plot(ep, img_curve["on"].mean((0, 2)), color="C0", label="on the manifold (decoded latent line)")
@@ -954,15 +959,13 @@ def per_network(curves: np.ndarray) -> str:
 
 def network_gaps(recs: list[dict]) -> np.ndarray:
     """Log density on minus off the manifold, the mean over a network's curves: (networks, epochs + 1)."""
-    return np.array([[np.mean(np.subtract(h["log_density_on_curves"], h["log_density_off_curves"]))
-                      for h in r["result"]["history"]] for r in recs])
+    return (densities(recs, "on") - densities(recs, "off")).mean(2)
 
 
 more_rows = None
 if img_more is not None:
     nets = img_recs + img_more
-    on_nets = np.array([[h["log_density_on_curves"] for h in r["result"]["history"]] for r in nets])
-    off_nets = np.array([[h["log_density_off_curves"] for h in r["result"]["history"]] for r in nets])
+    on_nets, off_nets = densities(nets, "on"), densities(nets, "off")
     nets_init, over_nets = paired_estimate(list(on_nets[:, 0] - off_nets[:, 0]))
     nets_end, _ = paired_estimate(list(on_nets[:, -1] - off_nets[:, -1]))
     nets_drop, _ = paired_estimate(list(on_nets[:, -1] - on_nets[:, 0]))
@@ -983,8 +986,7 @@ if img_more is not None:
 
 long_rows = None
 if img_long is not None:
-    on_long = np.array([[h["log_density_on_curves"] for h in r["result"]["history"]] for r in img_long])
-    off_long = np.array([[h["log_density_off_curves"] for h in r["result"]["history"]] for r in img_long])
+    on_long, off_long = densities(img_long, "on"), densities(img_long, "off")
     marks = sorted({cfg.img_epochs, min(2 * cfg.img_epochs, cfg.img_ladder_epochs), cfg.img_ladder_epochs})
     table = []
     for e in marks:

@@ -112,11 +112,12 @@ PAPER_EXTRA = {"01_intrinsic_properties": {"max_epochs": 1, "models": "resnet50,
                "04_manifold_quality": {"extended": True},
                "05_linear_regions": {"extended": True},
                "06_ranking_measures": {"extended": True}}
-# records each extended run writes: chapter 3's four ladders; chapter 2's full-width record and its two extended
+# records each extended run writes: chapter 3's four ladders, its Lambda_max runs at the ladder's 2 sizes, one more stripe
+# network with each loss, one more MNIST network and 2 with longer kernel flows; chapter 2's full-width record and its two extended
 # sweeps (more seeds of the page's runs, the zoo trained longer), whose sizes follow the datasets present; chapter
 # 4's encoders with one more seed (5 methods x 1 size x 2 optimisers) and its data ladder (3 methods x 1 rung x 2
 # seeds); chapter 5's one more image-manifold network and both trained longer; chapter 6's 4 settings with one more seed
-EXTENDED_RECORDS = {"02_relative_stability": None, "03_compressing_invariants": 4, "04_manifold_quality": 16,
+EXTENDED_RECORDS = {"02_relative_stability": None, "03_compressing_invariants": 11, "04_manifold_quality": 16,
                     "05_linear_regions": 3, "06_ranking_measures": 4}
 
 

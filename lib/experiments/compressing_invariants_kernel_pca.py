@@ -57,8 +57,8 @@ def run_stripe_pca(params: dict) -> dict:
     and ``top``, the eigenvectors kept) summarised for Figs. 9-10: per kernel its top eigenvalues, label projections
     omega_r^2 and mutual informations (:func:`lib.measures.ntk.pca_summary`) and the first eigenvector's share of
     the projection; for the trained NTK also its first eigenvector's cosine with the constant vector, whether its
-    components share one sign, and the Spearman correlation of |phi_1| with the kernel's diagonal Theta(x, x); and
-    how the flow ended (steps, fitted fraction, converged: every point fitted)."""
+    components share one sign, and the Spearman correlation of abs(phi_1) with the kernel's diagonal Theta(x, x);
+    and how the flow ended (steps, fitted fraction, converged: every point fitted)."""
     _, y, kernels, flow = stripe_kernels(params)
     pcs = {name: pca_summary(K, y, top=int(params["top"])) for name, K in kernels.items()}
     phi1 = np.asarray(pcs[TRAINED]["top2"])[:, 0]
